@@ -1,0 +1,121 @@
+//! Rules on who may do what: staff roles stay inside their purposes, non-necessary cookies
+//! rest on consent, and the age rule is coherent.
+
+use std::collections::HashSet;
+
+use super::{Ctx, entry};
+use crate::catalog::model::{CookieKind, GdprBasis, RuBasis, UnderageAction};
+use crate::text::Bilingual;
+
+pub(super) fn check(cx: &mut Ctx<'_>) {
+    roles(cx);
+    cookies(cx);
+    age(cx);
+}
+
+/// A role may see only categories and use only operations of the purposes it is granted:
+/// that is what "only authorised staff, only for the purpose" means in data terms.
+fn roles(cx: &mut Ctx<'_>) {
+    for (i, role) in cx.catalog.roles.iter().enumerate() {
+        let at = entry("roles", i);
+        let id = &role.id;
+        if role.purposes.is_empty() {
+            cx.error(
+                "role.no_purposes",
+                at.clone(),
+                Bilingual::new(format!("role `{id}` is granted no purpose"), format!("роли `{id}` не назначено ни одной цели")),
+                Bilingual::new("add `purposes = [\"…\"]`: staff process data only for a purpose", "добавьте `purposes = [\"…\"]`: сотрудники обрабатывают данные только ради цели"),
+            );
+        }
+        let granted: Vec<_> = role.purposes.iter().filter_map(|p| cx.purposes.get(p.as_str()).copied()).collect();
+        let cats: HashSet<&String> = granted.iter().flat_map(|p| p.categories()).collect();
+        let ops: HashSet<_> = granted.iter().flat_map(|p| p.operations.iter().copied()).collect();
+        for (j, cat) in role.categories.iter().enumerate() {
+            if cx.categories.contains_key(cat.as_str()) && !cats.contains(cat) {
+                cx.error(
+                    "role.category_outside_purposes",
+                    at.key("categories").index(j),
+                    Bilingual::new(
+                        format!("role `{id}` may see `{cat}`, which none of its purposes processes"),
+                        format!("роль `{id}` видит `{cat}`, хотя ни одна из её целей эту категорию не обрабатывает"),
+                    ),
+                    Bilingual::new("remove the category, or grant a purpose that includes it", "уберите категорию или назначьте цель, которая её включает"),
+                );
+            }
+        }
+        for (j, op) in role.operations.iter().enumerate() {
+            if !granted.is_empty() && !ops.contains(op) {
+                let label = op.label();
+                cx.error(
+                    "role.operation_outside_purposes",
+                    at.key("operations").index(j),
+                    Bilingual::new(
+                        format!("role `{id}` may perform {}, which none of its purposes performs", label.en),
+                        format!("роль `{id}` может выполнять действие «{}», которое не выполняет ни одна из её целей", label.ru),
+                    ),
+                    Bilingual::new("remove the operation, or add it to one of the role's purposes", "уберите действие или добавьте его в одну из целей роли"),
+                );
+            }
+        }
+    }
+}
+
+/// Cookies other than strictly necessary ones need the visitor's consent (152-FZ art. 9,
+/// ePrivacy art. 5(3)), so they must point at a consent-based purpose.
+fn cookies(cx: &mut Ctx<'_>) {
+    for (i, k) in cx.catalog.cookies.iter().enumerate() {
+        if k.kind == CookieKind::Necessary {
+            continue;
+        }
+        let consent = k.purpose.as_deref().and_then(|p| cx.purposes.get(p)).is_some_and(|p| {
+            let ru = p.basis.and_then(|b| b.ru).is_some_and(RuBasis::is_consent);
+            let gdpr = p.basis.and_then(|b| b.gdpr) == Some(GdprBasis::Consent);
+            (!cx.ru || ru) && (!cx.gdpr || gdpr)
+        });
+        let unknown = k.purpose.as_deref().is_some_and(|p| !cx.purposes.contains_key(p));
+        if !consent && !unknown {
+            let id = &k.id;
+            cx.error(
+                "cookie.without_consent_purpose",
+                entry("cookies", i),
+                Bilingual::new(
+                    format!("cookie category `{id}` is not strictly necessary but is not tied to a consent-based purpose"),
+                    format!("категория cookie `{id}` не является строго необходимой, но не привязана к цели на основании согласия"),
+                ),
+                Bilingual::new(
+                    "set `purpose = \"…\"` to a purpose with `basis.ru = \"consent\"` (and `gdpr = \"consent\"`)",
+                    "укажите `purpose = \"…\"` — цель с `basis.ru = \"consent\"` (и `gdpr = \"consent\"`)",
+                ),
+            );
+        }
+    }
+}
+
+/// Under 14 a Russian child's consent is given by a parent (Civil Code art. 28); the GDPR's
+/// floor for a child's own consent is 13–16 (art. 8). A minimum below 14 therefore needs the
+/// parental-consent path.
+fn age(cx: &mut Ctx<'_>) {
+    let Some(rule) = cx.catalog.age else { return };
+    if rule.minimum < 14 && rule.on_underage != UnderageAction::ParentalConsent {
+        cx.warning(
+            "age.child_without_parental_consent",
+            crate::catalog::diagnostic::DocPath::root().key("age").key("minimum"),
+            Bilingual::new(
+                format!("minimum age {} lets children under 14 in without a parent's consent", rule.minimum),
+                format!("минимальный возраст {} допускает детей младше 14 лет без согласия родителей", rule.minimum),
+            ),
+            Bilingual::new(
+                "raise `minimum` to 14 or more, or set `on_underage = \"parental_consent\"`",
+                "поднимите `minimum` до 14 или выше либо укажите `on_underage = \"parental_consent\"`",
+            ),
+        );
+    }
+    if rule.minimum > 21 {
+        cx.error(
+            "age.implausible_minimum",
+            crate::catalog::diagnostic::DocPath::root().key("age").key("minimum"),
+            Bilingual::new(format!("minimum age {} is above the age of majority", rule.minimum), format!("минимальный возраст {} выше возраста совершеннолетия", rule.minimum)),
+            Bilingual::new("use an age from 0 to 21 (18 is typical)", "укажите возраст от 0 до 21 (обычно 18)"),
+        );
+    }
+}
