@@ -1,0 +1,202 @@
+//! The same cases on every backend: what the rest of obereg relies on the store for.
+
+use obereg_store::{Backend, NewCatalogVersion, StoreError, TenantRecord, TokenRecord};
+use sqlx::Connection;
+
+use crate::harness::each_backend;
+
+fn tenant(id: &str) -> TenantRecord {
+    TenantRecord { id: id.into(), name: format!("Оператор {id}"), created_at: 1_700_000_000_000_000 }
+}
+
+fn token(tenant: &str, n: u8) -> TokenRecord {
+    TokenRecord {
+        id: format!("tok-{tenant}-{n}"),
+        tenant_id: tenant.into(),
+        role: "admin".into(),
+        label: format!("token {n}"),
+        token_hash: vec![n; 32].into_iter().chain(tenant.bytes()).collect(),
+        created_at: 1_700_000_000_000_000 + i64::from(n),
+        revoked_at: None,
+    }
+}
+
+fn catalog(tenant: &str, text: &str) -> NewCatalogVersion {
+    NewCatalogVersion {
+        tenant_id: tenant.into(),
+        sha256: format!("sha-{text}"),
+        source: format!("# каталог {text}\n"),
+        created_at: 1_700_000_000_000_000,
+        created_by: None,
+    }
+}
+
+#[tokio::test]
+async fn tenants_are_created_with_catalog_and_token_together() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.ping().await.unwrap();
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        assert_eq!(store.tenant("acme").await.unwrap(), Some(tenant("acme")));
+        assert_eq!(store.tenant("nobody").await.unwrap(), None);
+        let current = store.current_catalog("acme").await.unwrap().unwrap();
+        assert_eq!((current.version, current.source.as_str()), (1, "# каталог v1\n"));
+        let found = store.token_by_hash(&token("acme", 1).token_hash).await.unwrap();
+        assert_eq!(found, Some(token("acme", 1)));
+        store.create_tenant(&tenant("beta"), None, &token("beta", 1)).await.unwrap();
+        let ids: Vec<_> = store.tenants().await.unwrap().into_iter().map(|t| t.id).collect();
+        assert_eq!(ids, ["acme", "beta"]);
+        assert_eq!(store.current_catalog("beta").await.unwrap(), None);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_duplicate_tenant_is_a_conflict_and_changes_nothing() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        let mut again = tenant("acme");
+        again.name = "Другое имя".into();
+        let err = store.create_tenant(&again, Some(&catalog("acme", "v2")), &token("acme", 2)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict("tenant")), "{err:?}");
+        assert_eq!(store.tenant("acme").await.unwrap().unwrap().name, "Оператор acme");
+        assert_eq!(store.token_by_hash(&token("acme", 2).token_hash).await.unwrap(), None);
+        assert_eq!(store.catalog_versions("acme").await.unwrap().len(), 1);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_tenant_creation_rolls_back_entirely() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("acme"), None, &token("acme", 1)).await.unwrap();
+        // Reusing acme's token hash for beta violates uniqueness after tenant and catalog
+        // rows were written: the whole creation must vanish.
+        let mut clash = token("beta", 1);
+        clash.token_hash = token("acme", 1).token_hash;
+        let err = store.create_tenant(&tenant("beta"), Some(&catalog("beta", "v1")), &clash).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert_eq!(store.tenant("beta").await.unwrap(), None);
+        assert_eq!(store.current_catalog("beta").await.unwrap(), None);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn catalog_versions_grow_and_old_ones_are_kept() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        let mut second = catalog("acme", "v2");
+        second.created_by = Some("tok-acme-1".into());
+        let v2 = store.add_catalog_version(&second).await.unwrap();
+        assert_eq!(v2.version, 2);
+        assert_eq!(v2.created_by.as_deref(), Some("tok-acme-1"));
+        assert_eq!(store.current_catalog("acme").await.unwrap().unwrap().sha256, "sha-v2");
+        assert_eq!(store.catalog_version("acme", 1).await.unwrap().unwrap().sha256, "sha-v1");
+        assert_eq!(store.catalog_version("acme", 3).await.unwrap(), None);
+        let listed: Vec<_> = store.catalog_versions("acme").await.unwrap().into_iter().map(|v| v.version).collect();
+        assert_eq!(listed, [2, 1]);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_catalog_uploads_get_distinct_versions() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("acme"), None, &token("acme", 1)).await.unwrap();
+        let uploads = (0..8).map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_catalog_version(&catalog("acme", &n.to_string())).await.unwrap().version })
+        });
+        let mut versions = Vec::new();
+        for u in uploads {
+            versions.push(u.await.unwrap());
+        }
+        versions.sort_unstable();
+        assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_catalog_for_an_unknown_tenant_is_refused() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        assert!(store.add_catalog_version(&catalog("ghost", "v1")).await.is_err());
+        assert_eq!(store.current_catalog("ghost").await.unwrap(), None);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_are_listed_and_revoked_within_their_tenant() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("acme"), None, &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("beta"), None, &token("beta", 1)).await.unwrap();
+        store.add_token(&token("acme", 2)).await.unwrap();
+        let ids: Vec<_> = store.tokens("acme").await.unwrap().into_iter().map(|t| t.id).collect();
+        assert_eq!(ids, ["tok-acme-2", "tok-acme-1"]);
+        assert!(!store.revoke_token("beta", "tok-acme-2", 5).await.unwrap(), "another tenant's token");
+        assert!(store.revoke_token("acme", "tok-acme-2", 5).await.unwrap());
+        assert!(!store.revoke_token("acme", "tok-acme-2", 6).await.unwrap(), "already revoked");
+        let revoked = store.token_by_hash(&token("acme", 2).token_hash).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(5));
+        let err = store.add_token(&token("acme", 2)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)));
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn data_survives_reopening_and_migrations_are_idempotent() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        drop(store);
+        let again = db.open().await;
+        assert_eq!(again.tenant("acme").await.unwrap(), Some(tenant("acme")));
+        assert!(matches!(again.backend(), Backend::Sqlite | Backend::Postgres));
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_obereg_is_refused() {
+    each_backend(|db| async move {
+        drop(db.open().await);
+        let insert = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                      VALUES (99991231000000, 'from the future', TRUE, X'00', 0)";
+        if db.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query(insert).execute(&mut conn).await.unwrap();
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(insert.replace("X'00'", "'\\x00'::bytea"))).execute(&mut conn).await.unwrap();
+        }
+        let err = obereg_store::open(&db.url).await.unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { database: 99991231000000, .. }), "{err:?}");
+        assert_eq!(err.code(), "store.schema_too_new");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    let err = obereg_store::open("mysql://localhost/x").await.unwrap_err();
+    assert_eq!(err.code(), "store.unsupported_url");
+    assert!(err.to_string().contains("mysql:"));
+}
