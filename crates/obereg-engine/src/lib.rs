@@ -1,1 +1,65 @@
-//! placeholder
+//! obereg's use cases: the one gateway between the adapters (HTTP, CLI) and everything else.
+//!
+//! An adapter authenticates a caller into an [`Actor`], then calls a use case on [`Engine`].
+//! The engine decides whether the actor may act, validates input with the pure core, and
+//! writes through the store. No business rule lives in an adapter.
+
+mod actor;
+mod catalogs;
+mod error;
+pub mod root_key;
+mod tenants;
+pub mod token;
+mod tokens;
+
+use std::sync::Arc;
+
+use obereg_core::clock::Clock;
+use obereg_store::Store;
+
+pub use actor::Actor;
+pub use catalogs::{CatalogPut, CurrentCatalog};
+pub use error::EngineError;
+pub use root_key::RootKey;
+pub use tenants::{Bootstrap, NewTenant};
+pub use token::{Role, SecretToken};
+pub use tokens::IssuedToken;
+
+/// The id of the tenant a single-company installation uses.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// The use cases, over one store, one clock and one root key.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    root_key: Arc<RootKey>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, root_key: RootKey) -> Self {
+        Self { store, clock, root_key: Arc::new(root_key) }
+    }
+
+    /// Whether the database answers; used by readiness checks.
+    pub async fn ready(&self) -> Result<(), EngineError> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The public fingerprint of the root key in use.
+    pub fn root_key_fingerprint(&self) -> String {
+        self.root_key.fingerprint()
+    }
+
+    fn now_micros(&self) -> i64 {
+        self.clock.now().as_microsecond()
+    }
+}
+
+/// Hex SHA-256 of a text, as stored for catalog versions.
+fn sha256_hex(text: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref())
+}
+
+#[cfg(test)]
+mod tests;

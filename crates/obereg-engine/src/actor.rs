@@ -1,0 +1,44 @@
+//! Who is acting: an authenticated token holder (or the local operator at the command line).
+
+use crate::token::{Role, hash_token, looks_like_token};
+use crate::{Engine, EngineError};
+
+/// An authenticated caller, bound to one tenant and one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub tenant: String,
+    pub role: Role,
+    /// The token used, `None` for the local operator.
+    pub token_id: Option<String>,
+}
+
+impl Actor {
+    /// The operator at the command line. Whoever can run the CLI against the data directory
+    /// can read the database directly, so this grants nothing they do not already have.
+    pub fn local_operator(tenant: &str) -> Self {
+        Self { tenant: tenant.to_owned(), role: Role::Admin, token_id: None }
+    }
+
+    pub(crate) fn require_admin(&self) -> Result<(), EngineError> {
+        if self.role.is_admin() { Ok(()) } else { Err(EngineError::Forbidden) }
+    }
+
+    pub(crate) fn require_platform(&self) -> Result<(), EngineError> {
+        if self.role == Role::Platform { Ok(()) } else { Err(EngineError::Forbidden) }
+    }
+}
+
+impl Engine {
+    /// Turns a presented bearer token into an actor. Malformed, unknown and revoked tokens
+    /// all give the same [`EngineError::Unauthenticated`].
+    pub async fn authenticate(&self, presented: &str) -> Result<Actor, EngineError> {
+        if !looks_like_token(presented) {
+            return Err(EngineError::Unauthenticated);
+        }
+        let record = self.store.token_by_hash(&hash_token(presented)).await?;
+        match record {
+            Some(t) if t.revoked_at.is_none() => Ok(Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id) }),
+            _ => Err(EngineError::Unauthenticated),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The tenant's catalog: reading the version in force, uploading new versions, history.
+
+use std::sync::Arc;
+
+use obereg_core::catalog::{Catalog, Diagnostic};
+use obereg_store::{CatalogVersionRecord, CatalogVersionSummary, NewCatalogVersion};
+
+use crate::{Actor, Engine, EngineError, sha256_hex};
+
+/// The catalog in force: its stored version and the parsed model.
+#[derive(Debug, Clone)]
+pub struct CurrentCatalog {
+    pub version: CatalogVersionRecord,
+    pub catalog: Arc<Catalog>,
+}
+
+/// The outcome of uploading a catalog.
+#[derive(Debug)]
+pub struct CatalogPut {
+    pub version: CatalogVersionRecord,
+    /// `false` when the upload equals the version in force, which is then returned unchanged.
+    pub created: bool,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Engine {
+    /// The catalog in force. Any role of the tenant may read it: staff need to know the
+    /// purposes they work under.
+    pub async fn current_catalog(&self, actor: &Actor) -> Result<CurrentCatalog, EngineError> {
+        let version = self.store.current_catalog(&actor.tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        let catalog = obereg_core::catalog::check(&version.source).catalog.ok_or(EngineError::Internal("a stored catalog no longer parses"))?;
+        Ok(CurrentCatalog { version, catalog })
+    }
+
+    /// Validates and stores a new catalog version. An invalid catalog changes nothing; an
+    /// upload identical to the version in force creates no new version (so retries are safe).
+    pub async fn put_catalog(&self, actor: &Actor, source: &str) -> Result<CatalogPut, EngineError> {
+        actor.require_admin()?;
+        let report = obereg_core::catalog::check(source);
+        if !report.is_valid() {
+            return Err(EngineError::InvalidCatalog(Box::new(report)));
+        }
+        let warnings: Vec<Diagnostic> = report.warnings().cloned().collect();
+        let sha256 = sha256_hex(source);
+        if let Some(current) = self.store.current_catalog(&actor.tenant).await?
+            && current.sha256 == sha256
+        {
+            return Ok(CatalogPut { version: current, created: false, warnings });
+        }
+        let new = NewCatalogVersion {
+            tenant_id: actor.tenant.clone(),
+            sha256,
+            source: source.to_owned(),
+            created_at: self.now_micros(),
+            created_by: actor.token_id.clone(),
+        };
+        let version = self.store.add_catalog_version(&new).await?;
+        tracing::info!(tenant = %actor.tenant, version = version.version, "catalog version stored");
+        Ok(CatalogPut { version, created: true, warnings })
+    }
+
+    /// Every version of the tenant's catalog, newest first.
+    pub async fn catalog_versions(&self, actor: &Actor) -> Result<Vec<CatalogVersionSummary>, EngineError> {
+        Ok(self.store.catalog_versions(&actor.tenant).await?)
+    }
+
+    /// One stored version of the tenant's catalog.
+    pub async fn catalog_version(&self, actor: &Actor, version: i64) -> Result<CatalogVersionRecord, EngineError> {
+        self.store.catalog_version(&actor.tenant, version).await?.ok_or(EngineError::NotFound("catalog version"))
+    }
+}
