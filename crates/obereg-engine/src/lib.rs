@@ -24,6 +24,8 @@ pub use root_key::RootKey;
 pub use tenants::{Bootstrap, NewTenant};
 pub use token::{Role, SecretToken};
 pub use tokens::IssuedToken;
+// Records the adapters display; they reach them only through the engine.
+pub use obereg_store::{CatalogVersionRecord, CatalogVersionSummary, TenantRecord, TokenRecord};
 
 /// The id of the tenant a single-company installation uses.
 pub const DEFAULT_TENANT: &str = "default";

@@ -1,1 +1,113 @@
-//! placeholder
+//! obereg's HTTP adapter: the JSON API under `/v1`, health, the OpenAPI document and its
+//! browser at `/docs`, and Prometheus metrics on a separate listener.
+//!
+//! Handlers parse input, call one engine use case and map the result; no business rule lives
+//! here. Every error is `application/problem+json` with a stable code and the request id.
+//! Logs carry method, route template, status, latency and request id, never bodies, query
+//! strings or headers, so personal data cannot reach them.
+
+mod context;
+mod extract;
+pub mod metrics;
+mod openapi;
+mod problem;
+mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use obereg_engine::Engine;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use metrics::Metrics;
+use routes::{catalog, health, tenants, tokens};
+
+/// Default request body limit: catalogs are the largest bodies, well under this.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The API routes with their OpenAPI description.
+fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(catalog::get_catalog, catalog::put_catalog))
+        .routes(routes!(catalog::list_versions))
+        .routes(routes!(catalog::get_version))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .split_for_parts()
+}
+
+/// The OpenAPI document served at `/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The complete public application.
+pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Router {
+    let (api, openapi) = api();
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api.with_state(engine))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(problem::fallback)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(metrics, metrics::observe))
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| -> Response {
+            // The panic message is not logged or returned: it could quote data.
+            tracing::error!("handler panicked");
+            problem::ApiError::from(obereg_engine::EngineError::Internal("panic")).into_response()
+        }))
+        .layer(middleware::from_fn(context::scope))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+}
+
+/// Serves the API on `api` and, if given, metrics on `metrics_listener` until `shutdown`
+/// resolves; then stops accepting and lets requests in flight finish.
+pub async fn serve(
+    engine: Engine,
+    api: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    max_body_bytes: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let metrics_task = metrics_listener.map(|listener| {
+        let router = metrics::router(metrics.clone());
+        let rx = stop_rx.clone();
+        tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stopped(rx)).await })
+    });
+    let result = axum::serve(api, app(engine, metrics, max_body_bytes)).with_graceful_shutdown(stopped(stop_rx)).await;
+    if let Some(task) = metrics_task {
+        task.await.map_err(std::io::Error::other)??;
+    }
+    result
+}

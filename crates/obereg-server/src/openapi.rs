@@ -1,0 +1,28 @@
+//! The OpenAPI document's frame: title, bearer scheme, tags. Paths and schemas are collected
+//! from the handlers' annotations when the router is built, so the document cannot drift from
+//! the routes.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "obereg API", description = "Personal-data operator platform: catalog, tokens, tenants. Errors are application/problem+json with a stable `code`."),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "health", description = "liveness and readiness"),
+        (name = "catalog", description = "the tenant's data map"),
+        (name = "tokens", description = "API tokens of the tenant"),
+        (name = "tenants", description = "tenants (platform tokens)"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("obg_…").build()));
+    }
+}

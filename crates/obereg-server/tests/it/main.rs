@@ -1,0 +1,5 @@
+//! Integration tests of the HTTP API: the full middleware stack over a real SQLite store.
+
+mod api;
+mod harness;
+mod ops;
