@@ -1,1 +1,97 @@
-fn main() {}
+//! `obereg`: the command line. Thin adapter over the engine: parse, call, print.
+//!
+//! Exit codes: 0 success, 1 failure (an invalid catalog, a refused operation), 2 usage
+//! (bad flags, unreadable files).
+
+mod check;
+mod config;
+mod setup;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigFlags};
+
+#[derive(Debug, Parser)]
+#[command(name = "obereg", version, about = "Personal-data operator platform / Платформа оператора персональных данных")]
+struct Cli {
+    #[command(flatten)]
+    flags: ConfigFlags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Set up the data directory, root key, database and `default` tenant, then serve
+    Serve,
+    /// Set up the data directory, root key, database and `default` tenant, and print the admin token
+    Init,
+    /// Check catalog files: exit 0 when valid, 1 when not
+    Check(check::CheckArgs),
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage API tokens directly in the database (for bootstrap and recovery)
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration with secrets redacted
+    Check,
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        command => Config::load(&cli.flags)
+            .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
+            .and_then(|config| run_with_config(command, config)),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error / ошибка: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
+    match command {
+        Command::Config(ConfigCommand::Check) => {
+            print!("{}", config.redacted_toml());
+            Ok(0)
+        }
+        Command::Serve => runtime()?.block_on(setup::serve(config)),
+        Command::Init => runtime()?.block_on(setup::init(config)),
+        Command::Token(cmd) => runtime()?.block_on(token::run(config, cmd)),
+        Command::Check(_) => unreachable!("handled without configuration"),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))
+}

@@ -14,9 +14,9 @@ pub struct Actor {
 
 impl Actor {
     /// The operator at the command line. Whoever can run the CLI against the data directory
-    /// can read the database directly, so this grants nothing they do not already have.
+    /// can read the database directly, so full (platform) rights grant nothing new.
     pub fn local_operator(tenant: &str) -> Self {
-        Self { tenant: tenant.to_owned(), role: Role::Admin, token_id: None }
+        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None }
     }
 
     pub(crate) fn require_admin(&self) -> Result<(), EngineError> {

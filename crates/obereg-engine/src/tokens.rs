@@ -56,6 +56,9 @@ impl Engine {
                 "метка токена — от 1 до 100 печатных символов; не указывайте в ней персональные данные",
             ));
         }
+        if self.store.tenant(&actor.tenant).await?.is_none() {
+            return Err(EngineError::NotFound("tenant"));
+        }
         let role = Role::parse(role);
         match &role {
             Role::Admin => {}
