@@ -17,8 +17,18 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// The fields, as named in files and after `OBEREG_` in the environment.
-const FIELDS: [&str; 10] =
-    ["data_dir", "listen", "metrics_listen", "metrics_enabled", "database_url", "root_key_file", "root_key", "log_format", "log_level", "max_body_bytes"];
+const FIELDS: [&str; 10] = [
+    "data_dir",
+    "listen",
+    "metrics_listen",
+    "metrics_enabled",
+    "database_url",
+    "root_key_file",
+    "root_key",
+    "log_format",
+    "log_level",
+    "max_body_bytes",
+];
 
 /// The effective configuration.
 #[derive(Debug, Deserialize)]
@@ -190,6 +200,7 @@ fn redact_url(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail API fixes the error type.
 mod tests {
     use figment::Jail;
 

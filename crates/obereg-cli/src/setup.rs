@@ -101,7 +101,9 @@ pub async fn serve(config: Config) -> Result<u8, Failure> {
     init_logging(&config)?;
     let engine = open_engine(&config).await?;
     let token = bootstrap(&engine).await?;
-    let bind = |addr| async move { tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::failed(format!("cannot listen on {addr}: {e}"))) };
+    let bind = |addr| async move {
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| Failure::failed(format!("cannot listen on {addr}: {e}")))
+    };
     let api = bind(config.listen).await?;
     let metrics = if config.metrics_enabled { Some(bind(config.metrics_listen).await?) } else { None };
     let api_addr = api.local_addr().map_err(|e| Failure::failed(e.to_string()))?;
@@ -112,7 +114,9 @@ pub async fn serve(config: Config) -> Result<u8, Failure> {
     }
     print_token(token.as_deref());
     tracing::info!(root_key = %engine.root_key_fingerprint(), "serving");
-    obereg_server::serve(engine, api, metrics, config.max_body_bytes, shutdown_signal()).await.map_err(|e| Failure::failed(format!("server: {e}")))?;
+    obereg_server::serve(engine, api, metrics, config.max_body_bytes, shutdown_signal())
+        .await
+        .map_err(|e| Failure::failed(format!("server: {e}")))?;
     tracing::info!("stopped");
     Ok(0)
 }

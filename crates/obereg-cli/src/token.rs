@@ -34,7 +34,12 @@ pub async fn run(config: Config, command: TokenCommand) -> Result<u8, Failure> {
         TokenCommand::Create { role, label, tenant } => {
             let issued = engine.create_token(&Actor::local_operator(&tenant), &role, &label).await.map_err(setup::engine_failure)?;
             println!("{}", issued.secret.reveal_once());
-            eprintln!("token {} ({}) for tenant {}: shown once, store it now / показан один раз, сохраните его", issued.id, issued.role.as_str(), issued.tenant);
+            eprintln!(
+                "token {} ({}) for tenant {}: shown once, store it now / показан один раз, сохраните его",
+                issued.id,
+                issued.role.as_str(),
+                issued.tenant
+            );
         }
         TokenCommand::List { tenant } => {
             for t in engine.list_tokens(&Actor::local_operator(&tenant)).await.map_err(setup::engine_failure)? {

@@ -4,9 +4,7 @@
 /// `-`, starting with a letter. Tenant ids appear in URLs and file names, so they stay plain.
 pub fn is_valid_tenant_id(id: &str) -> bool {
     let mut chars = id.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && id.len() <= 63
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+    matches!(chars.next(), Some('a'..='z')) && id.len() <= 63 && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
 }
 
 /// Whether `id` is a valid catalog id (category, purpose, role …): 1–64 characters of
@@ -14,9 +12,7 @@ pub fn is_valid_tenant_id(id: &str) -> bool {
 /// (`contact.phone`); the id is what the API, the journal and documents refer to.
 pub fn is_valid_catalog_id(id: &str) -> bool {
     let mut chars = id.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && id.len() <= 64
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-' | '.'))
+    matches!(chars.next(), Some('a'..='z')) && id.len() <= 64 && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-' | '.'))
 }
 
 #[cfg(test)]

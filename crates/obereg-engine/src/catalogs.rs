@@ -28,7 +28,8 @@ impl Engine {
     /// purposes they work under.
     pub async fn current_catalog(&self, actor: &Actor) -> Result<CurrentCatalog, EngineError> {
         let version = self.store.current_catalog(&actor.tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
-        let catalog = obereg_core::catalog::check(&version.source).catalog.ok_or(EngineError::Internal("a stored catalog no longer parses"))?;
+        let catalog =
+            obereg_core::catalog::check(&version.source).catalog.ok_or(EngineError::Internal("a stored catalog no longer parses"))?;
         Ok(CurrentCatalog { version, catalog })
     }
 

@@ -77,7 +77,13 @@ impl Engine {
                 if !report.is_valid() {
                     return Err(EngineError::InvalidCatalog(Box::new(report)));
                 }
-                Some(NewCatalogVersion { tenant_id: new.id.clone(), sha256: sha256_hex(source), source: source.clone(), created_at: now, created_by: None })
+                Some(NewCatalogVersion {
+                    tenant_id: new.id.clone(),
+                    sha256: sha256_hex(source),
+                    source: source.clone(),
+                    created_at: now,
+                    created_by: None,
+                })
             }
             None => None,
         };

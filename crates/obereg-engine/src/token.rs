@@ -48,7 +48,8 @@ pub fn hash_token(token: &str) -> Vec<u8> {
 /// Whether `text` has the shape of an obereg token; anything else is refused before a
 /// database lookup.
 pub fn looks_like_token(text: &str) -> bool {
-    text.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| rest.len() == 43 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    text.strip_prefix(TOKEN_PREFIX)
+        .is_some_and(|rest| rest.len() == 43 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// What a token's holder may do.
@@ -102,7 +103,14 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_recognised() {
-        for bad in ["", "obg_", "Bearer x", &format!("obg_{}", "a".repeat(42)), &format!("obg_{}!", "a".repeat(42)), &format!("xyz_{}", "a".repeat(43))] {
+        for bad in [
+            "",
+            "obg_",
+            "Bearer x",
+            &format!("obg_{}", "a".repeat(42)),
+            &format!("obg_{}!", "a".repeat(42)),
+            &format!("xyz_{}", "a".repeat(43)),
+        ] {
             assert!(!looks_like_token(bad), "{bad}");
         }
     }

@@ -37,19 +37,42 @@ where
 async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", "the request body is too large", "тело запроса слишком велико")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request.too_large",
+                "the request body is too large",
+                "тело запроса слишком велико",
+            )
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "request.body_unreadable", "the request body could not be read", "не удалось прочитать тело запроса")
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.body_unreadable",
+                "the request body could not be read",
+                "не удалось прочитать тело запроса",
+            )
         }
     })
 }
 
 fn content_type(req: &Request) -> String {
-    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn unsupported(expected: &str) -> ApiError {
-    let mut e = ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.unsupported_media_type", "unsupported content type", "неподдерживаемый тип содержимого");
+    let mut e = ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "request.unsupported_media_type",
+        "unsupported content type",
+        "неподдерживаемый тип содержимого",
+    );
     e.title.en = format!("unsupported content type; send {expected}");
     e.title.ru = format!("неподдерживаемый тип содержимого; отправьте {expected}");
     e
@@ -67,9 +90,9 @@ impl<S: Send + Sync> FromRequest<S> for TomlText {
             return Err(unsupported("application/toml"));
         }
         let bytes = body_bytes(req, state).await?;
-        String::from_utf8(bytes.to_vec())
-            .map(TomlText)
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "request.not_utf8", "the body is not valid UTF-8", "тело запроса не в кодировке UTF-8"))
+        String::from_utf8(bytes.to_vec()).map(TomlText).map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "request.not_utf8", "the body is not valid UTF-8", "тело запроса не в кодировке UTF-8")
+        })
     }
 }
 

@@ -71,13 +71,16 @@ pub async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next
 
 /// The metrics listener's only route.
 pub fn router(metrics: Arc<Metrics>) -> axum::Router {
-    axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(|State(m): State<Arc<Metrics>>| async move {
-            let mut response = m.render().into_response();
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"));
-            response
-        }),
-    )
-    .with_state(metrics)
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|State(m): State<Arc<Metrics>>| async move {
+                let mut response = m.render().into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+                response
+            }),
+        )
+        .with_state(metrics)
 }

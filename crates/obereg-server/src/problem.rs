@@ -51,7 +51,12 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "auth.unauthenticated", "a valid bearer token is required", "требуется действующий токен доступа")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.unauthenticated",
+            "a valid bearer token is required",
+            "требуется действующий токен доступа",
+        )
     }
 }
 
@@ -60,7 +65,9 @@ impl From<EngineError> for ApiError {
         let code = e.code();
         match e {
             EngineError::Unauthenticated => Self::unauthenticated(),
-            EngineError::Forbidden => Self::new(StatusCode::FORBIDDEN, code, "this token's role may not do that", "роль этого токена не позволяет это действие"),
+            EngineError::Forbidden => {
+                Self::new(StatusCode::FORBIDDEN, code, "this token's role may not do that", "роль этого токена не позволяет это действие")
+            }
             EngineError::NotFound(_) => Self::not_found(),
             EngineError::InvalidCatalog(report) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -68,11 +75,18 @@ impl From<EngineError> for ApiError {
                 title: Bilingual::new("the catalog is invalid; nothing was changed", "каталог содержит ошибки; ничего не изменено"),
                 diagnostics: report.diagnostics,
             },
-            EngineError::Invalid { message, .. } => Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, title: message, diagnostics: Vec::new() },
+            EngineError::Invalid { message, .. } => {
+                Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, title: message, diagnostics: Vec::new() }
+            }
             EngineError::Conflict(_) => Self::new(StatusCode::CONFLICT, code, "it exists already", "такой объект уже существует"),
             other => {
                 tracing::error!(code, error = %other, "request failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; quote the request id to support", "внутренняя ошибка; сообщите поддержке идентификатор запроса")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; quote the request id to support",
+                    "внутренняя ошибка; сообщите поддержке идентификатор запроса",
+                )
             }
         }
     }
@@ -106,5 +120,10 @@ pub async fn fallback() -> ApiError {
 
 /// The answer for a known route called with the wrong method.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "request.method_not_allowed", "method not allowed on this path", "метод не поддерживается для этого пути")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "request.method_not_allowed",
+        "method not allowed on this path",
+        "метод не поддерживается для этого пути",
+    )
 }

@@ -44,7 +44,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Creates a tenant with its first admin token and, optionally, its first catalog, in one
     /// transaction. Fails with [`StoreError::Conflict`] when the tenant exists.
-    fn create_tenant<'a>(&'a self, tenant: &'a TenantRecord, catalog: Option<&'a NewCatalogVersion>, admin: &'a TokenRecord) -> StoreFuture<'a, ()>;
+    fn create_tenant<'a>(
+        &'a self,
+        tenant: &'a TenantRecord,
+        catalog: Option<&'a NewCatalogVersion>,
+        admin: &'a TokenRecord,
+    ) -> StoreFuture<'a, ()>;
 
     fn tenant<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<TenantRecord>>;
 

@@ -40,13 +40,14 @@ macro_rules! shared_queries {
             ) -> $crate::StoreFuture<'a, ()> {
                 Box::pin(async move {
                     let mut tx = self.write.begin().await?;
-                    let inserted = sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                        .bind(&tenant.id)
-                        .bind(&tenant.name)
-                        .bind(tenant.created_at)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
+                    let inserted =
+                        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                            .bind(&tenant.id)
+                            .bind(&tenant.name)
+                            .bind(tenant.created_at)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
                     if inserted == 0 {
                         return Err($crate::StoreError::Conflict("tenant"));
                     }
@@ -76,10 +77,15 @@ macro_rules! shared_queries {
             }
 
             fn tenants(&self) -> $crate::StoreFuture<'_, Vec<$crate::TenantRecord>> {
-                Box::pin(async move { Ok(sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY id").fetch_all(&self.read).await?) })
+                Box::pin(
+                    async move { Ok(sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY id").fetch_all(&self.read).await?) },
+                )
             }
 
-            fn add_catalog_version<'a>(&'a self, new: &'a $crate::NewCatalogVersion) -> $crate::StoreFuture<'a, $crate::CatalogVersionRecord> {
+            fn add_catalog_version<'a>(
+                &'a self,
+                new: &'a $crate::NewCatalogVersion,
+            ) -> $crate::StoreFuture<'a, $crate::CatalogVersionRecord> {
                 Box::pin(async move {
                     // Two writers may compute the same next number; the primary key rejects
                     // the second, which then retries with a fresh maximum.
@@ -118,7 +124,11 @@ macro_rules! shared_queries {
                 })
             }
 
-            fn catalog_version<'a>(&'a self, tenant: &'a str, version: i64) -> $crate::StoreFuture<'a, Option<$crate::CatalogVersionRecord>> {
+            fn catalog_version<'a>(
+                &'a self,
+                tenant: &'a str,
+                version: i64,
+            ) -> $crate::StoreFuture<'a, Option<$crate::CatalogVersionRecord>> {
                 Box::pin(async move {
                     Ok(sqlx::query_as(
                         "SELECT tenant_id, version, sha256, source, created_at, created_by FROM catalog_versions \
@@ -133,10 +143,12 @@ macro_rules! shared_queries {
 
             fn catalog_versions<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, Vec<$crate::CatalogVersionSummary>> {
                 Box::pin(async move {
-                    Ok(sqlx::query_as("SELECT version, sha256, created_at, created_by FROM catalog_versions WHERE tenant_id = $1 ORDER BY version DESC")
-                        .bind(tenant)
-                        .fetch_all(&self.read)
-                        .await?)
+                    Ok(sqlx::query_as(
+                        "SELECT version, sha256, created_at, created_by FROM catalog_versions WHERE tenant_id = $1 ORDER BY version DESC",
+                    )
+                    .bind(tenant)
+                    .fetch_all(&self.read)
+                    .await?)
                 })
             }
 
@@ -149,10 +161,12 @@ macro_rules! shared_queries {
 
             fn token_by_hash<'a>(&'a self, hash: &'a [u8]) -> $crate::StoreFuture<'a, Option<$crate::TokenRecord>> {
                 Box::pin(async move {
-                    Ok(sqlx::query_as("SELECT id, tenant_id, role, label, token_hash, created_at, revoked_at FROM api_tokens WHERE token_hash = $1")
-                        .bind(hash)
-                        .fetch_optional(&self.read)
-                        .await?)
+                    Ok(sqlx::query_as(
+                        "SELECT id, tenant_id, role, label, token_hash, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+                    )
+                    .bind(hash)
+                    .fetch_optional(&self.read)
+                    .await?)
                 })
             }
 

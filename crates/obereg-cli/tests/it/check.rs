@@ -17,7 +17,9 @@ fn the_examples_pass() {
 fn an_invalid_catalog_exits_1_naming_file_line_column_and_fix() {
     let dir = tempfile::tempdir().unwrap();
     let source = std::fs::read_to_string(examples().join("voice-robot-calls.toml")).unwrap();
-    let broken = source.replace("retention = { period = \"P3Y\", trigger = \"account_closed\" }\n", "").replace("country = \"RU\"\nprovider", "country = \"DE\"\nprovider");
+    let broken = source
+        .replace("retention = { period = \"P3Y\", trigger = \"account_closed\" }\n", "")
+        .replace("country = \"RU\"\nprovider", "country = \"DE\"\nprovider");
     std::fs::write(dir.path().join("broken.toml"), &broken).unwrap();
     let out = obereg(dir.path(), &["check", "broken.toml"]);
     assert_eq!(out.status.code(), Some(1));
@@ -63,7 +65,8 @@ fn usage_errors_exit_2() {
 #[test]
 fn config_check_prints_the_effective_config_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("obereg.toml"), "listen = \"127.0.0.1:7000\"\ndatabase_url = \"postgres://app:s3cret@db/obereg\"\n").unwrap();
+    std::fs::write(dir.path().join("obereg.toml"), "listen = \"127.0.0.1:7000\"\ndatabase_url = \"postgres://app:s3cret@db/obereg\"\n")
+        .unwrap();
     let out = obereg(dir.path(), &["--listen", "127.0.0.1:7001", "config", "check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);

@@ -504,7 +504,9 @@ mod tests {
 
     #[test]
     fn periods_parse_and_print() {
-        for (text, years, months, days) in [("P3Y", 3, 0, 0), ("P6M", 0, 6, 0), ("P30D", 0, 0, 30), ("P1Y6M10D", 1, 6, 10), ("P0D", 0, 0, 0)] {
+        for (text, years, months, days) in
+            [("P3Y", 3, 0, 0), ("P6M", 0, 6, 0), ("P30D", 0, 0, 30), ("P1Y6M10D", 1, 6, 10), ("P0D", 0, 0, 0)]
+        {
             let p: Period = text.parse().unwrap();
             assert_eq!((p.years, p.months, p.days), (years, months, days), "{text}");
             assert_eq!(p.to_string(), text);

@@ -76,9 +76,18 @@ pub async fn get_catalog(State(engine): State<Engine>, Caller(actor): Caller, he
     if wants_toml(&headers) {
         return Ok(toml_response(current.version));
     }
-    let catalog = serde_json::to_value(&*current.catalog).map_err(|_| ApiError::from(obereg_engine::EngineError::Internal("catalog serialisation")))?;
+    let catalog = serde_json::to_value(&*current.catalog)
+        .map_err(|_| ApiError::from(obereg_engine::EngineError::Internal("catalog serialisation")))?;
     let v = current.version;
-    Ok(Json(CatalogView { tenant: v.tenant_id, version: v.version, sha256: v.sha256, created_at: rfc3339(v.created_at), created_by: v.created_by, catalog }).into_response())
+    Ok(Json(CatalogView {
+        tenant: v.tenant_id,
+        version: v.version,
+        sha256: v.sha256,
+        created_at: rfc3339(v.created_at),
+        created_by: v.created_by,
+        catalog,
+    })
+    .into_response())
 }
 
 /// Uploads a new catalog version (TOML). It is checked with the same rules and messages as
@@ -94,10 +103,17 @@ pub async fn get_catalog(State(engine): State<Engine>, Caller(actor): Caller, he
         (status = 415, description = "not TOML", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "invalid catalog; `errors` lists every finding", body = ProblemBody, content_type = "application/problem+json"),
     ))]
-pub async fn put_catalog(State(engine): State<Engine>, Caller(actor): Caller, TomlText(source): TomlText) -> Result<(StatusCode, Json<CatalogPutView>), ApiError> {
+pub async fn put_catalog(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    TomlText(source): TomlText,
+) -> Result<(StatusCode, Json<CatalogPutView>), ApiError> {
     let put = engine.put_catalog(&actor, &source).await?;
     let status = if put.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(CatalogPutView { version: put.version.version, sha256: put.version.sha256, created: put.created, warnings: put.warnings })))
+    Ok((
+        status,
+        Json(CatalogPutView { version: put.version.version, sha256: put.version.sha256, created: put.created, warnings: put.warnings }),
+    ))
 }
 
 /// Every stored version, newest first.

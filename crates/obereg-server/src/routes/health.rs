@@ -31,7 +31,12 @@ pub async fn readyz(State(engine): State<Engine>) -> Result<Json<Status>, ApiErr
         Ok(()) => Ok(Json(Status { status: "ready" })),
         Err(e) => {
             tracing::warn!(code = e.code(), "readiness check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service.not_ready", "the database does not answer", "база данных не отвечает"))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service.not_ready",
+                "the database does not answer",
+                "база данных не отвечает",
+            ))
         }
     }
 }

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use obereg_engine::{Engine, NewTenant};
 use obereg_engine::TenantRecord;
+use obereg_engine::{Engine, NewTenant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -60,7 +60,11 @@ pub async fn list_tenants(State(engine): State<Engine>, Caller(actor): Caller) -
     (status = 409, description = "the tenant exists", body = ProblemBody, content_type = "application/problem+json"),
     (status = 422, description = "bad id or name, or invalid catalog", body = ProblemBody, content_type = "application/problem+json"),
 ))]
-pub async fn create_tenant(State(engine): State<Engine>, Caller(actor): Caller, JsonBody(body): JsonBody<CreateTenant>) -> Result<(StatusCode, Json<CreatedTenantView>), ApiError> {
+pub async fn create_tenant(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<CreateTenant>,
+) -> Result<(StatusCode, Json<CreatedTenantView>), ApiError> {
     let new = NewTenant { id: body.id, name: body.name, catalog_source: body.catalog };
     let (tenant, token) = engine.create_tenant(&actor, new).await?;
     Ok((StatusCode::CREATED, Json(CreatedTenantView { tenant: tenant.into(), admin_token: token.into() })))

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use obereg_engine::{Engine, IssuedToken};
 use obereg_engine::TokenRecord;
+use obereg_engine::{Engine, IssuedToken};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -79,7 +79,11 @@ pub async fn list_tokens(State(engine): State<Engine>, Caller(actor): Caller) ->
     (status = 403, description = "not an admin token", body = ProblemBody, content_type = "application/problem+json"),
     (status = 422, description = "unknown role or bad label", body = ProblemBody, content_type = "application/problem+json"),
 ))]
-pub async fn create_token(State(engine): State<Engine>, Caller(actor): Caller, JsonBody(body): JsonBody<CreateToken>) -> Result<(StatusCode, Json<IssuedTokenView>), ApiError> {
+pub async fn create_token(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<CreateToken>,
+) -> Result<(StatusCode, Json<IssuedTokenView>), ApiError> {
     let issued = engine.create_token(&actor, &body.role, &body.label).await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }

@@ -141,7 +141,15 @@ async fn platform_tokens_create_tenants_that_stay_apart() {
     // A tenant with an invalid first catalog is not created at all.
     let bad = s.post_json("/v1/tenants", &s.token, json!({"id": "beta", "name": "Beta", "catalog": "format = 2"})).await;
     bad.problem(422, "catalog.invalid");
-    let ids: Vec<String> = s.get("/v1/tenants", Some(&s.token)).await.json().as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> = s
+        .get("/v1/tenants", Some(&s.token))
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids, ["acme", "default"]);
 
     let with_catalog = s.post_json("/v1/tenants", &s.token, json!({"id": "gamma", "name": "Gamma", "catalog": EXAMPLE})).await;

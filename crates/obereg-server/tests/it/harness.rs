@@ -76,7 +76,15 @@ impl TestServer {
         self.send_with(method, path, token, content_type, &[], body).await
     }
 
-    pub async fn send_with(&self, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, extra: &[(&str, &str)], body: impl Into<Body>) -> Answer {
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        extra: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -133,7 +141,8 @@ fn capture_logs() {
     LOGS.get_or_init(|| {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let sink = Sink(buffer.clone());
-        let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || sink.clone()).with_ansi(false).finish();
+        let subscriber =
+            tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || sink.clone()).with_ansi(false).finish();
         tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
         buffer
     });

@@ -32,7 +32,16 @@ async fn wrong_methods_get_a_problem() {
 async fn the_openapi_document_describes_every_route() {
     let s = TestServer::start().await;
     let doc = s.get("/openapi.json", None).await.json();
-    for path in ["/healthz", "/readyz", "/v1/catalog", "/v1/catalog/versions", "/v1/catalog/versions/{version}", "/v1/tokens", "/v1/tokens/{id}", "/v1/tenants"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/v1/catalog",
+        "/v1/catalog/versions",
+        "/v1/catalog/versions/{version}",
+        "/v1/tokens",
+        "/v1/tokens/{id}",
+        "/v1/tenants",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
     assert!(doc["paths"]["/v1/catalog"]["put"].is_object());

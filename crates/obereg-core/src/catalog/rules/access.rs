@@ -24,7 +24,10 @@ fn roles(cx: &mut Ctx<'_>) {
                 "role.no_purposes",
                 at.clone(),
                 Bilingual::new(format!("role `{id}` is granted no purpose"), format!("роли `{id}` не назначено ни одной цели")),
-                Bilingual::new("add `purposes = [\"…\"]`: staff process data only for a purpose", "добавьте `purposes = [\"…\"]`: сотрудники обрабатывают данные только ради цели"),
+                Bilingual::new(
+                    "add `purposes = [\"…\"]`: staff process data only for a purpose",
+                    "добавьте `purposes = [\"…\"]`: сотрудники обрабатывают данные только ради цели",
+                ),
             );
         }
         let granted: Vec<_> = role.purposes.iter().filter_map(|p| cx.purposes.get(p.as_str()).copied()).collect();
@@ -39,7 +42,10 @@ fn roles(cx: &mut Ctx<'_>) {
                         format!("role `{id}` may see `{cat}`, which none of its purposes processes"),
                         format!("роль `{id}` видит `{cat}`, хотя ни одна из её целей эту категорию не обрабатывает"),
                     ),
-                    Bilingual::new("remove the category, or grant a purpose that includes it", "уберите категорию или назначьте цель, которая её включает"),
+                    Bilingual::new(
+                        "remove the category, or grant a purpose that includes it",
+                        "уберите категорию или назначьте цель, которая её включает",
+                    ),
                 );
             }
         }
@@ -53,7 +59,10 @@ fn roles(cx: &mut Ctx<'_>) {
                         format!("role `{id}` may perform {}, which none of its purposes performs", label.en),
                         format!("роль `{id}` может выполнять действие «{}», которое не выполняет ни одна из её целей", label.ru),
                     ),
-                    Bilingual::new("remove the operation, or add it to one of the role's purposes", "уберите действие или добавьте его в одну из целей роли"),
+                    Bilingual::new(
+                        "remove the operation, or add it to one of the role's purposes",
+                        "уберите действие или добавьте его в одну из целей роли",
+                    ),
                 );
             }
         }
@@ -114,7 +123,10 @@ fn age(cx: &mut Ctx<'_>) {
         cx.error(
             "age.implausible_minimum",
             crate::catalog::diagnostic::DocPath::root().key("age").key("minimum"),
-            Bilingual::new(format!("minimum age {} is above the age of majority", rule.minimum), format!("минимальный возраст {} выше возраста совершеннолетия", rule.minimum)),
+            Bilingual::new(
+                format!("minimum age {} is above the age of majority", rule.minimum),
+                format!("минимальный возраст {} выше возраста совершеннолетия", rule.minimum),
+            ),
             Bilingual::new("use an age from 0 to 21 (18 is typical)", "укажите возраст от 0 до 21 (обычно 18)"),
         );
     }

@@ -51,7 +51,10 @@ fn ids(cx: &mut Ctx<'_>) {
                 cx.error(
                     "id.invalid",
                     path.clone(),
-                    Bilingual::new(format!("`{id}` is not a valid id in `{section}`"), format!("`{id}` — недопустимый идентификатор в `{section}`")),
+                    Bilingual::new(
+                        format!("`{id}` is not a valid id in `{section}`"),
+                        format!("`{id}` — недопустимый идентификатор в `{section}`"),
+                    ),
                     Bilingual::new(
                         "use 1–64 lowercase latin letters, digits, `_`, `-` or `.`, starting with a letter (e.g. `contact.phone`)",
                         "используйте 1–64 строчные латинские буквы, цифры, `_`, `-` или `.`, начиная с буквы (например, `contact.phone`)",
@@ -66,7 +69,10 @@ fn ids(cx: &mut Ctx<'_>) {
                         format!("`{id}` is declared twice in `{section}` (first as entry {first})"),
                         format!("`{id}` объявлен в `{section}` дважды (впервые — запись {first})"),
                     ),
-                    Bilingual::new("give every entry its own id, or merge the two", "дайте каждой записи свой идентификатор или объедините записи"),
+                    Bilingual::new(
+                        "give every entry its own id, or merge the two",
+                        "дайте каждой записи свой идентификатор или объедините записи",
+                    ),
                 );
             } else {
                 first_at.insert(id, i);
@@ -78,7 +84,10 @@ fn ids(cx: &mut Ctx<'_>) {
         cx.error(
             "role.reserved_id",
             entry("roles", i).key("id"),
-            Bilingual::new(format!("role id `{id}` is reserved for obereg's built-in role"), format!("идентификатор роли `{id}` зарезервирован встроенной ролью obereg")),
+            Bilingual::new(
+                format!("role id `{id}` is reserved for obereg's built-in role"),
+                format!("идентификатор роли `{id}` зарезервирован встроенной ролью obereg"),
+            ),
             Bilingual::new("rename the role, e.g. `dpo` or `support`", "переименуйте роль, например `dpo` или `support`"),
         );
     }
@@ -92,7 +101,10 @@ fn operator(cx: &mut Ctx<'_>) {
             "operator.no_jurisdiction",
             base.key("jurisdictions"),
             Bilingual::new("the operator names no jurisdiction", "у оператора не указана ни одна юрисдикция"),
-            Bilingual::new("add `jurisdictions = [\"ru-152fz\"]` (and `\"eu-gdpr\"` if the GDPR applies)", "добавьте `jurisdictions = [\"ru-152fz\"]` (и `\"eu-gdpr\"`, если применяется GDPR)"),
+            Bilingual::new(
+                "add `jurisdictions = [\"ru-152fz\"]` (and `\"eu-gdpr\"` if the GDPR applies)",
+                "добавьте `jurisdictions = [\"ru-152fz\"]` (и `\"eu-gdpr\"`, если применяется GDPR)",
+            ),
         );
     }
     if op.requests_email.is_none() && op.requests_phone.is_none() {
@@ -111,13 +123,22 @@ fn operator(cx: &mut Ctx<'_>) {
             "operator.inn_missing",
             base.clone(),
             Bilingual::new("152-FZ applies but the operator has no INN", "применяется 152-ФЗ, но у оператора не указан ИНН"),
-            Bilingual::new("add `inn = \"…\"` (10 digits for an organisation, 12 for an entrepreneur)", "добавьте `inn = \"…\"` (10 цифр для организации, 12 — для ИП)"),
+            Bilingual::new(
+                "add `inn = \"…\"` (10 digits for an organisation, 12 for an entrepreneur)",
+                "добавьте `inn = \"…\"` (10 цифр для организации, 12 — для ИП)",
+            ),
         ),
         Some(inn) if !is_valid_inn(inn) => cx.error(
             "operator.inn_invalid",
             base.key("inn"),
-            Bilingual::new(format!("INN `{inn}` has wrong length or check digits"), format!("ИНН `{inn}` неверной длины или с неверными контрольными цифрами")),
-            Bilingual::new("copy the INN from the registration certificate or the EGRUL extract", "перепишите ИНН из свидетельства или выписки ЕГРЮЛ"),
+            Bilingual::new(
+                format!("INN `{inn}` has wrong length or check digits"),
+                format!("ИНН `{inn}` неверной длины или с неверными контрольными цифрами"),
+            ),
+            Bilingual::new(
+                "copy the INN from the registration certificate or the EGRUL extract",
+                "перепишите ИНН из свидетельства или выписки ЕГРЮЛ",
+            ),
         ),
         Some(_) => {}
     }
@@ -125,13 +146,19 @@ fn operator(cx: &mut Ctx<'_>) {
         None => cx.error(
             "operator.ogrn_missing",
             base.clone(),
-            Bilingual::new("152-FZ applies but the operator has no OGRN/OGRNIP", "применяется 152-ФЗ, но у оператора не указан ОГРН/ОГРНИП"),
+            Bilingual::new(
+                "152-FZ applies but the operator has no OGRN/OGRNIP",
+                "применяется 152-ФЗ, но у оператора не указан ОГРН/ОГРНИП",
+            ),
             Bilingual::new("add `ogrn = \"…\"` (13 digits, or 15 for an OGRNIP)", "добавьте `ogrn = \"…\"` (13 цифр, для ОГРНИП — 15)"),
         ),
         Some(ogrn) if !is_valid_ogrn(ogrn) => cx.error(
             "operator.ogrn_invalid",
             base.key("ogrn"),
-            Bilingual::new(format!("OGRN `{ogrn}` has wrong length or check digit"), format!("ОГРН `{ogrn}` неверной длины или с неверной контрольной цифрой")),
+            Bilingual::new(
+                format!("OGRN `{ogrn}` has wrong length or check digit"),
+                format!("ОГРН `{ogrn}` неверной длины или с неверной контрольной цифрой"),
+            ),
             Bilingual::new("copy the OGRN from the EGRUL/EGRIP extract", "перепишите ОГРН из выписки ЕГРЮЛ/ЕГРИП"),
         ),
         Some(_) => {}
@@ -144,7 +171,10 @@ fn operator(cx: &mut Ctx<'_>) {
                 "152-FZ art. 22.1 requires a person responsible for organising processing",
                 "ст. 22.1 152-ФЗ требует назначить ответственного за организацию обработки",
             ),
-            Bilingual::new("add `[operator.responsible_person]` with `name` and `email`", "добавьте `[operator.responsible_person]` с `name` и `email`"),
+            Bilingual::new(
+                "add `[operator.responsible_person]` with `name` and `email`",
+                "добавьте `[operator.responsible_person]` с `name` и `email`",
+            ),
         );
     }
 }
@@ -156,7 +186,10 @@ fn documents(cx: &mut Ctx<'_>) {
         cx.error(
             "documents.russian_missing",
             path.clone(),
-            Bilingual::new("152-FZ applies but documents are not issued in Russian", "применяется 152-ФЗ, но документы не выпускаются на русском языке"),
+            Bilingual::new(
+                "152-FZ applies but documents are not issued in Russian",
+                "применяется 152-ФЗ, но документы не выпускаются на русском языке",
+            ),
             Bilingual::new("add \"ru\" to `documents.languages`", "добавьте \"ru\" в `documents.languages`"),
         );
     }
@@ -164,8 +197,14 @@ fn documents(cx: &mut Ctx<'_>) {
         cx.warning(
             "documents.english_missing",
             path,
-            Bilingual::new("the GDPR applies but documents are not issued in English", "применяется GDPR, но документы не выпускаются на английском языке"),
-            Bilingual::new("add \"en\" to `documents.languages` and English names", "добавьте \"en\" в `documents.languages` и английские названия"),
+            Bilingual::new(
+                "the GDPR applies but documents are not issued in English",
+                "применяется GDPR, но документы не выпускаются на английском языке",
+            ),
+            Bilingual::new(
+                "add \"en\" to `documents.languages` and English names",
+                "добавьте \"en\" в `documents.languages` и английские названия",
+            ),
         );
     }
 }

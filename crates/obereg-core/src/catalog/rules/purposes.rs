@@ -73,7 +73,10 @@ fn retention(cx: &mut Ctx<'_>, i: usize, p: &Purpose) {
                 format!("purpose `{id}` keeps data until consent is withdrawn, but it is not based on consent"),
                 format!("цель `{id}` хранит данные до отзыва согласия, но не основана на согласии"),
             ),
-            Bilingual::new("base the purpose on consent, or choose another trigger", "основайте цель на согласии или выберите другое событие"),
+            Bilingual::new(
+                "base the purpose on consent, or choose another trigger",
+                "основайте цель на согласии или выберите другое событие",
+            ),
         );
     }
     if r.trigger == RetentionTrigger::LegalTerm && r.legal_reference.as_deref().is_none_or(|s| s.trim().is_empty()) {
@@ -99,7 +102,10 @@ fn contents(cx: &mut Ctx<'_>, i: usize, p: &Purpose) {
         cx.error(
             "purpose.no_categories",
             at.clone(),
-            Bilingual::new(format!("purpose `{id}` processes no data category"), format!("цель `{id}` не обрабатывает ни одной категории данных")),
+            Bilingual::new(
+                format!("purpose `{id}` processes no data category"),
+                format!("цель `{id}` не обрабатывает ни одной категории данных"),
+            ),
             Bilingual::new("list the categories in `required_categories`", "перечислите категории в `required_categories`"),
         );
     }
@@ -107,7 +113,10 @@ fn contents(cx: &mut Ctx<'_>, i: usize, p: &Purpose) {
         cx.error(
             "purpose.no_operations",
             at.clone(),
-            Bilingual::new(format!("purpose `{id}` lists no processing operations"), format!("у цели `{id}` не перечислены действия с данными")),
+            Bilingual::new(
+                format!("purpose `{id}` lists no processing operations"),
+                format!("у цели `{id}` не перечислены действия с данными"),
+            ),
             Bilingual::new(
                 "add `operations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]` (152-FZ art. 3)",
                 "добавьте `operations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]` (ст. 3 152-ФЗ)",
@@ -188,7 +197,10 @@ fn marketing(cx: &mut Ctx<'_>, i: usize, p: &Purpose) {
                 format!("marketing purpose `{id}` is not based on consent (152-FZ art. 15, 38-FZ art. 18)"),
                 format!("маркетинговая цель `{id}` не основана на согласии (ст. 15 152-ФЗ, ст. 18 38-ФЗ)"),
             ),
-            Bilingual::new("set `basis = { ru = \"consent\", gdpr = \"consent\" }`", "укажите `basis = { ru = \"consent\", gdpr = \"consent\" }`"),
+            Bilingual::new(
+                "set `basis = { ru = \"consent\", gdpr = \"consent\" }`",
+                "укажите `basis = { ru = \"consent\", gdpr = \"consent\" }`",
+            ),
         );
     }
     if p.channels.is_empty() {
@@ -236,8 +248,14 @@ fn collection(cx: &mut Ctx<'_>) {
             cx.warning(
                 "category.unused",
                 entry("categories", i),
-                Bilingual::new(format!("category `{}` is used by no purpose", c.id), format!("категория `{}` не используется ни одной целью", c.id)),
-                Bilingual::new("add it to a purpose, or remove it: data without a purpose must not be kept", "добавьте её в цель или удалите: данные без цели хранить нельзя"),
+                Bilingual::new(
+                    format!("category `{}` is used by no purpose", c.id),
+                    format!("категория `{}` не используется ни одной целью", c.id),
+                ),
+                Bilingual::new(
+                    "add it to a purpose, or remove it: data without a purpose must not be kept",
+                    "добавьте её в цель или удалите: данные без цели хранить нельзя",
+                ),
             );
         }
         if c.searchable && c.normalize == crate::catalog::model::Normalization::None {
@@ -248,7 +266,10 @@ fn collection(cx: &mut Ctx<'_>) {
                     format!("searchable category `{}` has no normalisation, so equal values would not match", c.id),
                     format!("у категории `{}` включён поиск, но не задана нормализация — равные значения не совпадут", c.id),
                 ),
-                Bilingual::new("add `normalize = \"email\"`, `\"phone_e164\"` or `\"text\"`", "добавьте `normalize = \"email\"`, `\"phone_e164\"` или `\"text\"`"),
+                Bilingual::new(
+                    "add `normalize = \"email\"`, `\"phone_e164\"` or `\"text\"`",
+                    "добавьте `normalize = \"email\"`, `\"phone_e164\"` или `\"text\"`",
+                ),
             );
         }
     }

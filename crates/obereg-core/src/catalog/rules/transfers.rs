@@ -28,8 +28,14 @@ fn countries(cx: &mut Ctx<'_>) {
             cx.error(
                 "country.invalid",
                 path,
-                Bilingual::new(format!("`{code}` is not an ISO 3166-1 alpha-2 country code"), format!("`{code}` — не код страны ISO 3166-1 alpha-2")),
-                Bilingual::new("use two capital letters, e.g. \"RU\", \"DE\", \"US\"", "используйте две заглавные буквы, например \"RU\", \"DE\", \"US\""),
+                Bilingual::new(
+                    format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
+                    format!("`{code}` — не код страны ISO 3166-1 alpha-2"),
+                ),
+                Bilingual::new(
+                    "use two capital letters, e.g. \"RU\", \"DE\", \"US\"",
+                    "используйте две заглавные буквы, например \"RU\", \"DE\", \"US\"",
+                ),
             );
         }
     }
@@ -102,8 +108,14 @@ fn recipients(cx: &mut Ctx<'_>) {
                 "recipient.cross_border_not_notified",
                 at.key("country"),
                 Bilingual::new(
-                    format!("recipient `{id}` is in {}, but RKN has not been notified of the cross-border transfer (152-FZ art. 12)", r.country),
-                    format!("получатель `{id}` находится в стране {}, но уведомление РКН о трансграничной передаче не подано (ст. 12 152-ФЗ)", r.country),
+                    format!(
+                        "recipient `{id}` is in {}, but RKN has not been notified of the cross-border transfer (152-FZ art. 12)",
+                        r.country
+                    ),
+                    format!(
+                        "получатель `{id}` находится в стране {}, но уведомление РКН о трансграничной передаче не подано (ст. 12 152-ФЗ)",
+                        r.country
+                    ),
                 ),
                 Bilingual::new(
                     "notify RKN, then set `cross_border_notified = true`",
