@@ -37,7 +37,12 @@ fn measure(name: &str, source: &str, iterations: usize) {
     times.sort_unstable();
     let median = times[times.len() / 2];
     let p95 = times[times.len() * 95 / 100];
-    println!("{name:<28} {:>7} bytes  median {:>9.1} µs  p95 {:>9.1} µs", source.len(), median.as_secs_f64() * 1e6, p95.as_secs_f64() * 1e6);
+    println!(
+        "{name:<28} {:>7} bytes  median {:>9.1} µs  p95 {:>9.1} µs",
+        source.len(),
+        median.as_secs_f64() * 1e6,
+        p95.as_secs_f64() * 1e6
+    );
 }
 
 fn main() {

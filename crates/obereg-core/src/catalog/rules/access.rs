@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Ctx, entry};
-use crate::catalog::model::{CookieKind, GdprBasis, RuBasis, UnderageAction};
+use crate::catalog::model::{CookieKind, UnderageAction};
 use crate::text::Bilingual;
 
 pub(super) fn check(cx: &mut Ctx<'_>) {
@@ -76,11 +76,7 @@ fn cookies(cx: &mut Ctx<'_>) {
         if k.kind == CookieKind::Necessary {
             continue;
         }
-        let consent = k.purpose.as_deref().and_then(|p| cx.purposes.get(p)).is_some_and(|p| {
-            let ru = p.basis.and_then(|b| b.ru).is_some_and(RuBasis::is_consent);
-            let gdpr = p.basis.and_then(|b| b.gdpr) == Some(GdprBasis::Consent);
-            (!cx.ru || ru) && (!cx.gdpr || gdpr)
-        });
+        let consent = k.purpose.as_deref().and_then(|p| cx.purposes.get(p)).is_some_and(|p| cx.rests_on_consent(p));
         let unknown = k.purpose.as_deref().is_some_and(|p| !cx.purposes.contains_key(p));
         if !consent && !unknown {
             let id = &k.id;

@@ -18,7 +18,7 @@ mod tests;
 use std::collections::HashMap;
 
 use super::diagnostic::{Diagnostic, DocPath};
-use super::model::{Catalog, Category, Jurisdiction, Purpose, Recipient, StorageLocation, SubjectKind};
+use super::model::{Catalog, Category, GdprBasis, Jurisdiction, Purpose, Recipient, RuBasis, StorageLocation, SubjectKind};
 use crate::text::Bilingual;
 
 /// Runs every rule over `catalog`, returning errors and warnings in document order per rule.
@@ -67,6 +67,14 @@ impl<'c> Ctx<'c> {
             gdpr: jurisdictions.contains(&Jurisdiction::EuGdpr),
             out: Vec::new(),
         }
+    }
+
+    /// Whether `p` rests on consent under every jurisdiction that applies: what marketing and
+    /// non-necessary cookies need.
+    fn rests_on_consent(&self, p: &Purpose) -> bool {
+        let ru = p.basis.and_then(|b| b.ru).is_some_and(RuBasis::is_consent);
+        let gdpr = p.basis.and_then(|b| b.gdpr) == Some(GdprBasis::Consent);
+        (!self.ru || ru) && (!self.gdpr || gdpr)
     }
 
     fn error(&mut self, code: &'static str, path: DocPath, message: Bilingual, fix: Bilingual) {

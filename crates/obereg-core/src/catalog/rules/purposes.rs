@@ -187,9 +187,7 @@ fn marketing(cx: &mut Ctx<'_>, i: usize, p: &Purpose) {
         }
         return;
     }
-    let ru_ok = !cx.ru || p.basis.and_then(|b| b.ru).is_some_and(RuBasis::is_consent);
-    let gdpr_ok = !cx.gdpr || p.basis.and_then(|b| b.gdpr) == Some(crate::catalog::model::GdprBasis::Consent);
-    if !(ru_ok && gdpr_ok) {
+    if !cx.rests_on_consent(p) {
         cx.error(
             "purpose.marketing_without_consent",
             at.key("basis"),
