@@ -28,9 +28,10 @@ impl Engine {
     /// purposes they work under.
     pub async fn current_catalog(&self, actor: &Actor) -> Result<CurrentCatalog, EngineError> {
         let version = self.store.current_catalog(&actor.tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        // Stored versions were checked on upload; parsing alone suffices here.
         let catalog =
-            obereg_core::catalog::check(&version.source).catalog.ok_or(EngineError::Internal("a stored catalog no longer parses"))?;
-        Ok(CurrentCatalog { version, catalog })
+            obereg_core::catalog::parse(&version.source).map_err(|_| EngineError::Internal("a stored catalog no longer parses"))?;
+        Ok(CurrentCatalog { version, catalog: Arc::new(catalog) })
     }
 
     /// Validates and stores a new catalog version. An invalid catalog changes nothing; an

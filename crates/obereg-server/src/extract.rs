@@ -4,6 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use obereg_core::Bilingual;
 use obereg_engine::{Actor, Engine};
 use serde::de::DeserializeOwned;
 
@@ -67,15 +68,14 @@ fn content_type(req: &Request) -> String {
 }
 
 fn unsupported(expected: &str) -> ApiError {
-    let mut e = ApiError::new(
+    ApiError::with_title(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "request.unsupported_media_type",
-        "unsupported content type",
-        "неподдерживаемый тип содержимого",
-    );
-    e.title.en = format!("unsupported content type; send {expected}");
-    e.title.ru = format!("неподдерживаемый тип содержимого; отправьте {expected}");
-    e
+        Bilingual::new(
+            format!("unsupported content type; send {expected}"),
+            format!("неподдерживаемый тип содержимого; отправьте {expected}"),
+        ),
+    )
 }
 
 /// A UTF-8 TOML document (`application/toml` or `text/plain`).
@@ -108,32 +108,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             return Err(unsupported("application/json"));
         }
         let bytes = body_bytes(req, state).await?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.malformed_json", "", "");
-            let (en, ru) = json_problem(&e);
-            err.title.en = en;
-            err.title.ru = ru;
-            err
-        })
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::with_title(StatusCode::BAD_REQUEST, "request.malformed_json", json_problem(&e)))
     }
 }
 
 /// Describes a JSON error by kind and position. serde_json's own message may quote the
 /// offending value (which could be personal data), so it is passed on only for missing and
 /// unknown fields, where it names a field and nothing else.
-fn json_problem(e: &serde_json::Error) -> (String, String) {
+fn json_problem(e: &serde_json::Error) -> Bilingual {
     let (line, column) = (e.line(), e.column());
     let text = e.to_string();
     if text.starts_with("missing field") || text.starts_with("unknown field") {
         let detail = text.split(" at line").next().unwrap_or(&text).to_owned();
-        return (format!("malformed JSON body: {detail}"), format!("некорректное тело JSON: {detail}"));
+        return Bilingual::new(format!("malformed JSON body: {detail}"), format!("некорректное тело JSON: {detail}"));
     }
     match e.classify() {
-        serde_json::error::Category::Data => (
+        serde_json::error::Category::Data => Bilingual::new(
             format!("JSON body has a value of the wrong type or shape at line {line}, column {column}"),
             format!("в теле JSON значение неверного типа или формы: строка {line}, столбец {column}"),
         ),
-        _ => (
+        _ => Bilingual::new(
             format!("JSON body is not valid JSON (line {line}, column {column})"),
             format!("тело запроса — не корректный JSON (строка {line}, столбец {column})"),
         ),

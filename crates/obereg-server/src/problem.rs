@@ -46,6 +46,11 @@ impl ApiError {
         Self { status, code, title: Bilingual::new(en, ru), diagnostics: Vec::new() }
     }
 
+    /// A problem whose title is built at run time.
+    pub fn with_title(status: StatusCode, code: &'static str, title: Bilingual) -> Self {
+        Self { status, code, title, diagnostics: Vec::new() }
+    }
+
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "not found", "не найдено")
     }

@@ -28,11 +28,6 @@ impl PgStore {
         MIGRATOR.run(&pool).await?;
         Ok(Self { write: pool.clone(), read: pool })
     }
-
-    /// Closes the pool.
-    pub async fn close(&self) {
-        self.write.close().await;
-    }
 }
 
 shared_queries!(PgStore, PgPool, Backend::Postgres);

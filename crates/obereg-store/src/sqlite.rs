@@ -42,12 +42,6 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new().max_connections(READERS).connect_with(options.read_only(true)).await?;
         Ok(Self { write, read })
     }
-
-    /// Closes both pools, checkpointing the WAL.
-    pub async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
-    }
 }
 
 shared_queries!(SqliteStore, SqlitePool, Backend::Sqlite);

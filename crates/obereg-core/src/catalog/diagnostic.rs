@@ -126,23 +126,24 @@ impl Diagnostic {
             (Severity::Warning, Lang::Ru) => "предупреждение",
         };
         let mut out = format!("{label}[{}]: {}\n", self.code, self.message.get(lang));
+        // Width of the line-number gutter, so `|` and `=` line up under a long line number.
+        let gutter = self.position.map_or(1, |p| p.line.to_string().len());
         match self.position {
             Some(pos) => {
-                out.push_str(&format!("  --> {file}:{}:{}\n", pos.line, pos.column));
+                out.push_str(&format!("{:gutter$}--> {file}:{}:{}\n", "", pos.line, pos.column));
                 if let Some(text) = source.lines().nth(pos.line - 1) {
-                    let gutter = pos.line.to_string().len();
                     out.push_str(&format!("{:gutter$} |\n{} | {}\n", "", pos.line, text));
                     out.push_str(&format!("{:gutter$} | {:>col$}\n", "", "^", col = pos.column));
                 }
             }
-            None => out.push_str(&format!("  --> {file}\n")),
+            None => out.push_str(&format!("{:gutter$}--> {file}\n", "")),
         }
         if !self.path.0.is_empty() {
             let at = if lang == Lang::Ru { "где" } else { "at" };
-            out.push_str(&format!("   = {at}: {}\n", self.path));
+            out.push_str(&format!("{:gutter$} = {at}: {}\n", "", self.path));
         }
         let fix = if lang == Lang::Ru { "как исправить" } else { "fix" };
-        out.push_str(&format!("   = {fix}: {}\n", self.fix.get(lang)));
+        out.push_str(&format!("{:gutter$} = {fix}: {}\n", "", self.fix.get(lang)));
         out
     }
 }

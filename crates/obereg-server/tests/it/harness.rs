@@ -61,7 +61,7 @@ impl TestServer {
         capture_logs();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("obereg.db").display());
-        let store = obereg_engine_store(&url).await;
+        let store = obereg_store::open(&url).await.unwrap();
         let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
         let Bootstrap::Created(issued) = engine.bootstrap("default", "Default", EXAMPLE, Role::Platform).await.unwrap() else {
             panic!("fresh database")
@@ -113,10 +113,6 @@ impl TestServer {
     pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send("POST", path, Some(token), Some("application/json"), body.to_string()).await
     }
-}
-
-async fn obereg_engine_store(url: &str) -> Arc<dyn obereg_store::Store> {
-    obereg_store::open(url).await.unwrap()
 }
 
 /// Everything any test in this binary has logged.

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Ctx, entry};
+use crate::catalog::diagnostic::DocPath;
 use crate::catalog::model::{CookieKind, UnderageAction};
 use crate::text::Bilingual;
 
@@ -104,7 +105,7 @@ fn age(cx: &mut Ctx<'_>) {
     if rule.minimum < 14 && rule.on_underage != UnderageAction::ParentalConsent {
         cx.warning(
             "age.child_without_parental_consent",
-            crate::catalog::diagnostic::DocPath::root().key("age").key("minimum"),
+            DocPath::root().key("age").key("minimum"),
             Bilingual::new(
                 format!("minimum age {} lets children under 14 in without a parent's consent", rule.minimum),
                 format!("минимальный возраст {} допускает детей младше 14 лет без согласия родителей", rule.minimum),
@@ -118,7 +119,7 @@ fn age(cx: &mut Ctx<'_>) {
     if rule.minimum > 21 {
         cx.error(
             "age.implausible_minimum",
-            crate::catalog::diagnostic::DocPath::root().key("age").key("minimum"),
+            DocPath::root().key("age").key("minimum"),
             Bilingual::new(
                 format!("minimum age {} is above the age of majority", rule.minimum),
                 format!("минимальный возраст {} выше возраста совершеннолетия", rule.minimum),

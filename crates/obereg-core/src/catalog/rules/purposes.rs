@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Ctx, entry};
-use crate::catalog::model::{CategoryKind, Purpose, RetentionTrigger, RuBasis};
+use crate::catalog::model::{CategoryKind, GdprBasis, Normalization, Purpose, RetentionTrigger, RuBasis};
 use crate::operation::Operation;
 use crate::text::Bilingual;
 
@@ -63,8 +63,8 @@ fn retention(cx: &mut Ctx<'_>, i: usize, p: &Purpose) {
         );
         return;
     };
-    let consent_based = p.basis.and_then(|b| b.ru).is_some_and(RuBasis::is_consent)
-        || p.basis.and_then(|b| b.gdpr) == Some(crate::catalog::model::GdprBasis::Consent);
+    let consent_based =
+        p.basis.and_then(|b| b.ru).is_some_and(RuBasis::is_consent) || p.basis.and_then(|b| b.gdpr) == Some(GdprBasis::Consent);
     if r.trigger == RetentionTrigger::ConsentWithdrawn && !consent_based {
         cx.error(
             "retention.consent_trigger_without_consent",
@@ -256,7 +256,7 @@ fn collection(cx: &mut Ctx<'_>) {
                 ),
             );
         }
-        if c.searchable && c.normalize == crate::catalog::model::Normalization::None {
+        if c.searchable && c.normalize == Normalization::None {
             cx.error(
                 "category.searchable_without_normalization",
                 entry("categories", i).key("searchable"),
