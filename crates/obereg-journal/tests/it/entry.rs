@@ -1,0 +1,64 @@
+//! The entry encoding: fixed field order, position prefix, and drafts that refuse free text.
+
+use obereg_journal::{Actor, Entry, EntryDraft, Outcome};
+
+fn draft() -> EntryDraft {
+    EntryDraft {
+        time: jiff::Timestamp::from_microsecond(1_790_000_000_123_456).unwrap(),
+        tenant: "default".into(),
+        actor: Actor::Token { token: "0193a1b2-0000-7000-8000-000000000001".into(), role: "admin".into() },
+        operation: "token.issued".into(),
+        purpose: None,
+        subject: None,
+        categories: vec![],
+        object: Some("token:0193a1b2-0000-7000-8000-000000000002".into()),
+        request: Some("req-1".into()),
+        outcome: Outcome::Ok,
+    }
+}
+
+#[test]
+fn encoding_is_one_compact_line_in_a_fixed_order() {
+    let entry = draft().seal(41, Some(3));
+    let text = String::from_utf8(entry.encode()).unwrap();
+    assert_eq!(
+        text,
+        "{\"v\":1,\"index\":41,\"time\":\"2026-09-21T14:13:20.123456Z\",\"tenant\":\"default\",\
+         \"actor\":{\"kind\":\"token\",\"token\":\"0193a1b2-0000-7000-8000-000000000001\",\"role\":\"admin\"},\
+         \"operation\":\"token.issued\",\"purpose\":null,\"subject\":null,\"categories\":[],\
+         \"object\":\"token:0193a1b2-0000-7000-8000-000000000002\",\"request\":\"req-1\",\"outcome\":\"ok\",\"catalog_version\":3}"
+    );
+    assert!(text.starts_with(&Entry::prefix(41)));
+    assert_eq!(Entry::decode(text.as_bytes()).unwrap(), entry);
+}
+
+#[test]
+fn drafts_with_free_text_are_refused() {
+    assert!(draft().validate().is_ok());
+    type Mutation = Box<dyn Fn(&mut EntryDraft)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        ("purpose", Box::new(|d| d.purpose = Some("звонки Иванову".into()))),
+        ("subject", Box::new(|d| d.subject = Some("+7 999 123-45-67".into()))),
+        ("object", Box::new(|d| d.object = Some("ivan@example.com is here".into()))),
+        ("request", Box::new(|d| d.request = Some("a\nb".into()))),
+        ("operation", Box::new(|d| d.operation = String::new())),
+        ("categories", Box::new(|d| d.categories = vec!["contact phone".into()])),
+        ("categories", Box::new(|d| d.categories = (0..65).map(|i| format!("c{i}")).collect())),
+        ("actor.role", Box::new(|d| d.actor = Actor::Token { token: "t".into(), role: "Ivan Petrov".into() })),
+        ("tenant", Box::new(|d| d.tenant = "x".repeat(121))),
+    ];
+    for (field, mutate) in cases {
+        let mut d = draft();
+        mutate(&mut d);
+        assert_eq!(d.validate().unwrap_err().0, field);
+    }
+}
+
+#[test]
+fn non_token_actors_encode_as_their_kind() {
+    for (actor, json) in
+        [(Actor::Operator, "{\"kind\":\"operator\"}"), (Actor::Subject, "{\"kind\":\"subject\"}"), (Actor::System, "{\"kind\":\"system\"}")]
+    {
+        assert_eq!(serde_json::to_string(&actor).unwrap(), json);
+    }
+}
