@@ -11,6 +11,15 @@ pub enum StoreError {
     /// misread or damage data, so we refuse.
     #[error("database schema version {database} is newer than this binary's {binary}; upgrade obereg")]
     SchemaTooNew { database: i64, binary: i64 },
+    /// A row the operation needs does not exist (a tenant's journal head).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Stored data fails a consistency check; `obereg journal verify` says more.
+    #[error("stored {0} is corrupt")]
+    Corrupt(&'static str),
+    /// A journal entry would have carried free text where a code or id belongs.
+    #[error("refused journal entry: {0}")]
+    InvalidJournalEntry(obereg_journal::InvalidDraft),
     /// The database URL is not one obereg can use.
     #[error("unsupported database URL: {0}")]
     UnsupportedUrl(String),
@@ -26,6 +35,9 @@ impl StoreError {
         match self {
             StoreError::Conflict(_) => "store.conflict",
             StoreError::SchemaTooNew { .. } => "store.schema_too_new",
+            StoreError::NotFound(_) => "store.not_found",
+            StoreError::Corrupt(_) => "store.corrupt",
+            StoreError::InvalidJournalEntry(_) => "journal.invalid_entry",
             StoreError::UnsupportedUrl(_) => "store.unsupported_url",
             StoreError::Migration(_) => "store.migration",
             StoreError::Database(_) => "store.database",

@@ -10,6 +10,7 @@
 //! choose the backend at run time from the database URL.
 
 mod error;
+mod journal_sql;
 mod postgres;
 mod queries;
 mod records;
@@ -19,6 +20,8 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 
 pub use error::StoreError;
 pub use postgres::PgStore;
@@ -36,27 +39,36 @@ pub enum Backend {
 }
 
 /// Everything obereg keeps, behind one interface. Each method is atomic.
+///
+/// Every method that changes something takes the journal entries that record the change
+/// and appends them in the same transaction (see `journal_sql.rs`): there is no way to
+/// write through the store without journaling, and no entry without its change.
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
     /// Answers when the database is reachable; used by `/readyz`.
     fn ping(&self) -> StoreFuture<'_, ()>;
 
-    /// Creates a tenant with its first admin token and, optionally, its first catalog, in one
-    /// transaction. Fails with [`StoreError::Conflict`] when the tenant exists.
+    /// Creates a tenant with its journal, its first admin token and, optionally, its first
+    /// catalog, in one transaction. Fails with [`StoreError::Conflict`] when the tenant exists.
     fn create_tenant<'a>(
         &'a self,
         tenant: &'a TenantRecord,
         catalog: Option<&'a NewCatalogVersion>,
         admin: &'a TokenRecord,
-    ) -> StoreFuture<'a, ()>;
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Appended>;
 
     fn tenant<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<TenantRecord>>;
 
     fn tenants(&self) -> StoreFuture<'_, Vec<TenantRecord>>;
 
     /// Stores a new catalog version numbered one above the tenant's latest.
-    fn add_catalog_version<'a>(&'a self, new: &'a NewCatalogVersion) -> StoreFuture<'a, CatalogVersionRecord>;
+    fn add_catalog_version<'a>(
+        &'a self,
+        new: &'a NewCatalogVersion,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, (CatalogVersionRecord, Appended)>;
 
     /// The tenant's catalog in force: its highest version.
     fn current_catalog<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<CatalogVersionRecord>>;
@@ -66,7 +78,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// All versions of the tenant's catalog, newest first, without their sources.
     fn catalog_versions<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<CatalogVersionSummary>>;
 
-    fn add_token<'a>(&'a self, token: &'a TokenRecord) -> StoreFuture<'a, ()>;
+    fn add_token<'a>(&'a self, token: &'a TokenRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
 
     /// The token whose hash is `hash`, revoked or not.
     fn token_by_hash<'a>(&'a self, hash: &'a [u8]) -> StoreFuture<'a, Option<TokenRecord>>;
@@ -74,8 +86,42 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The tenant's tokens, newest first.
     fn tokens<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<TokenRecord>>;
 
-    /// Revokes an active token of `tenant`; `false` when there is no such active token.
-    fn revoke_token<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> StoreFuture<'a, bool>;
+    /// Revokes an active token of `tenant`; `None` (and nothing journaled) when there is no
+    /// such active token.
+    fn revoke_token<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64, journal: &'a [EntryDraft]) -> StoreFuture<'a, Option<Appended>>;
+
+    /// Appends entries that record no stored change: reads, refusals.
+    fn append_journal<'a>(&'a self, tenant: &'a str, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// The tenant's journal size and frontier; `None` for an unknown tenant.
+    fn journal_head<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<JournalHead>>;
+
+    /// Entries `from..to`, in index order.
+    fn journal_entries<'a>(&'a self, tenant: &'a str, from: u64, to: u64) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
+
+    /// Up to `limit` entries about one subject with index ≥ `from`, in index order.
+    fn journal_subject_entries<'a>(
+        &'a self,
+        tenant: &'a str,
+        subject: &'a str,
+        from: u64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
+
+    /// The stored subtree hashes in `ranges` (leaf hashes for level 0), in one query.
+    fn journal_hashes<'a>(&'a self, tenant: &'a str, ranges: &'a [StoredRange]) -> StoreFuture<'a, Vec<(Subtree, Hash)>>;
+
+    /// Up to `limit` stored interior hashes after `(level, idx)`, ordered by level then idx.
+    fn journal_nodes<'a>(&'a self, tenant: &'a str, after: Option<(u8, u64)>, limit: u32) -> StoreFuture<'a, Vec<JournalNodeRecord>>;
+
+    /// Keeps a signed checkpoint; `false` when one of that size exists already.
+    fn add_checkpoint<'a>(&'a self, checkpoint: &'a CheckpointRecord) -> StoreFuture<'a, bool>;
+
+    /// Every checkpoint of the tenant, smallest first.
+    fn checkpoints<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<CheckpointRecord>>;
+
+    /// The tenant's largest checkpoint.
+    fn latest_checkpoint<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<CheckpointRecord>>;
 }
 
 /// Opens the store a URL names (`sqlite:PATH` or `postgres://…`), creating a SQLite file if

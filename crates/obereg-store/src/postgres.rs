@@ -30,4 +30,4 @@ impl PgStore {
     }
 }
 
-shared_queries!(PgStore, PgPool, Backend::Postgres);
+shared_queries!(PgStore, PgPool, sqlx::Postgres, Backend::Postgres);

@@ -6,7 +6,9 @@
 //! 3.51 and PostgreSQL 15 belongs here.
 
 macro_rules! shared_queries {
-    ($store:ty, $pool:ty, $backend:expr) => {
+    ($store:ty, $pool:ty, $db:ty, $backend:expr) => {
+        $crate::journal_sql::journal_sql!($store, $db);
+
         impl $store {
             /// The newest migration applied to the database, `None` for a fresh database.
             async fn applied_schema_version(pool: &$pool) -> Option<i64> {
@@ -37,7 +39,8 @@ macro_rules! shared_queries {
                 tenant: &'a $crate::TenantRecord,
                 catalog: Option<&'a $crate::NewCatalogVersion>,
                 admin: &'a $crate::TokenRecord,
-            ) -> $crate::StoreFuture<'a, ()> {
+                journal: &'a [obereg_journal::EntryDraft],
+            ) -> $crate::StoreFuture<'a, $crate::Appended> {
                 Box::pin(async move {
                     let mut tx = self.write.begin().await?;
                     let inserted =
@@ -51,6 +54,12 @@ macro_rules! shared_queries {
                     if inserted == 0 {
                         return Err($crate::StoreError::Conflict("tenant"));
                     }
+                    sqlx::query("INSERT INTO journal_heads (tenant_id, size, frontier) VALUES ($1, 0, $2)")
+                        .bind(&tenant.id)
+                        .bind(Vec::<u8>::new())
+                        .execute(&mut *tx)
+                        .await?;
+                    let head = Self::lock_head(&mut tx, &tenant.id).await?;
                     if let Some(c) = catalog {
                         sqlx::query(
                             "INSERT INTO catalog_versions (tenant_id, version, sha256, source, created_at, created_by) \
@@ -65,8 +74,9 @@ macro_rules! shared_queries {
                         .await?;
                     }
                     insert_token!(admin, &mut *tx);
+                    let appended = Self::write_entries(&mut tx, &tenant.id, head, journal).await?;
                     tx.commit().await?;
-                    Ok(())
+                    Ok(appended)
                 })
             }
 
@@ -85,30 +95,27 @@ macro_rules! shared_queries {
             fn add_catalog_version<'a>(
                 &'a self,
                 new: &'a $crate::NewCatalogVersion,
-            ) -> $crate::StoreFuture<'a, $crate::CatalogVersionRecord> {
+                journal: &'a [obereg_journal::EntryDraft],
+            ) -> $crate::StoreFuture<'a, ($crate::CatalogVersionRecord, $crate::Appended)> {
                 Box::pin(async move {
-                    // Two writers may compute the same next number; the primary key rejects
-                    // the second, which then retries with a fresh maximum.
-                    let mut attempt = 0;
-                    loop {
-                        let result = sqlx::query_as(
-                            "INSERT INTO catalog_versions (tenant_id, version, sha256, source, created_at, created_by) \
-                             SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM catalog_versions WHERE tenant_id = $1 \
-                             RETURNING tenant_id, version, sha256, source, created_at, created_by",
-                        )
-                        .bind(&new.tenant_id)
-                        .bind(&new.sha256)
-                        .bind(&new.source)
-                        .bind(new.created_at)
-                        .bind(&new.created_by)
-                        .fetch_one(&self.write)
-                        .await
-                        .map_err($crate::StoreError::from);
-                        match result {
-                            Err($crate::StoreError::Conflict(_)) if attempt < 8 => attempt += 1,
-                            other => return other,
-                        }
-                    }
+                    let mut tx = self.write.begin().await?;
+                    // The head lock serialises the tenant's writers, so the next number is ours.
+                    let head = Self::lock_head(&mut tx, &new.tenant_id).await?;
+                    let version = sqlx::query_as(
+                        "INSERT INTO catalog_versions (tenant_id, version, sha256, source, created_at, created_by) \
+                         SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM catalog_versions WHERE tenant_id = $1 \
+                         RETURNING tenant_id, version, sha256, source, created_at, created_by",
+                    )
+                    .bind(&new.tenant_id)
+                    .bind(&new.sha256)
+                    .bind(&new.source)
+                    .bind(new.created_at)
+                    .bind(&new.created_by)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let appended = Self::write_entries(&mut tx, &new.tenant_id, head, journal).await?;
+                    tx.commit().await?;
+                    Ok((version, appended))
                 })
             }
 
@@ -152,10 +159,18 @@ macro_rules! shared_queries {
                 })
             }
 
-            fn add_token<'a>(&'a self, token: &'a $crate::TokenRecord) -> $crate::StoreFuture<'a, ()> {
+            fn add_token<'a>(
+                &'a self,
+                token: &'a $crate::TokenRecord,
+                journal: &'a [obereg_journal::EntryDraft],
+            ) -> $crate::StoreFuture<'a, $crate::Appended> {
                 Box::pin(async move {
-                    insert_token!(token, &self.write);
-                    Ok(())
+                    let mut tx = self.write.begin().await?;
+                    let head = Self::lock_head(&mut tx, &token.tenant_id).await?;
+                    insert_token!(token, &mut *tx);
+                    let appended = Self::write_entries(&mut tx, &token.tenant_id, head, journal).await?;
+                    tx.commit().await?;
+                    Ok(appended)
                 })
             }
 
@@ -182,16 +197,161 @@ macro_rules! shared_queries {
                 })
             }
 
-            fn revoke_token<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> $crate::StoreFuture<'a, bool> {
+            fn revoke_token<'a>(
+                &'a self,
+                tenant: &'a str,
+                id: &'a str,
+                at: i64,
+                journal: &'a [obereg_journal::EntryDraft],
+            ) -> $crate::StoreFuture<'a, Option<$crate::Appended>> {
                 Box::pin(async move {
+                    let mut tx = self.write.begin().await?;
+                    let head = Self::lock_head(&mut tx, tenant).await?;
                     let n = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL")
                         .bind(tenant)
                         .bind(id)
                         .bind(at)
-                        .execute(&self.write)
+                        .execute(&mut *tx)
                         .await?
                         .rows_affected();
+                    if n != 1 {
+                        return Ok(None);
+                    }
+                    let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                    tx.commit().await?;
+                    Ok(Some(appended))
+                })
+            }
+
+            fn append_journal<'a>(
+                &'a self,
+                tenant: &'a str,
+                journal: &'a [obereg_journal::EntryDraft],
+            ) -> $crate::StoreFuture<'a, $crate::Appended> {
+                Box::pin(async move {
+                    let mut tx = self.write.begin().await?;
+                    let head = Self::lock_head(&mut tx, tenant).await?;
+                    let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                    tx.commit().await?;
+                    Ok(appended)
+                })
+            }
+
+            fn journal_head<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, Option<$crate::JournalHead>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as("SELECT size, frontier FROM journal_heads WHERE tenant_id = $1")
+                        .bind(tenant)
+                        .fetch_optional(&self.read)
+                        .await?)
+                })
+            }
+
+            fn journal_entries<'a>(
+                &'a self,
+                tenant: &'a str,
+                from: u64,
+                to: u64,
+            ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+                    )
+                    .bind(tenant)
+                    .bind(from.min(i64::MAX as u64) as i64)
+                    .bind(to.min(i64::MAX as u64) as i64)
+                    .fetch_all(&self.read)
+                    .await?)
+                })
+            }
+
+            fn journal_subject_entries<'a>(
+                &'a self,
+                tenant: &'a str,
+                subject: &'a str,
+                from: u64,
+                limit: u32,
+            ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 AND idx >= $3 \
+                         ORDER BY idx LIMIT $4",
+                    )
+                    .bind(tenant)
+                    .bind(subject)
+                    .bind(from.min(i64::MAX as u64) as i64)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.read)
+                    .await?)
+                })
+            }
+
+            fn journal_hashes<'a>(
+                &'a self,
+                tenant: &'a str,
+                ranges: &'a [obereg_journal::StoredRange],
+            ) -> $crate::StoreFuture<'a, Vec<(obereg_journal::Subtree, obereg_journal::Hash)>> {
+                Box::pin(Self::fetch_hashes(&self.read, tenant, ranges))
+            }
+
+            fn journal_nodes<'a>(
+                &'a self,
+                tenant: &'a str,
+                after: Option<(u8, u64)>,
+                limit: u32,
+            ) -> $crate::StoreFuture<'a, Vec<$crate::JournalNodeRecord>> {
+                Box::pin(async move {
+                    let (level, idx) = after.map_or((-1, -1), |(l, i)| (i64::from(l), i as i64));
+                    Ok(sqlx::query_as(
+                        "SELECT level, idx, hash FROM journal_nodes WHERE tenant_id = $1 AND (level > $2 OR (level = $2 AND idx > $3)) \
+                         ORDER BY level, idx LIMIT $4",
+                    )
+                    .bind(tenant)
+                    .bind(level)
+                    .bind(idx)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.read)
+                    .await?)
+                })
+            }
+
+            fn add_checkpoint<'a>(&'a self, c: &'a $crate::CheckpointRecord) -> $crate::StoreFuture<'a, bool> {
+                Box::pin(async move {
+                    let n = sqlx::query(
+                        "INSERT INTO journal_checkpoints (tenant_id, size, root, note, signed_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (tenant_id, size) DO NOTHING",
+                    )
+                    .bind(&c.tenant_id)
+                    .bind(c.size)
+                    .bind(&c.root)
+                    .bind(&c.note)
+                    .bind(c.signed_at)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected();
                     Ok(n == 1)
+                })
+            }
+
+            fn checkpoints<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, Vec<$crate::CheckpointRecord>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT tenant_id, size, root, note, signed_at FROM journal_checkpoints WHERE tenant_id = $1 ORDER BY size",
+                    )
+                    .bind(tenant)
+                    .fetch_all(&self.read)
+                    .await?)
+                })
+            }
+
+            fn latest_checkpoint<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, Option<$crate::CheckpointRecord>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT tenant_id, size, root, note, signed_at FROM journal_checkpoints WHERE tenant_id = $1 \
+                         ORDER BY size DESC LIMIT 1",
+                    )
+                    .bind(tenant)
+                    .fetch_optional(&self.read)
+                    .await?)
                 })
             }
         }

@@ -51,3 +51,44 @@ pub struct TokenRecord {
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
+
+/// Where an append landed: entries `first..size`, and the tree size after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub first: u64,
+    pub size: u64,
+}
+
+/// A tenant's journal head: its size and the frontier hashes (see `obereg_journal::Frontier`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JournalHead {
+    pub size: i64,
+    pub frontier: Vec<u8>,
+}
+
+/// A stored journal entry: its position, leaf hash and the exact bytes hashed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JournalEntryRecord {
+    pub idx: i64,
+    pub leaf_hash: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// A stored perfect-subtree hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JournalNodeRecord {
+    pub level: i64,
+    pub idx: i64,
+    pub hash: Vec<u8>,
+}
+
+/// A signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CheckpointRecord {
+    pub tenant_id: String,
+    pub size: i64,
+    pub root: Vec<u8>,
+    /// The complete C2SP signed note.
+    pub note: String,
+    pub signed_at: i64,
+}

@@ -44,4 +44,4 @@ impl SqliteStore {
     }
 }
 
-shared_queries!(SqliteStore, SqlitePool, Backend::Sqlite);
+shared_queries!(SqliteStore, SqlitePool, sqlx::Sqlite, Backend::Sqlite);

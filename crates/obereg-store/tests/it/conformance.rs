@@ -5,6 +5,11 @@ use sqlx::Connection;
 
 use crate::harness::each_backend;
 
+/// One journal entry recording a test change in `tenant`.
+pub fn j(tenant: &str) -> Vec<obereg_journal::EntryDraft> {
+    vec![crate::journal::draft(tenant, "test.change", None)]
+}
+
 fn tenant(id: &str) -> TenantRecord {
     TenantRecord { id: id.into(), name: format!("Оператор {id}"), created_at: 1_700_000_000_000_000 }
 }
@@ -36,14 +41,14 @@ async fn tenants_are_created_with_catalog_and_token_together() {
     each_backend(|db| async move {
         let store = db.open().await;
         store.ping().await.unwrap();
-        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1), &j("acme")).await.unwrap();
         assert_eq!(store.tenant("acme").await.unwrap(), Some(tenant("acme")));
         assert_eq!(store.tenant("nobody").await.unwrap(), None);
         let current = store.current_catalog("acme").await.unwrap().unwrap();
         assert_eq!((current.version, current.source.as_str()), (1, "# каталог v1\n"));
         let found = store.token_by_hash(&token("acme", 1).token_hash).await.unwrap();
         assert_eq!(found, Some(token("acme", 1)));
-        store.create_tenant(&tenant("beta"), None, &token("beta", 1)).await.unwrap();
+        store.create_tenant(&tenant("beta"), None, &token("beta", 1), &j("beta")).await.unwrap();
         let ids: Vec<_> = store.tenants().await.unwrap().into_iter().map(|t| t.id).collect();
         assert_eq!(ids, ["acme", "beta"]);
         assert_eq!(store.current_catalog("beta").await.unwrap(), None);
@@ -56,10 +61,10 @@ async fn tenants_are_created_with_catalog_and_token_together() {
 async fn a_duplicate_tenant_is_a_conflict_and_changes_nothing() {
     each_backend(|db| async move {
         let store = db.open().await;
-        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1), &j("acme")).await.unwrap();
         let mut again = tenant("acme");
         again.name = "Другое имя".into();
-        let err = store.create_tenant(&again, Some(&catalog("acme", "v2")), &token("acme", 2)).await.unwrap_err();
+        let err = store.create_tenant(&again, Some(&catalog("acme", "v2")), &token("acme", 2), &j("acme")).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict("tenant")), "{err:?}");
         assert_eq!(store.tenant("acme").await.unwrap().unwrap().name, "Оператор acme");
         assert_eq!(store.token_by_hash(&token("acme", 2).token_hash).await.unwrap(), None);
@@ -73,12 +78,12 @@ async fn a_duplicate_tenant_is_a_conflict_and_changes_nothing() {
 async fn a_failed_tenant_creation_rolls_back_entirely() {
     each_backend(|db| async move {
         let store = db.open().await;
-        store.create_tenant(&tenant("acme"), None, &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("acme"), None, &token("acme", 1), &j("acme")).await.unwrap();
         // Reusing acme's token hash for beta violates uniqueness after tenant and catalog
         // rows were written: the whole creation must vanish.
         let mut clash = token("beta", 1);
         clash.token_hash = token("acme", 1).token_hash;
-        let err = store.create_tenant(&tenant("beta"), Some(&catalog("beta", "v1")), &clash).await.unwrap_err();
+        let err = store.create_tenant(&tenant("beta"), Some(&catalog("beta", "v1")), &clash, &j("beta")).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         assert_eq!(store.tenant("beta").await.unwrap(), None);
         assert_eq!(store.current_catalog("beta").await.unwrap(), None);
@@ -91,10 +96,10 @@ async fn a_failed_tenant_creation_rolls_back_entirely() {
 async fn catalog_versions_grow_and_old_ones_are_kept() {
     each_backend(|db| async move {
         let store = db.open().await;
-        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1), &j("acme")).await.unwrap();
         let mut second = catalog("acme", "v2");
         second.created_by = Some("tok-acme-1".into());
-        let v2 = store.add_catalog_version(&second).await.unwrap();
+        let (v2, _) = store.add_catalog_version(&second, &j("acme")).await.unwrap();
         assert_eq!(v2.version, 2);
         assert_eq!(v2.created_by.as_deref(), Some("tok-acme-1"));
         assert_eq!(store.current_catalog("acme").await.unwrap().unwrap().sha256, "sha-v2");
@@ -111,10 +116,10 @@ async fn catalog_versions_grow_and_old_ones_are_kept() {
 async fn concurrent_catalog_uploads_get_distinct_versions() {
     each_backend(|db| async move {
         let store = db.open().await;
-        store.create_tenant(&tenant("acme"), None, &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("acme"), None, &token("acme", 1), &j("acme")).await.unwrap();
         let uploads = (0..8).map(|n| {
             let store = store.clone();
-            tokio::spawn(async move { store.add_catalog_version(&catalog("acme", &n.to_string())).await.unwrap().version })
+            tokio::spawn(async move { store.add_catalog_version(&catalog("acme", &n.to_string()), &j("acme")).await.unwrap().0.version })
         });
         let mut versions = Vec::new();
         for u in uploads {
@@ -131,7 +136,7 @@ async fn concurrent_catalog_uploads_get_distinct_versions() {
 async fn a_catalog_for_an_unknown_tenant_is_refused() {
     each_backend(|db| async move {
         let store = db.open().await;
-        assert!(store.add_catalog_version(&catalog("ghost", "v1")).await.is_err());
+        assert!(store.add_catalog_version(&catalog("ghost", "v1"), &j("ghost")).await.is_err());
         assert_eq!(store.current_catalog("ghost").await.unwrap(), None);
         db
     })
@@ -142,17 +147,17 @@ async fn a_catalog_for_an_unknown_tenant_is_refused() {
 async fn tokens_are_listed_and_revoked_within_their_tenant() {
     each_backend(|db| async move {
         let store = db.open().await;
-        store.create_tenant(&tenant("acme"), None, &token("acme", 1)).await.unwrap();
-        store.create_tenant(&tenant("beta"), None, &token("beta", 1)).await.unwrap();
-        store.add_token(&token("acme", 2)).await.unwrap();
+        store.create_tenant(&tenant("acme"), None, &token("acme", 1), &j("acme")).await.unwrap();
+        store.create_tenant(&tenant("beta"), None, &token("beta", 1), &j("beta")).await.unwrap();
+        store.add_token(&token("acme", 2), &j("acme")).await.unwrap();
         let ids: Vec<_> = store.tokens("acme").await.unwrap().into_iter().map(|t| t.id).collect();
         assert_eq!(ids, ["tok-acme-2", "tok-acme-1"]);
-        assert!(!store.revoke_token("beta", "tok-acme-2", 5).await.unwrap(), "another tenant's token");
-        assert!(store.revoke_token("acme", "tok-acme-2", 5).await.unwrap());
-        assert!(!store.revoke_token("acme", "tok-acme-2", 6).await.unwrap(), "already revoked");
+        assert!(store.revoke_token("beta", "tok-acme-2", 5, &j("beta")).await.unwrap().is_none(), "another tenant's token");
+        assert!(store.revoke_token("acme", "tok-acme-2", 5, &j("acme")).await.unwrap().is_some());
+        assert!(store.revoke_token("acme", "tok-acme-2", 6, &j("acme")).await.unwrap().is_none(), "already revoked");
         let revoked = store.token_by_hash(&token("acme", 2).token_hash).await.unwrap().unwrap();
         assert_eq!(revoked.revoked_at, Some(5));
-        let err = store.add_token(&token("acme", 2)).await.unwrap_err();
+        let err = store.add_token(&token("acme", 2), &j("acme")).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)));
         db
     })
@@ -163,7 +168,7 @@ async fn tokens_are_listed_and_revoked_within_their_tenant() {
 async fn data_survives_reopening_and_migrations_are_idempotent() {
     each_backend(|db| async move {
         let store = db.open().await;
-        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1)).await.unwrap();
+        store.create_tenant(&tenant("acme"), Some(&catalog("acme", "v1")), &token("acme", 1), &j("acme")).await.unwrap();
         drop(store);
         let again = db.open().await;
         assert_eq!(again.tenant("acme").await.unwrap(), Some(tenant("acme")));

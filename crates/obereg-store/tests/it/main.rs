@@ -1,4 +1,5 @@
-//! Integration tests of obereg-store: the backend conformance suite.
+//! The store's integration tests: one conformance suite, run on every configured backend.
 
 mod conformance;
 mod harness;
+mod journal;

@@ -1,0 +1,151 @@
+//! The journal's SQL, shared by both backends like `queries.rs`.
+//!
+//! Appending is two steps inside the caller's transaction: [`lock_head`] takes the tenant's
+//! head row with a no-op `UPDATE … RETURNING` (a row lock on PostgreSQL, the write lock on
+//! SQLite), so concurrent appends of one tenant queue there and every index is assigned
+//! exactly once; then the change is written; then [`write_entries`] seals the drafts at the
+//! next indexes, stores leaves and completed stored-level subtrees, and moves the head. A
+//! change and its entries commit or roll back together.
+
+/// Rows per multi-row INSERT, under SQLite's 32,766-parameter limit at five columns.
+pub(crate) const INSERT_CHUNK: usize = 1000;
+
+macro_rules! journal_sql {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Locks the tenant's journal head for this transaction and returns its frontier.
+            async fn lock_head(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tenant: &str,
+            ) -> Result<obereg_journal::Frontier, $crate::StoreError> {
+                let head: Option<$crate::JournalHead> =
+                    sqlx::query_as("UPDATE journal_heads SET size = size WHERE tenant_id = $1 RETURNING size, frontier")
+                        .bind(tenant)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                let head = head.ok_or($crate::StoreError::NotFound("journal"))?;
+                obereg_journal::Frontier::from_bytes(head.size as u64, &head.frontier)
+                    .map_err(|_| $crate::StoreError::Corrupt("journal head"))
+            }
+
+            /// Seals `drafts` at the next indexes and stores them with their hashes.
+            async fn write_entries(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tenant: &str,
+                mut frontier: obereg_journal::Frontier,
+                drafts: &[obereg_journal::EntryDraft],
+            ) -> Result<$crate::Appended, $crate::StoreError> {
+                let first = frontier.size();
+                if drafts.is_empty() {
+                    return Ok($crate::Appended { first, size: first });
+                }
+                for d in drafts {
+                    d.validate().map_err($crate::StoreError::InvalidJournalEntry)?;
+                    if d.tenant != tenant {
+                        return Err($crate::StoreError::InvalidJournalEntry(obereg_journal::InvalidDraft("tenant")));
+                    }
+                }
+                // The catalog version in force as this transaction sees it, after its own change.
+                let catalog_version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM catalog_versions WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let mut entries = Vec::with_capacity(drafts.len());
+                let mut nodes = Vec::new();
+                for d in drafts {
+                    let index = frontier.size();
+                    let body = d.seal(index, catalog_version).encode();
+                    let leaf = obereg_journal::leaf_hash(&body);
+                    for (subtree, hash) in frontier.push(leaf) {
+                        if subtree.level > 0 && subtree.is_stored() {
+                            nodes.push((subtree, hash));
+                        }
+                    }
+                    entries.push((index as i64, leaf, body, d.subject.clone()));
+                }
+                for chunk in entries.chunks($crate::journal_sql::INSERT_CHUNK) {
+                    let mut insert =
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_entries (tenant_id, idx, leaf_hash, body, subject_id) ");
+                    insert.push_values(chunk, |mut row, (index, leaf, body, subject)| {
+                        row.push_bind(tenant.to_owned())
+                            .push_bind(*index)
+                            .push_bind(leaf.0.to_vec())
+                            .push_bind(body.clone())
+                            .push_bind(subject.clone());
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
+                for chunk in nodes.chunks($crate::journal_sql::INSERT_CHUNK) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_nodes (tenant_id, level, idx, hash) ");
+                    insert.push_values(chunk, |mut row, (subtree, hash)| {
+                        row.push_bind(tenant.to_owned())
+                            .push_bind(i64::from(subtree.level))
+                            .push_bind(subtree.index as i64)
+                            .push_bind(hash.0.to_vec());
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
+                sqlx::query("UPDATE journal_heads SET size = $2, frontier = $3 WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .bind(frontier.size() as i64)
+                    .bind(frontier.to_bytes())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok($crate::Appended { first, size: frontier.size() })
+            }
+
+            /// Stored subtree hashes for `ranges`, in one query.
+            async fn fetch_hashes(
+                pool: &sqlx::Pool<$db>,
+                tenant: &str,
+                ranges: &[obereg_journal::StoredRange],
+            ) -> Result<Vec<(obereg_journal::Subtree, obereg_journal::Hash)>, $crate::StoreError> {
+                let mut query = sqlx::QueryBuilder::<$db>::new("");
+                let mut parts = 0;
+                for (level0, table) in [(true, "journal_entries"), (false, "journal_nodes")] {
+                    let wanted: Vec<_> = ranges.iter().filter(|r| (r.level == 0) == level0).collect();
+                    if wanted.is_empty() {
+                        continue;
+                    }
+                    if parts > 0 {
+                        query.push(" UNION ALL ");
+                    }
+                    parts += 1;
+                    let columns = if level0 { "CAST(0 AS BIGINT) AS level, idx, leaf_hash AS hash" } else { "level, idx, hash" };
+                    query.push(format_args!("SELECT {columns} FROM {table} WHERE tenant_id = "));
+                    query.push_bind(tenant.to_owned());
+                    query.push(" AND (");
+                    for (i, r) in wanted.iter().enumerate() {
+                        if i > 0 {
+                            query.push(" OR ");
+                        }
+                        if !level0 {
+                            query.push("(level = ").push_bind(i64::from(r.level)).push(" AND ");
+                        } else {
+                            query.push("(");
+                        }
+                        query
+                            .push("idx BETWEEN ")
+                            .push_bind(r.first as i64)
+                            .push(" AND ")
+                            .push_bind((r.first + r.count - 1) as i64)
+                            .push(")");
+                    }
+                    query.push(")");
+                }
+                if parts == 0 {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::JournalNodeRecord> = query.build_query_as().fetch_all(pool).await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let hash = obereg_journal::Hash::from_slice(&r.hash).ok_or($crate::StoreError::Corrupt("journal hash"))?;
+                        Ok((obereg_journal::Subtree { level: r.level as u8, index: r.idx as u64 }, hash))
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use journal_sql;
