@@ -10,13 +10,21 @@ pub struct Actor {
     pub role: Role,
     /// The token used, `None` for the local operator.
     pub token_id: Option<String>,
+    /// The API request being served, recorded in journal entries.
+    pub request_id: Option<String>,
 }
 
 impl Actor {
     /// The operator at the command line. Whoever can run the CLI against the data directory
     /// can read the database directly, so full (platform) rights grant nothing new.
     pub fn local_operator(tenant: &str) -> Self {
-        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None }
+        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None, request_id: None }
+    }
+
+    /// The same actor, serving request `id`.
+    pub fn with_request(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
     }
 
     pub(crate) fn require_admin(&self) -> Result<(), EngineError> {
@@ -37,7 +45,9 @@ impl Engine {
         }
         let record = self.store.token_by_hash(&hash_token(presented)).await?;
         match record {
-            Some(t) if t.revoked_at.is_none() => Ok(Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id) }),
+            Some(t) if t.revoked_at.is_none() => {
+                Ok(Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None })
+            }
             _ => Err(EngineError::Unauthenticated),
         }
     }

@@ -5,7 +5,11 @@ use std::sync::Arc;
 use obereg_core::catalog::{Catalog, Diagnostic};
 use obereg_store::{CatalogVersionRecord, CatalogVersionSummary, NewCatalogVersion};
 
+use crate::journal::Record;
 use crate::{Actor, Engine, EngineError, sha256_hex};
+
+/// The journal operation code of a new catalog version.
+pub(crate) const CATALOG_PUBLISHED: &str = "catalog.published";
 
 /// The catalog in force: its stored version and the parsed model.
 #[derive(Debug, Clone)]
@@ -37,7 +41,7 @@ impl Engine {
     /// Validates and stores a new catalog version. An invalid catalog changes nothing; an
     /// upload identical to the version in force creates no new version (so retries are safe).
     pub async fn put_catalog(&self, actor: &Actor, source: &str) -> Result<CatalogPut, EngineError> {
-        actor.require_admin()?;
+        self.authorize(actor, actor.role.is_admin(), Record::op(CATALOG_PUBLISHED)).await?;
         let report = obereg_core::catalog::check(source);
         if !report.is_valid() {
             return Err(EngineError::InvalidCatalog(Box::new(report)));
@@ -56,7 +60,9 @@ impl Engine {
             created_at: self.now_micros(),
             created_by: actor.token_id.clone(),
         };
-        let version = self.store.add_catalog_version(&new).await?;
+        let entry = self.entry(actor, &actor.tenant, Record::op(CATALOG_PUBLISHED).object(format!("catalog:{}", &new.sha256[..16])));
+        let (version, appended) = self.store.add_catalog_version(&new, &[entry]).await?;
+        self.after_append(&actor.tenant, appended).await;
         tracing::info!(tenant = %actor.tenant, version = version.version, "catalog version stored");
         Ok(CatalogPut { version, created: true, warnings })
     }

@@ -7,6 +7,7 @@
 mod actor;
 mod catalogs;
 mod error;
+mod journal;
 pub mod root_key;
 mod tenants;
 pub mod token;
@@ -20,12 +21,14 @@ use obereg_store::Store;
 pub use actor::Actor;
 pub use catalogs::{CatalogPut, CurrentCatalog};
 pub use error::EngineError;
+pub use journal::{ConsistencyProofView, InclusionProofView, JournalEntryView, JournalKey, JournalSettings, MAX_PAGE};
+pub use obereg_journal::{AuditReport, Finding, NoteVerifier};
 pub use root_key::RootKey;
 pub use tenants::{Bootstrap, NewTenant};
 pub use token::{Role, SecretToken};
 pub use tokens::IssuedToken;
 // Records the adapters display; they reach them only through the engine.
-pub use obereg_store::{CatalogVersionRecord, CatalogVersionSummary, TenantRecord, TokenRecord};
+pub use obereg_store::{CatalogVersionRecord, CatalogVersionSummary, CheckpointRecord, TenantRecord, TokenRecord};
 
 /// The id of the tenant a single-company installation uses.
 pub const DEFAULT_TENANT: &str = "default";
@@ -36,11 +39,20 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     root_key: Arc<RootKey>,
+    journal: JournalSettings,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, root_key: RootKey) -> Self {
-        Self { store, clock, root_key: Arc::new(root_key) }
+        let journal = JournalSettings::defaults_for(&root_key.fingerprint());
+        Self { store, clock, root_key: Arc::new(root_key), journal }
+    }
+
+    /// The same engine with other journal settings.
+    pub fn with_journal_settings(mut self, settings: JournalSettings) -> Result<Self, EngineError> {
+        settings.validate()?;
+        self.journal = settings;
+        Ok(self)
     }
 
     /// Whether the database answers; used by readiness checks.
@@ -65,3 +77,6 @@ fn sha256_hex(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod journal_tests;

@@ -3,8 +3,11 @@
 use obereg_core::ids::is_valid_tenant_id;
 use obereg_store::{NewCatalogVersion, StoreError, TenantRecord};
 
+use crate::catalogs::CATALOG_PUBLISHED;
+use crate::journal::Record;
 use crate::token::Role;
 use crate::tokens::IssuedToken;
+use crate::tokens::TOKEN_ISSUED;
 use crate::{Actor, Engine, EngineError, sha256_hex};
 
 /// What a new tenant needs.
@@ -27,11 +30,14 @@ pub enum Bootstrap {
 
 const MAX_NAME_CHARS: usize = 200;
 
+/// The journal operation code of a new tenant.
+const TENANT_CREATED: &str = "tenant.created";
+
 impl Engine {
     /// Creates a tenant with its first admin token. Platform tokens only.
     pub async fn create_tenant(&self, actor: &Actor, new: NewTenant) -> Result<(TenantRecord, IssuedToken), EngineError> {
-        actor.require_platform()?;
-        self.insert_tenant(new, Role::Admin).await
+        self.authorize(actor, actor.role == Role::Platform, Record::op(TENANT_CREATED)).await?;
+        self.insert_tenant(actor, new, Role::Admin).await
     }
 
     /// First-start set-up: creates `tenant` with `catalog_source` and a token of `role` unless
@@ -41,7 +47,7 @@ impl Engine {
         if self.store.tenant(tenant).await?.is_some() {
             return Ok(Bootstrap::AlreadyInitialised);
         }
-        match self.insert_tenant(new, role).await {
+        match self.insert_tenant(&Actor::local_operator(tenant), new, role).await {
             Ok((_, token)) => Ok(Bootstrap::Created(token)),
             Err(EngineError::Conflict(_)) => Ok(Bootstrap::AlreadyInitialised),
             Err(e) => Err(e),
@@ -54,7 +60,7 @@ impl Engine {
         Ok(self.store.tenants().await?)
     }
 
-    async fn insert_tenant(&self, new: NewTenant, role: Role) -> Result<(TenantRecord, IssuedToken), EngineError> {
+    async fn insert_tenant(&self, actor: &Actor, new: NewTenant, role: Role) -> Result<(TenantRecord, IssuedToken), EngineError> {
         if !is_valid_tenant_id(&new.id) {
             return Err(EngineError::invalid(
                 "tenant.invalid_id",
@@ -89,8 +95,16 @@ impl Engine {
         };
         let tenant = TenantRecord { id: new.id.clone(), name: name.to_owned(), created_at: now };
         let issued = IssuedToken::generate(&new.id, role, "first admin token", now)?;
-        match self.store.create_tenant(&tenant, catalog.as_ref(), &issued.record()).await {
-            Ok(()) => {
+        let mut journal = vec![
+            self.entry(actor, &tenant.id, Record::op(TENANT_CREATED).object(format!("tenant:{}", tenant.id))),
+            self.entry(actor, &tenant.id, Record::op(TOKEN_ISSUED).object(format!("token:{}", issued.id))),
+        ];
+        if let Some(c) = &catalog {
+            journal.push(self.entry(actor, &tenant.id, Record::op(CATALOG_PUBLISHED).object(format!("catalog:{}", &c.sha256[..16]))));
+        }
+        match self.store.create_tenant(&tenant, catalog.as_ref(), &issued.record(), &journal).await {
+            Ok(appended) => {
+                self.after_append(&tenant.id, appended).await;
                 tracing::info!(tenant = %tenant.id, "tenant created");
                 Ok((tenant, issued))
             }

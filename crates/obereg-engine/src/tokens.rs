@@ -2,10 +2,15 @@
 
 use obereg_store::TokenRecord;
 
+use crate::journal::Record;
 use crate::token::{Role, SecretToken};
 use crate::{Actor, Engine, EngineError};
 
 const MAX_LABEL_CHARS: usize = 100;
+
+/// Journal operation codes of this module.
+pub(crate) const TOKEN_ISSUED: &str = "token.issued";
+const TOKEN_REVOKED: &str = "token.revoked";
 
 /// A token just issued: its metadata and the secret, shown once.
 #[derive(Debug)]
@@ -47,7 +52,7 @@ impl Engine {
     /// Issues a token of `role` in the actor's tenant. Admins issue `admin` and catalog staff
     /// roles; only a platform token issues `platform`.
     pub async fn create_token(&self, actor: &Actor, role: &str, label: &str) -> Result<IssuedToken, EngineError> {
-        actor.require_admin()?;
+        self.authorize(actor, actor.role.is_admin(), Record::op(TOKEN_ISSUED)).await?;
         let label = label.trim();
         if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
             return Err(EngineError::invalid(
@@ -62,7 +67,7 @@ impl Engine {
         let role = Role::parse(role);
         match &role {
             Role::Admin => {}
-            Role::Platform => actor.require_platform()?,
+            Role::Platform => self.authorize(actor, actor.role == Role::Platform, Record::op(TOKEN_ISSUED)).await?,
             Role::Staff(id) => {
                 let current = self.current_catalog(actor).await?;
                 if !current.catalog.roles.iter().any(|r| &r.id == id) {
@@ -75,7 +80,9 @@ impl Engine {
             }
         }
         let issued = IssuedToken::generate(&actor.tenant, role, label, self.now_micros())?;
-        self.store.add_token(&issued.record()).await?;
+        let entry = self.entry(actor, &actor.tenant, Record::op(TOKEN_ISSUED).object(format!("token:{}", issued.id)));
+        let appended = self.store.add_token(&issued.record(), &[entry]).await?;
+        self.after_append(&actor.tenant, appended).await;
         tracing::info!(tenant = %actor.tenant, token = %issued.id, role = issued.role.as_str(), "token issued");
         Ok(issued)
     }
@@ -89,12 +96,19 @@ impl Engine {
     /// Revokes a token of the actor's tenant. Unknown, foreign and already revoked tokens
     /// all answer `NotFound`.
     pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<(), EngineError> {
-        actor.require_admin()?;
-        if self.store.revoke_token(&actor.tenant, id, self.now_micros()).await? {
-            tracing::info!(tenant = %actor.tenant, token = %id, "token revoked");
-            Ok(())
-        } else {
-            Err(EngineError::NotFound("token"))
+        self.authorize(actor, actor.role.is_admin(), Record::op(TOKEN_REVOKED)).await?;
+        // Token ids are UUIDs; anything else cannot exist, and must not reach the journal.
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(EngineError::NotFound("token"));
+        }
+        let entry = self.entry(actor, &actor.tenant, Record::op(TOKEN_REVOKED).object(format!("token:{id}")));
+        match self.store.revoke_token(&actor.tenant, id, self.now_micros(), &[entry]).await? {
+            Some(appended) => {
+                self.after_append(&actor.tenant, appended).await;
+                tracing::info!(tenant = %actor.tenant, token = %id, "token revoked");
+                Ok(())
+            }
+            None => Err(EngineError::NotFound("token")),
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct AuditReport {
     pub entries: u64,
     pub root: Hash,
     pub checkpoints_checked: usize,
+    /// Sizes of the checkpoints whose roots the recomputed tree matched.
+    pub checkpoints_matched: Vec<u64>,
     pub findings: Vec<Finding>,
 }
 
@@ -79,21 +81,53 @@ impl AuditReport {
         self.findings.is_empty()
     }
 
-    /// The first entry index known to be bad. Entry findings pinpoint an index; stored
-    /// hashes and the head only bound it, and after a bad entry they are mere consequences,
-    /// so they count only when every entry is sound.
+    /// The first entry index known to be bad, when a finding pinpoints one.
     pub fn first_bad_index(&self) -> Option<u64> {
-        let entry_level = |f: &&Finding| {
-            matches!(
-                f,
-                Finding::EntryMissing { .. }
-                    | Finding::EntryOutOfPlace { .. }
-                    | Finding::LeafMismatch { .. }
-                    | Finding::EntryOutOfOrder { .. }
-            )
-        };
-        let pinned = self.findings.iter().filter(entry_level).filter_map(Finding::index).min();
-        pinned.or_else(|| self.findings.iter().filter_map(Finding::index).min())
+        self.first_bad().filter(|(start, end)| end - start == 1).map(|(start, _)| start)
+    }
+
+    /// The narrowest range `start..end` known to hold the first bad entry.
+    ///
+    /// A finding on an entry pinpoints it. When the tamperer also rewrote the stored
+    /// hashes, only bounds are left: below the smallest checkpoint that no longer matches,
+    /// at or above the largest one below it that still does, and inside the stored subtree
+    /// whose hash disagrees, if one does. Without checkpoint mismatches, a bad stored hash
+    /// or head is itself the first bad thing, and its range is returned.
+    pub fn first_bad(&self) -> Option<(u64, u64)> {
+        let pinned = self
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f,
+                    Finding::EntryMissing { .. }
+                        | Finding::EntryOutOfPlace { .. }
+                        | Finding::LeafMismatch { .. }
+                        | Finding::EntryOutOfOrder { .. }
+                )
+            })
+            .filter_map(Finding::index)
+            .min();
+        if let Some(index) = pinned {
+            return Some((index, index + 1));
+        }
+        let mismatch =
+            self.findings.iter().filter_map(|f| if let Finding::CheckpointMismatch { size } = f { Some(*size) } else { None }).min();
+        let ranges = self.findings.iter().filter_map(|f| match f {
+            Finding::NodeMismatch { start, end } | Finding::NodeMissing { start, end } | Finding::NodeUnexpected { start, end } => {
+                Some((*start, *end))
+            }
+            Finding::HeadMismatch { stored_size, actual_size } => Some((*stored_size.min(actual_size), u64::MAX)),
+            _ => None,
+        });
+        match mismatch {
+            Some(hi) => {
+                let lo = self.checkpoints_matched.iter().copied().filter(|s| *s < hi).max().unwrap_or(0);
+                let narrowed = ranges.filter(|(s, e)| *s < hi && *e > lo).map(|(s, e)| (s.max(lo), e.min(hi))).min();
+                Some(narrowed.unwrap_or((lo, hi)))
+            }
+            None => ranges.min(),
+        }
     }
 }
 
@@ -115,6 +149,7 @@ pub struct Auditor {
     /// Checkpoints not yet reached, sorted by size, with their verified roots.
     pending: Vec<(u64, Hash)>,
     checkpoints_checked: usize,
+    checkpoints_matched: Vec<u64>,
     findings: Vec<Finding>,
 }
 
@@ -127,6 +162,7 @@ impl Auditor {
             nodes: HashMap::new(),
             pending: Vec::new(),
             checkpoints_checked: 0,
+            checkpoints_matched: Vec::new(),
             findings: Vec::new(),
         };
         for c in checkpoints {
@@ -182,7 +218,9 @@ impl Auditor {
             self.pending.pop();
             self.checkpoints_checked += 1;
             // Checked after every entry, so a reached checkpoint has exactly the current size.
-            if self.frontier.root() != root {
+            if self.frontier.root() == root {
+                self.checkpoints_matched.push(cp_size);
+            } else {
                 self.find(Finding::CheckpointMismatch { size: cp_size });
             }
         }
@@ -212,6 +250,12 @@ impl Auditor {
             self.checkpoints_checked += 1;
             self.findings.push(Finding::CheckpointBeyondLog { size: cp_size, log_size: size });
         }
-        AuditReport { entries: size, root: self.frontier.root(), checkpoints_checked: self.checkpoints_checked, findings: self.findings }
+        AuditReport {
+            entries: size,
+            root: self.frontier.root(),
+            checkpoints_checked: self.checkpoints_checked,
+            checkpoints_matched: self.checkpoints_matched,
+            findings: self.findings,
+        }
     }
 }

@@ -86,7 +86,8 @@ pub struct Entry {
 #[error("journal entry field `{0}` must be a short code or id (letters, digits, '.', '_', ':', '-')")]
 pub struct InvalidDraft(pub &'static str);
 
-fn is_code(text: &str) -> bool {
+/// Whether `text` is a short code or opaque id, the only kind of text an entry may hold.
+pub fn is_code(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= MAX_CODE_CHARS
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
