@@ -1,4 +1,5 @@
-//! Extractors whose rejections are problem+json: the bearer token, TOML and JSON bodies.
+//! Extractors whose rejections are problem+json: the bearer token, TOML and JSON bodies,
+//! query strings.
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -30,7 +31,12 @@ where
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or_else(ApiError::unauthenticated)?;
         let engine = Engine::from_ref(state);
-        Ok(Caller(engine.authenticate(presented.trim()).await?))
+        let actor = engine.authenticate(presented.trim()).await?;
+        // The request id goes into journal entries, to match them with server logs.
+        Ok(Caller(match crate::context::current() {
+            Some(ctx) if !ctx.request_id.is_empty() => actor.with_request(ctx.request_id),
+            _ => actor,
+        }))
     }
 }
 
@@ -133,5 +139,25 @@ fn json_problem(e: &serde_json::Error) -> Bilingual {
             format!("JSON body is not valid JSON (line {line}, column {column})"),
             format!("тело запроса — не корректный JSON (строка {line}, столбец {column})"),
         ),
+    }
+}
+
+/// Query-string parameters; a malformed query is a 400 problem that names no value.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query).map(QueryParams).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed_query",
+                "the query string has an unknown parameter or a value of the wrong type",
+                "в строке запроса неизвестный параметр или значение неверного типа",
+            )
+        })
     }
 }

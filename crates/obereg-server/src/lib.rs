@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, health, tenants, tokens};
+use routes::{catalog, health, journal, tenants, tokens};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,6 +49,13 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(journal::key))
+        .routes(routes!(journal::latest_checkpoint))
+        .routes(routes!(journal::sign_checkpoint))
+        .routes(routes!(journal::entries))
+        .routes(routes!(journal::subject_entries))
+        .routes(routes!(journal::inclusion))
+        .routes(routes!(journal::consistency))
         .split_for_parts()
 }
 
@@ -105,9 +112,32 @@ pub async fn serve(
         let rx = stop_rx.clone();
         tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stopped(rx)).await })
     });
+    let checkpoints = tokio::spawn(sign_checkpoints_periodically(engine.clone(), stop_rx.clone()));
     let result = axum::serve(api, app(engine, metrics, max_body_bytes)).with_graceful_shutdown(stopped(stop_rx)).await;
     if let Some(task) = metrics_task {
         task.await.map_err(std::io::Error::other)??;
     }
+    checkpoints.await.map_err(std::io::Error::other)?;
     result
+}
+
+/// Signs due journal checkpoints every `checkpoint_interval`, and once more on shutdown so
+/// that the last entries written are covered by a signature.
+async fn sign_checkpoints_periodically(engine: Engine, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(engine.journal_settings().checkpoint_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = ticker.tick() => false,
+            _ = stop.wait_for(|s| *s) => true,
+        };
+        match engine.sign_due_checkpoints().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(tenants = n, "journal checkpoints signed"),
+            Err(e) => tracing::warn!(code = e.code(), "journal checkpoint signing failed"),
+        }
+        if stopping {
+            return;
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod health;
+pub mod journal;
 pub mod tenants;
 pub mod tokens;
 

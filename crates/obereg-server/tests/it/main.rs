@@ -2,4 +2,5 @@
 
 mod api;
 mod harness;
+mod journal;
 mod ops;
