@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// The fields, as named in files and after `OBEREG_` in the environment.
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 13] = [
     "data_dir",
     "listen",
     "metrics_listen",
@@ -28,6 +28,9 @@ const FIELDS: [&str; 10] = [
     "log_format",
     "log_level",
     "max_body_bytes",
+    "journal_origin",
+    "journal_checkpoint_every",
+    "journal_checkpoint_interval_secs",
 ];
 
 /// The effective configuration.
@@ -55,6 +58,13 @@ pub struct Config {
     pub log_level: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Prefix of each tenant's journal origin (`<prefix>/<tenant>`), e.g. your domain;
+    /// unset means `obereg/<root key fingerprint>`.
+    pub journal_origin: Option<String>,
+    /// Sign a journal checkpoint every this many entries.
+    pub journal_checkpoint_every: u64,
+    /// And at least this often (seconds) while entries are unsigned.
+    pub journal_checkpoint_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +87,9 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             max_body_bytes: obereg_server::DEFAULT_MAX_BODY_BYTES,
+            journal_origin: None,
+            journal_checkpoint_every: 1000,
+            journal_checkpoint_interval_secs: 60,
         }
     }
 }
@@ -145,6 +158,16 @@ impl Config {
         }
     }
 
+    /// The journal settings, defaults filled from the root key's fingerprint.
+    pub fn journal_settings(&self, fingerprint: &str) -> obereg_engine::JournalSettings {
+        let defaults = obereg_engine::JournalSettings::defaults_for(fingerprint);
+        obereg_engine::JournalSettings {
+            origin_prefix: self.journal_origin.clone().unwrap_or(defaults.origin_prefix),
+            checkpoint_every: self.journal_checkpoint_every,
+            checkpoint_interval: std::time::Duration::from_secs(self.journal_checkpoint_interval_secs),
+        }
+    }
+
     pub fn root_key_path(&self) -> PathBuf {
         self.root_key_file.clone().unwrap_or_else(|| self.data_dir.join("root.key"))
     }
@@ -163,6 +186,9 @@ impl Config {
             log_format: LogFormat,
             log_level: &'a str,
             max_body_bytes: usize,
+            journal_origin: &'a str,
+            journal_checkpoint_every: u64,
+            journal_checkpoint_interval_secs: u64,
         }
         let shown = Shown {
             data_dir: &self.data_dir,
@@ -175,6 +201,9 @@ impl Config {
             log_format: self.log_format,
             log_level: &self.log_level,
             max_body_bytes: self.max_body_bytes,
+            journal_origin: self.journal_origin.as_deref().unwrap_or("[default: obereg/<root key fingerprint>]"),
+            journal_checkpoint_every: self.journal_checkpoint_every,
+            journal_checkpoint_interval_secs: self.journal_checkpoint_interval_secs,
         };
         toml::to_string(&shown).unwrap_or_default()
     }

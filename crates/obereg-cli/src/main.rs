@@ -5,6 +5,7 @@
 
 mod check;
 mod config;
+mod journal;
 mod setup;
 mod token;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Manage API tokens directly in the database (for bootstrap and recovery)
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Verify the journal, print proofs, export entries, sign checkpoints
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +92,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Serve => runtime()?.block_on(setup::serve(config)),
         Command::Init => runtime()?.block_on(setup::init(config)),
         Command::Token(cmd) => runtime()?.block_on(token::run(config, cmd)),
+        Command::Journal(cmd) => runtime()?.block_on(journal::run(config, cmd)),
         Command::Check(_) => unreachable!("handled without configuration"),
     }
 }

@@ -21,6 +21,7 @@ pub fn engine_failure(e: EngineError) -> Failure {
             let codes: Vec<_> = report.errors().map(|d| d.code).collect();
             Failure::failed(format!("the catalog is invalid: {}", codes.join(", ")))
         }
+        EngineError::Invalid { message, .. } => Failure::failed(format!("{} / {}", message.en, message.ru)),
         other => Failure::failed(other.to_string()),
     }
 }
@@ -52,7 +53,10 @@ pub async fn open_engine(config: &Config) -> Result<Engine, Failure> {
     ensure_data_dir(&config.data_dir)?;
     let key = root_key(config)?;
     let store = obereg_store::open(&config.database_url()).await.map_err(|e| Failure::failed(format!("database: {e}")))?;
-    Ok(Engine::new(store, Arc::new(SystemClock), key))
+    let settings = config.journal_settings(&key.fingerprint());
+    Engine::new(store, Arc::new(SystemClock), key)
+        .with_journal_settings(settings)
+        .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
 }
 
 /// Creates the `default` tenant on first start; returns the one-time admin token if it did.
