@@ -24,6 +24,8 @@ pub const MAX_PAGE: u32 = 1000;
 
 /// Entries and nodes read per query while verifying.
 const VERIFY_CHUNK: u64 = 20_000;
+/// Chunks read ahead while verifying (the SQLite store has four reader connections).
+const VERIFY_READ_AHEAD: usize = 3;
 
 /// How the journal is named and when checkpoints are signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,12 +293,7 @@ impl Engine {
     }
 
     async fn checkpoint_note(&self, tenant: &str, size: u64) -> Result<Option<String>, EngineError> {
-        // Checkpoints are few (one per thousand entries); the latest is the usual target.
-        let latest = self.store.latest_checkpoint(tenant).await?;
-        if let Some(c) = latest.filter(|c| c.size as u64 == size) {
-            return Ok(Some(c.note));
-        }
-        Ok(self.store.checkpoints(tenant).await?.into_iter().find(|c| c.size as u64 == size).map(|c| c.note))
+        Ok(self.store.checkpoint_at(tenant, size).await?.map(|c| c.note))
     }
 
     /// The proof that entry `index` is in the tree of `size` entries (default: the latest
@@ -376,11 +373,35 @@ impl Engine {
             notes.push(CheckpointNote { size, note: note.clone() });
         }
         let mut auditor = Auditor::new(verifier, &notes);
-        let mut from = 0u64;
+        // Reading rows costs more than hashing them, so chunks up to the head are read
+        // ahead on several reader connections while the auditor works through them in
+        // order; then reading goes on until the table ends, so rows stored past the head
+        // are seen too.
+        let read = |from: u64| {
+            let (store, tenant) = (self.store.clone(), tenant.to_owned());
+            tokio::spawn(async move { store.journal_entries(&tenant, from, from + VERIFY_CHUNK).await })
+        };
+        let mut starts = (0..=head.size as u64).step_by(VERIFY_CHUNK as usize);
+        let mut next = 0u64;
+        let mut pending = std::collections::VecDeque::new();
         loop {
-            let chunk = self.store.journal_entries(tenant, from, from + VERIFY_CHUNK).await?;
-            let Some(last) = chunk.last() else { break };
-            from = last.idx as u64 + 1;
+            while pending.len() < VERIFY_READ_AHEAD
+                && let Some(from) = starts.next()
+            {
+                pending.push_back(read(from));
+                next = from + VERIFY_CHUNK;
+            }
+            let chunk = match pending.pop_front() {
+                Some(task) => task.await.map_err(|_| EngineError::Internal("journal reader stopped"))??,
+                None => {
+                    let beyond = self.store.journal_entries(tenant, next, next + VERIFY_CHUNK).await?;
+                    if beyond.is_empty() {
+                        break;
+                    }
+                    next += VERIFY_CHUNK;
+                    beyond
+                }
+            };
             for e in &chunk {
                 let leaf = Hash::from_slice(&e.leaf_hash).unwrap_or_default();
                 auditor.entry(e.idx as u64, &e.body, &leaf);

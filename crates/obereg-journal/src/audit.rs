@@ -194,7 +194,7 @@ impl Auditor {
             self.find(Finding::EntryOutOfOrder { index, after: self.next_index - 1 });
         }
         self.next_index = self.next_index.max(index + 1);
-        if !body.starts_with(Entry::prefix(index).as_bytes()) {
+        if !Entry::is_at(body, index) {
             self.find(Finding::EntryOutOfPlace { index });
         }
         let leaf = leaf_hash(body);

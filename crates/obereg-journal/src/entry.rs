@@ -152,4 +152,24 @@ impl Entry {
     pub fn prefix(index: u64) -> String {
         format!("{{\"v\":{ENTRY_FORMAT},\"index\":{index},")
     }
+
+    /// Whether `body` begins like the encoding of the entry at `index`, without allocating
+    /// (the auditor asks this of every stored entry).
+    pub fn is_at(body: &[u8], index: u64) -> bool {
+        const HEAD: &[u8] = b"{\"v\":1,\"index\":";
+        let Some(rest) = body.strip_prefix(HEAD) else { return false };
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let mut buf = [0u8; 20];
+        let mut n = index;
+        let mut at = buf.len();
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        rest[..digits] == buf[at..] && rest.get(digits) == Some(&b',')
+    }
 }

@@ -94,47 +94,33 @@ macro_rules! journal_sql {
                 Ok($crate::Appended { first, size: frontier.size() })
             }
 
-            /// Stored subtree hashes for `ranges`, in one query.
+            /// Stored subtree hashes for `ranges`, in one query: a `UNION ALL` of one indexed
+            /// range scan per run (an `OR` of ranges makes SQLite scan the tenant's rows).
             async fn fetch_hashes(
                 pool: &sqlx::Pool<$db>,
                 tenant: &str,
                 ranges: &[obereg_journal::StoredRange],
             ) -> Result<Vec<(obereg_journal::Subtree, obereg_journal::Hash)>, $crate::StoreError> {
+                let mut runs: Vec<(u8, u64, u64)> = ranges.iter().map(|r| (r.level, r.first, r.first + r.count - 1)).collect();
+                runs.sort_unstable();
+                runs.dedup();
+                if runs.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let mut query = sqlx::QueryBuilder::<$db>::new("");
-                let mut parts = 0;
-                for (level0, table) in [(true, "journal_entries"), (false, "journal_nodes")] {
-                    let wanted: Vec<_> = ranges.iter().filter(|r| (r.level == 0) == level0).collect();
-                    if wanted.is_empty() {
-                        continue;
-                    }
-                    if parts > 0 {
+                for (i, (level, first, last)) in runs.iter().enumerate() {
+                    if i > 0 {
                         query.push(" UNION ALL ");
                     }
-                    parts += 1;
-                    let columns = if level0 { "CAST(0 AS BIGINT) AS level, idx, leaf_hash AS hash" } else { "level, idx, hash" };
-                    query.push(format_args!("SELECT {columns} FROM {table} WHERE tenant_id = "));
-                    query.push_bind(tenant.to_owned());
-                    query.push(" AND (");
-                    for (i, r) in wanted.iter().enumerate() {
-                        if i > 0 {
-                            query.push(" OR ");
-                        }
-                        if !level0 {
-                            query.push("(level = ").push_bind(i64::from(r.level)).push(" AND ");
-                        } else {
-                            query.push("(");
-                        }
-                        query
-                            .push("idx BETWEEN ")
-                            .push_bind(r.first as i64)
-                            .push(" AND ")
-                            .push_bind((r.first + r.count - 1) as i64)
-                            .push(")");
+                    if *level == 0 {
+                        query.push("SELECT CAST(0 AS BIGINT) AS level, idx, leaf_hash AS hash FROM journal_entries WHERE tenant_id = ");
+                        query.push_bind(tenant.to_owned());
+                    } else {
+                        query.push("SELECT level, idx, hash FROM journal_nodes WHERE tenant_id = ");
+                        query.push_bind(tenant.to_owned());
+                        query.push(" AND level = ").push_bind(i64::from(*level));
                     }
-                    query.push(")");
-                }
-                if parts == 0 {
-                    return Ok(Vec::new());
+                    query.push(" AND idx BETWEEN ").push_bind(*first as i64).push(" AND ").push_bind(*last as i64);
                 }
                 let rows: Vec<$crate::JournalNodeRecord> = query.build_query_as().fetch_all(pool).await?;
                 rows.into_iter()

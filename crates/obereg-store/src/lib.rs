@@ -120,6 +120,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Every checkpoint of the tenant, smallest first.
     fn checkpoints<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<CheckpointRecord>>;
 
+    /// The tenant's checkpoint at `size`, if one was signed there.
+    fn checkpoint_at<'a>(&'a self, tenant: &'a str, size: u64) -> StoreFuture<'a, Option<CheckpointRecord>>;
+
     /// The tenant's largest checkpoint.
     fn latest_checkpoint<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<CheckpointRecord>>;
 }

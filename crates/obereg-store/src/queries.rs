@@ -253,14 +253,16 @@ macro_rules! shared_queries {
                 to: u64,
             ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
                 Box::pin(async move {
-                    Ok(sqlx::query_as(
+                    // Decoded by position, not by column name: verification reads every row.
+                    let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
                         "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
                     )
                     .bind(tenant)
                     .bind(from.min(i64::MAX as u64) as i64)
                     .bind(to.min(i64::MAX as u64) as i64)
                     .fetch_all(&self.read)
-                    .await?)
+                    .await?;
+                    Ok(rows.into_iter().map(|(idx, leaf_hash, body)| $crate::JournalEntryRecord { idx, leaf_hash, body }).collect())
                 })
             }
 
@@ -339,6 +341,18 @@ macro_rules! shared_queries {
                     )
                     .bind(tenant)
                     .fetch_all(&self.read)
+                    .await?)
+                })
+            }
+
+            fn checkpoint_at<'a>(&'a self, tenant: &'a str, size: u64) -> $crate::StoreFuture<'a, Option<$crate::CheckpointRecord>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT tenant_id, size, root, note, signed_at FROM journal_checkpoints WHERE tenant_id = $1 AND size = $2",
+                    )
+                    .bind(tenant)
+                    .bind(size.min(i64::MAX as u64) as i64)
+                    .fetch_optional(&self.read)
                     .await?)
                 })
             }

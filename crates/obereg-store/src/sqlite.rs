@@ -19,6 +19,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 /// Readers in the pool; SQLite readers are cheap, and the machine has few cores.
 const READERS: u32 = 4;
 
+/// Rows a reader connection may queue for its caller (sqlx's default is 50).
+const READER_ROW_BUFFER: usize = 4096;
+
 /// A store in a SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -39,7 +42,12 @@ impl SqliteStore {
         let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         schema::guard(Self::applied_schema_version(&write).await, &MIGRATOR)?;
         MIGRATOR.run(&write).await?;
-        let read = SqlitePoolOptions::new().max_connections(READERS).connect_with(options.read_only(true)).await?;
+        // Readers hand rows to the async side in larger batches: long scans (journal
+        // verification, exports) are bound by that hand-off, not by SQLite.
+        let read = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options.read_only(true).row_buffer_size(READER_ROW_BUFFER))
+            .await?;
         Ok(Self { write, read })
     }
 }

@@ -29,6 +29,13 @@ fn encoding_is_one_compact_line_in_a_fixed_order() {
          \"object\":\"token:0193a1b2-0000-7000-8000-000000000002\",\"request\":\"req-1\",\"outcome\":\"ok\",\"catalog_version\":3}"
     );
     assert!(text.starts_with(&Entry::prefix(41)));
+    assert!(Entry::is_at(text.as_bytes(), 41));
+    for (other, at) in [(4, false), (410, false), (41, true)] {
+        assert_eq!(Entry::is_at(text.as_bytes(), other), at, "{other}");
+    }
+    assert!(Entry::is_at(b"{\"v\":1,\"index\":0,", 0));
+    assert!(!Entry::is_at(b"{\"v\":1,\"index\":0", 0));
+    assert!(!Entry::is_at(b"{\"v\":2,\"index\":0,", 0));
     assert_eq!(Entry::decode(text.as_bytes()).unwrap(), entry);
 }
 

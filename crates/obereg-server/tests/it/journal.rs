@@ -93,3 +93,53 @@ async fn bad_queries_and_roles_get_clear_problems() {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
 }
+
+/// An engine over a fresh SQLite store, served by `serve` with `interval` between
+/// checkpoint rounds; returns the engine, a stop switch and the server task.
+async fn served(
+    interval: std::time::Duration,
+) -> (obereg_engine::Engine, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>, tempfile::TempDir) {
+    use obereg_engine::{Bootstrap, Engine, JournalSettings, Role, RootKey};
+    let dir = tempfile::tempdir().unwrap();
+    let store = obereg_store::open(&format!("sqlite:{}", dir.path().join("db.sqlite").display())).await.unwrap();
+    let settings = JournalSettings { origin_prefix: "obereg.test".into(), checkpoint_every: 1_000_000, checkpoint_interval: interval };
+    let engine = Engine::new(store, std::sync::Arc::new(obereg_core::clock::SystemClock), RootKey::generate().unwrap())
+        .with_journal_settings(settings)
+        .unwrap();
+    let Bootstrap::Created(_) = engine.bootstrap("default", "Default", crate::harness::EXAMPLE, Role::Platform).await.unwrap() else {
+        panic!("fresh")
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(obereg_server::serve(engine.clone(), listener, None, 1024, async move {
+        let _ = stopped.await;
+    }));
+    // Let the first round (which runs at once) pass.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    (engine, stop, server, dir)
+}
+
+#[tokio::test]
+async fn the_server_signs_due_checkpoints_on_its_timer() {
+    let (engine, stop, server, _dir) = served(std::time::Duration::from_millis(50)).await;
+    let operator = obereg_engine::Actor::local_operator("default");
+    engine.create_token(&operator, "admin", "a").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while engine.latest_checkpoint(&operator).await.unwrap().size < 4 {
+        assert!(std::time::Instant::now() < deadline, "the timer signed nothing");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_server_signs_a_last_checkpoint_when_it_stops() {
+    let (engine, stop, server, _dir) = served(std::time::Duration::from_secs(3600)).await;
+    let operator = obereg_engine::Actor::local_operator("default");
+    engine.create_token(&operator, "admin", "a").await.unwrap();
+    assert_eq!(engine.latest_checkpoint(&operator).await.unwrap().size, 3, "no round is due for an hour");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert_eq!(engine.latest_checkpoint(&operator).await.unwrap().size, 4);
+}

@@ -18,7 +18,7 @@ CREATE TABLE journal_entries (
     body        BLOB    NOT NULL,
     subject_id  TEXT,
     PRIMARY KEY (tenant_id, idx)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE INDEX journal_entries_by_subject ON journal_entries (tenant_id, subject_id, idx) WHERE subject_id IS NOT NULL;
 

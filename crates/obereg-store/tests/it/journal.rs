@@ -242,6 +242,8 @@ async fn checkpoints_are_kept_once_per_size() {
         assert!(!store.add_checkpoint(&record(5)).await.unwrap(), "one checkpoint per size");
         assert_eq!(store.latest_checkpoint("acme").await.unwrap(), Some(record(5)));
         assert_eq!(store.checkpoints("acme").await.unwrap(), vec![record(2), record(5)]);
+        assert_eq!(store.checkpoint_at("acme", 2).await.unwrap(), Some(record(2)));
+        assert_eq!(store.checkpoint_at("acme", 3).await.unwrap(), None);
         assert!(store.checkpoints("beta").await.unwrap().is_empty());
         db
     })
