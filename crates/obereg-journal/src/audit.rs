@@ -24,7 +24,7 @@ const MAX_FINDINGS: usize = 100;
 /// One thing wrong with the stored log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Finding {
-    #[error("entry {index} is missing (the next stored entry is {found})")]
+    #[error("entries {index}..{found} are missing")]
     EntryMissing { index: u64, found: u64 },
     #[error("entry {index} is stored after entry {after}")]
     EntryOutOfOrder { index: u64, after: u64 },
@@ -242,6 +242,10 @@ impl Auditor {
         missing.sort();
         for s in missing.into_iter().take(MAX_FINDINGS) {
             self.find(Finding::NodeMissing { start: s.start(), end: s.end() });
+        }
+        // Entries missing at the end leave no gap between stored rows; the head still counts them.
+        if head_size > self.next_index {
+            self.find(Finding::EntryMissing { index: self.next_index, found: head_size });
         }
         if head_size != size || Frontier::from_bytes(head_size, head_frontier).ok().as_ref() != Some(&self.frontier) {
             self.find(Finding::HeadMismatch { stored_size: head_size, actual_size: size });
