@@ -16,7 +16,8 @@ use obereg_journal::tree::{self, plan};
 use obereg_journal::{Auditor, Checkpoint, CheckpointNote, EntryDraft, Frontier, Hash, NoteSigner, NoteVerifier, Outcome, Subtree};
 use obereg_store::{Appended, CheckpointRecord, JournalEntryRecord};
 
-use crate::token::Role;
+use base64::Engine as _;
+
 use crate::{Actor, Engine, EngineError};
 
 /// Most entries one page of the journal API returns.
@@ -111,9 +112,6 @@ pub struct ConsistencyProofView {
 pub(crate) struct Record<'a> {
     pub operation: &'a str,
     pub object: Option<String>,
-    pub purpose: Option<String>,
-    pub subject: Option<String>,
-    pub categories: Vec<String>,
 }
 
 impl<'a> Record<'a> {
@@ -138,9 +136,10 @@ impl Engine {
                 None => obereg_journal::Actor::Operator,
             },
             operation: record.operation.to_owned(),
-            purpose: record.purpose,
-            subject: record.subject,
-            categories: record.categories,
+            // Purposes, subjects and categories arrive with the use cases on subjects' data.
+            purpose: None,
+            subject: None,
+            categories: Vec::new(),
             object: record.object,
             // A client-chosen request id that is not a plain code is left out, not refused.
             request: actor.request_id.clone().filter(|r| obereg_journal::entry::is_code(r)),
@@ -201,12 +200,8 @@ impl Engine {
             signed_at: self.now_micros(),
         };
         if !self.store.add_checkpoint(&record).await? {
-            return self
-                .store
-                .latest_checkpoint(tenant)
-                .await?
-                .filter(|c| c.size >= record.size)
-                .ok_or(EngineError::Internal("checkpoint"));
+            // Signed already at this size (by another server, or a moment ago): keep that one.
+            return self.store.checkpoint_at(tenant, frontier.size()).await?.ok_or(EngineError::Internal("checkpoint"));
         }
         tracing::debug!(tenant = %tenant, size = record.size, "journal checkpoint signed");
         Ok(record)
@@ -238,7 +233,6 @@ impl Engine {
 
     pub(crate) fn journal_key_of(&self, tenant: &str) -> Result<JournalKey, EngineError> {
         let verifier = self.signer(tenant)?.verifier();
-        use base64::Engine as _;
         Ok(JournalKey {
             origin: self.journal_origin(tenant),
             verifier_key: verifier.encode(),
@@ -359,9 +353,7 @@ impl Engine {
         extra: &[String],
         pinned: Option<&NoteVerifier>,
     ) -> Result<obereg_journal::AuditReport, EngineError> {
-        if actor.role != Role::Platform {
-            return Err(EngineError::Forbidden);
-        }
+        actor.require_platform()?;
         let own = self.signer(tenant)?.verifier();
         let verifier = pinned.unwrap_or(&own);
         let head = self.store.journal_head(tenant).await?.ok_or(EngineError::NotFound("journal"))?;

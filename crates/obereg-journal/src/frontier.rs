@@ -67,9 +67,4 @@ impl Frontier {
         let hashes = bytes.chunks_exact(32).map(|c| Hash::from_slice(c).expect("32-byte chunk")).collect();
         Ok(Self { size, hashes })
     }
-
-    /// The perfect subtrees of the frontier, largest first (what [`Frontier::to_bytes`] holds).
-    pub fn subtrees(size: u64) -> Vec<Subtree> {
-        crate::subtree::decompose(0, size)
-    }
 }

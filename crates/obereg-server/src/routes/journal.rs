@@ -38,7 +38,7 @@ pub struct CheckpointView {
 
 impl From<CheckpointRecord> for CheckpointView {
     fn from(c: CheckpointRecord) -> Self {
-        Self { size: c.size, root: c.root.iter().map(|b| format!("{b:02x}")).collect(), note: c.note, signed_at: rfc3339(c.signed_at) }
+        Self { size: c.size, root: hex::encode(&c.root), note: c.note, signed_at: rfc3339(c.signed_at) }
     }
 }
 
