@@ -57,6 +57,25 @@ impl Operation {
         Operation::Destruction,
     ];
 
+    /// The stable code of the operation (its catalog spelling), as the journal records it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Operation::Collection => "collection",
+            Operation::Recording => "recording",
+            Operation::Systematization => "systematization",
+            Operation::Accumulation => "accumulation",
+            Operation::Storage => "storage",
+            Operation::Clarification => "clarification",
+            Operation::Extraction => "extraction",
+            Operation::Use => "use",
+            Operation::Transfer => "transfer",
+            Operation::Depersonalization => "depersonalization",
+            Operation::Blocking => "blocking",
+            Operation::Deletion => "deletion",
+            Operation::Destruction => "destruction",
+        }
+    }
+
     /// The operation's name in documents.
     pub fn label(self) -> Bilingual {
         let (en, ru) = match self {
@@ -89,6 +108,7 @@ mod tests {
             let text = serde_json::to_string(&op).unwrap();
             let back: Operation = serde_json::from_str(&text).unwrap();
             assert_eq!(back, op);
+            assert_eq!(text, format!("\"{}\"", op.code()));
             assert!(seen.insert(op.label().ru));
         }
         assert_eq!(seen.len(), 13);

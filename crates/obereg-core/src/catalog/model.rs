@@ -126,6 +126,11 @@ pub enum Normalization {
     PhoneE164,
     /// Unicode NFKC, trimmed, lowercased, inner whitespace collapsed.
     Text,
+    /// A calendar date, `YYYY-MM-DD` (also read from `DD.MM.YYYY`).
+    Date,
+    /// A payment card number: 12–19 digits passing the Luhn check. Card values are
+    /// tokenised: the API shows a token and the last four digits.
+    Card,
 }
 
 /// A kind of person whose data is held.
@@ -401,6 +406,13 @@ pub struct Role {
     pub categories: Vec<String>,
     #[serde(default)]
     pub operations: Vec<Operation>,
+    /// Categories this role sees only masked (`+7 *** ***-**-89`, a card's last four digits).
+    #[serde(default)]
+    pub masked: Vec<String>,
+    /// Whether holders act for the responsible person or DPO: they alone (besides the subject)
+    /// see the data of a restricted (blocked) subject.
+    #[serde(default)]
+    pub dpo: bool,
 }
 
 /// A category of cookies set by the operator's sites.

@@ -50,6 +50,22 @@ fn roles(cx: &mut Ctx<'_>) {
                 );
             }
         }
+        for (j, cat) in role.masked.iter().enumerate() {
+            if !role.categories.contains(cat) {
+                cx.error(
+                    "role.masked_not_granted",
+                    at.key("masked").index(j),
+                    Bilingual::new(
+                        format!("role `{id}` lists `{cat}` as masked but is not granted it"),
+                        format!("у роли `{id}` категория `{cat}` указана как маскируемая, но не разрешена"),
+                    ),
+                    Bilingual::new(
+                        "add the category to `categories` too, or remove it from `masked`",
+                        "добавьте категорию и в `categories` или уберите её из `masked`",
+                    ),
+                );
+            }
+        }
         for (j, op) in role.operations.iter().enumerate() {
             if !granted.is_empty() && !ops.contains(op) {
                 let label = op.label();

@@ -344,6 +344,13 @@ fn roles_perform_only_their_purposes_operations() {
 }
 
 #[test]
+fn masked_categories_must_be_granted() {
+    let mut c = base();
+    c.roles[0].masked = vec!["call.recording".into()];
+    assert_error(&c, "role.masked_not_granted");
+}
+
+#[test]
 fn non_necessary_cookies_need_a_consent_purpose() {
     let mut c = base();
     c.cookies[1].purpose = None;
