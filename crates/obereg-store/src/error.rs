@@ -20,6 +20,11 @@ pub enum StoreError {
     /// A journal entry would have carried free text where a code or id belongs.
     #[error("refused journal entry: {0}")]
     InvalidJournalEntry(obereg_journal::InvalidDraft),
+    /// The SQLite keystore file is missing beside a database that holds sealed data: without
+    /// it nothing sealed can be opened, so obereg refuses to start rather than create an
+    /// empty one. Restore it from its backup.
+    #[error("the keystore file {0} is missing; restore it from its backup (sealed data cannot be opened without it)")]
+    KeystoreMissing(String),
     /// The database URL is not one obereg can use.
     #[error("unsupported database URL: {0}")]
     UnsupportedUrl(String),
@@ -38,6 +43,7 @@ impl StoreError {
             StoreError::NotFound(_) => "store.not_found",
             StoreError::Corrupt(_) => "store.corrupt",
             StoreError::InvalidJournalEntry(_) => "journal.invalid_entry",
+            StoreError::KeystoreMissing(_) => "store.keystore_missing",
             StoreError::UnsupportedUrl(_) => "store.unsupported_url",
             StoreError::Migration(_) => "store.migration",
             StoreError::Database(_) => "store.database",

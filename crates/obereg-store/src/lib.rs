@@ -16,6 +16,7 @@ mod queries;
 mod records;
 mod schema;
 mod sqlite;
+mod vault_sql;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,7 +27,7 @@ use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use records::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, keystore_path};
 
 /// A boxed, sendable future returning a storage result.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -125,6 +126,65 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The tenant's largest checkpoint.
     fn latest_checkpoint<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<CheckpointRecord>>;
+
+    // --- the vault (see `vault_sql.rs`) ---
+
+    /// Stores new subjects with their wrapped keys and first items. Fails with
+    /// [`StoreError::Conflict`] when an id or a card token exists already.
+    fn create_subjects<'a>(&'a self, tenant: &'a str, subjects: &'a [NewSubject], journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// A subject with its key and, unless erased, its items.
+    fn subject<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<SubjectData>>;
+
+    /// Subjects (not erased) with an item of `category` whose blind index is one of
+    /// `blinds`, each with the blind index that matched.
+    fn find_subjects<'a>(
+        &'a self,
+        tenant: &'a str,
+        category: &'a str,
+        blinds: &'a [Vec<u8>],
+    ) -> StoreFuture<'a, Vec<(Vec<u8>, SubjectRecord)>>;
+
+    /// Applies `change` if the subject exists with an allowed status; `None` (nothing
+    /// written) otherwise. Fails with [`StoreError::NotFound`] when an item to update or
+    /// delete does not exist.
+    fn change_items<'a>(&'a self, change: &'a ItemChange, journal: &'a [EntryDraft]) -> StoreFuture<'a, Option<Appended>>;
+
+    /// Moves a subject from one of `from` to `to` (`active` ⇄ `restricted`); `None` when it
+    /// is not in one of `from`.
+    fn set_subject_status<'a>(
+        &'a self,
+        tenant: &'a str,
+        id: &'a str,
+        from: &'a [&'a str],
+        to: &'a str,
+        at: i64,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    /// Erases a subject: destroys its wrapped key and marks it erased, in one transaction,
+    /// in time independent of how much data it has. Its item rows go later, in
+    /// [`Store::purge_erased`]. `None` when there is no such subject not yet erased.
+    fn erase_subject<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64, journal: &'a [EntryDraft]) -> StoreFuture<'a, Option<Appended>>;
+
+    /// Deletes the item rows (and any key left behind) of up to `limit` erased subjects;
+    /// returns how many subjects it finished. The erasure was journaled when the key went:
+    /// this only removes ciphertext nobody can open.
+    fn purge_erased(&self, limit: u32) -> StoreFuture<'_, u64>;
+
+    /// The current key-encryption key version and how many data keys each version wraps.
+    fn keystore_status(&self) -> StoreFuture<'_, KeystoreStatus>;
+
+    /// Adds the next key-encryption key version and returns it.
+    fn add_kek_version(&self, at: i64) -> StoreFuture<'_, i64>;
+
+    /// Up to `limit` data keys wrapped by a version below `version`, after `after`
+    /// (`(tenant, subject)`), in key order.
+    fn keys_to_rewrap<'a>(&'a self, version: i64, after: Option<(&'a str, &'a str)>, limit: u32) -> StoreFuture<'a, Vec<SubjectKeyRecord>>;
+
+    /// Stores re-wrapped keys; each replaces the stored key only if that is still wrapped by
+    /// `old_versions[i]` (an erased subject's key stays erased). Returns how many replaced.
+    fn rewrap_keys<'a>(&'a self, keys: &'a [SubjectKeyRecord], old_versions: &'a [i64]) -> StoreFuture<'a, u64>;
 }
 
 /// Opens the store a URL names (`sqlite:PATH` or `postgres://…`), creating a SQLite file if

@@ -92,3 +92,86 @@ pub struct CheckpointRecord {
     pub note: String,
     pub signed_at: i64,
 }
+
+/// A subject as stored: an opaque id, a kind from the catalog and a status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubjectRecord {
+    pub tenant_id: String,
+    pub id: String,
+    pub kind: String,
+    /// `active`, `restricted` or `erased`.
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub restricted_at: Option<i64>,
+    pub erased_at: Option<i64>,
+}
+
+/// A subject's wrapped data key, as the keystore holds it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubjectKeyRecord {
+    pub tenant_id: String,
+    pub subject_id: String,
+    pub dek_version: i64,
+    pub kek_version: i64,
+    pub wrapped: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// One sealed attribute value or activity record.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemRecord {
+    pub tenant_id: String,
+    pub subject_id: String,
+    pub id: String,
+    /// `attribute`, or a record kind: `call`, `message`, `form`.
+    pub kind: String,
+    pub category: String,
+    /// Purpose ids, comma-separated.
+    pub purposes: String,
+    pub source: String,
+    pub collected_at: i64,
+    pub occurred_at: Option<i64>,
+    pub blind: Option<Vec<u8>>,
+    pub token: Option<String>,
+    pub sealed: Vec<u8>,
+}
+
+/// A new subject with its key and first items, stored together.
+#[derive(Debug, Clone)]
+pub struct NewSubject {
+    pub subject: SubjectRecord,
+    pub key: SubjectKeyRecord,
+    pub items: Vec<ItemRecord>,
+}
+
+/// A subject with its key and items, as one read returns it.
+#[derive(Debug, Clone)]
+pub struct SubjectData {
+    pub subject: SubjectRecord,
+    /// `None` once the subject is erased (or its key is otherwise gone).
+    pub key: Option<SubjectKeyRecord>,
+    pub items: Vec<ItemRecord>,
+}
+
+/// A change to one subject's items, made only while the subject's status is one of
+/// `allowed_status`.
+#[derive(Debug, Clone)]
+pub struct ItemChange {
+    pub tenant_id: String,
+    pub subject_id: String,
+    pub allowed_status: Vec<&'static str>,
+    pub at: i64,
+    pub insert: Vec<ItemRecord>,
+    /// Items replaced in place (same id): new sealed value, blind index and token.
+    pub update: Vec<ItemRecord>,
+    pub delete: Vec<String>,
+}
+
+/// Key-encryption key versions and how many data keys each still wraps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeystoreStatus {
+    pub current_version: i64,
+    /// `(version, data keys wrapped by it)`, for every version that wraps any.
+    pub keys_by_version: Vec<(i64, u64)>,
+}

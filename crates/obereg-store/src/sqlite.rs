@@ -4,7 +4,16 @@
 //! contention into queueing instead of `SQLITE_BUSY`) and a small read-only pool, in WAL mode
 //! so readers never block the writer. `secure_delete` overwrites freed pages, which matters
 //! for crypto-shredding: deleted key rows must not linger in the file.
+//!
+//! The keystore (wrapped data keys) is a second file beside the database, `<name>.keystore`
+//! (`obereg.db` → `obereg.keystore.db`), attached to every connection as `keystore`. Two
+//! files give two backup policies: the data file may be backed up for years, the keystore
+//! file is kept no longer than the 30-day destruction window (docs/vault.md). In WAL mode a
+//! transaction spanning both files commits atomically per file; the vault orders its work so
+//! an interruption leaves at worst an orphaned key or ciphertext without a key, and
+//! `purge_erased` removes a key an interrupted erasure left behind.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -39,17 +48,66 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
             .pragma("secure_delete", "on");
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let keystore = keystore_path(options.get_filename());
+        if options.get_filename().exists() && !keystore.exists() {
+            let probe = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone().read_only(true)).await?;
+            let applied = Self::applied_schema_version(&probe).await;
+            probe.close().await;
+            if applied.is_some_and(|v| v >= VAULT_MIGRATION) {
+                return Err(StoreError::KeystoreMissing(keystore.display().to_string()));
+            }
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_connect(attach_keystore(keystore.clone(), true))
+            .connect_with(options.clone())
+            .await?;
         schema::guard(Self::applied_schema_version(&write).await, &MIGRATOR)?;
         MIGRATOR.run(&write).await?;
         // Readers hand rows to the async side in larger batches: long scans (journal
         // verification, exports) are bound by that hand-off, not by SQLite.
         let read = SqlitePoolOptions::new()
             .max_connections(READERS)
+            .after_connect(attach_keystore(keystore, false))
             .connect_with(options.read_only(true).row_buffer_size(READER_ROW_BUFFER))
             .await?;
         Ok(Self { write, read })
     }
+}
+
+/// The migration that created the keystore.
+const VAULT_MIGRATION: i64 = 20261121000003;
+
+/// Where the keystore of the database at `db` lives.
+pub fn keystore_path(db: &Path) -> PathBuf {
+    let stem = db.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "obereg".into());
+    let ext = db.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    db.with_file_name(format!("{stem}.keystore{ext}"))
+}
+
+type AfterConnect = Box<
+    dyn for<'c> Fn(
+            &'c mut sqlx::SqliteConnection,
+            sqlx::pool::PoolConnectionMetadata,
+        ) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>>
+        + Send
+        + Sync,
+>;
+
+/// Attaches the keystore file to each new connection (the writer also sets its journal
+/// mode; `secure_delete` is inherited from the main database at ATTACH time).
+fn attach_keystore(path: PathBuf, writer: bool) -> AfterConnect {
+    Box::new(move |conn, _meta| {
+        let path = path.display().to_string();
+        Box::pin(async move {
+            sqlx::query("ATTACH DATABASE $1 AS keystore").bind(path).execute(&mut *conn).await?;
+            if writer {
+                sqlx::query("PRAGMA keystore.journal_mode = WAL").execute(&mut *conn).await?;
+                sqlx::query("PRAGMA keystore.synchronous = NORMAL").execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 shared_queries!(SqliteStore, SqlitePool, sqlx::Sqlite, Backend::Sqlite);

@@ -3,3 +3,4 @@
 mod conformance;
 mod harness;
 mod journal;
+mod vault;

@@ -1,0 +1,219 @@
+//! The vault's store behaviour on every backend: subjects with keys and items stored
+//! together, lookup by blind index, status changes, crypto-shredding erasure with a later
+//! purge, and key re-wrapping that never resurrects an erased key.
+
+use obereg_store::{ItemChange, ItemRecord, NewSubject, StoreError, SubjectKeyRecord, SubjectRecord, TenantRecord, TokenRecord};
+
+use crate::conformance::j;
+use crate::harness::each_backend;
+
+const T: &str = "acme";
+
+async fn setup(store: &dyn obereg_store::Store) {
+    let tenant = TenantRecord { id: T.into(), name: "Acme".into(), created_at: 1 };
+    let token = TokenRecord {
+        id: "t1".into(),
+        tenant_id: T.into(),
+        role: "admin".into(),
+        label: "x".into(),
+        token_hash: vec![1; 32],
+        created_at: 1,
+        revoked_at: None,
+    };
+    store.create_tenant(&tenant, None, &token, &j(T)).await.unwrap();
+}
+
+fn item(subject: &str, id: &str, category: &str, blind: Option<u8>) -> ItemRecord {
+    ItemRecord {
+        tenant_id: T.into(),
+        subject_id: subject.into(),
+        id: id.into(),
+        kind: "attribute".into(),
+        category: category.into(),
+        purposes: "account".into(),
+        source: "api".into(),
+        collected_at: 10,
+        occurred_at: None,
+        blind: blind.map(|b| vec![b; 16]),
+        token: None,
+        sealed: vec![0xA0, b'x'],
+    }
+}
+
+fn subject(id: &str, items: Vec<ItemRecord>) -> NewSubject {
+    NewSubject {
+        subject: SubjectRecord {
+            tenant_id: T.into(),
+            id: id.into(),
+            kind: "customer".into(),
+            status: "active".into(),
+            created_at: 10,
+            updated_at: 10,
+            restricted_at: None,
+            erased_at: None,
+        },
+        key: SubjectKeyRecord {
+            tenant_id: T.into(),
+            subject_id: id.into(),
+            dek_version: 1,
+            kek_version: 1,
+            wrapped: vec![7; 60],
+            created_at: 10,
+        },
+        items,
+    }
+}
+
+#[tokio::test]
+async fn subjects_are_stored_with_keys_and_items_and_found_by_blind_index() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        let a = subject("s-a", vec![item("s-a", "i1", "contact.phone", Some(1)), item("s-a", "i2", "contact.email", Some(2))]);
+        let b = subject("s-b", vec![item("s-b", "i3", "contact.phone", Some(3))]);
+        let appended = store.create_subjects(T, &[a, b], &j(T)).await.unwrap();
+        assert_eq!(appended.size - appended.first, 1);
+        let got = store.subject(T, "s-a").await.unwrap().unwrap();
+        assert_eq!(got.subject.status, "active");
+        assert_eq!(got.key.unwrap().wrapped, vec![7; 60]);
+        assert_eq!(got.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["i1", "i2"]);
+        let found = store.find_subjects(T, "contact.phone", &[vec![1; 16], vec![3; 16], vec![9; 16]]).await.unwrap();
+        let mut ids: Vec<_> = found.iter().map(|(_, s)| s.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["s-a", "s-b"]);
+        // Same blind index, other category: no match.
+        assert!(store.find_subjects(T, "contact.email", &[vec![1; 16]]).await.unwrap().is_empty());
+        assert!(store.find_subjects("other", "contact.phone", &[vec![1; 16]]).await.unwrap().is_empty());
+        assert!(store.subject("other", "s-a").await.unwrap().is_none());
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_duplicate_subject_or_item_rolls_the_whole_batch_back() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        store.create_subjects(T, &[subject("s-a", vec![])], &j(T)).await.unwrap();
+        let head = store.journal_head(T).await.unwrap().unwrap().size;
+        let err = store.create_subjects(T, &[subject("s-new", vec![]), subject("s-a", vec![])], &j(T)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert!(store.subject(T, "s-new").await.unwrap().is_none());
+        let dup_items = subject("s-c", vec![item("s-c", "i1", "x", None), item("s-c", "i1", "x", None)]);
+        assert!(store.create_subjects(T, &[dup_items], &j(T)).await.is_err());
+        assert!(store.subject(T, "s-c").await.unwrap().is_none());
+        assert_eq!(store.keystore_status().await.unwrap().keys_by_version, [(1, 1)], "no key of a failed batch stays");
+        assert_eq!(store.journal_head(T).await.unwrap().unwrap().size, head, "nothing journaled");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn item_changes_need_an_allowed_status_and_existing_items() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        store.create_subjects(T, &[subject("s-a", vec![item("s-a", "i1", "contact.phone", Some(1))])], &j(T)).await.unwrap();
+        let mut replaced = item("s-a", "i1", "contact.phone", Some(5));
+        replaced.sealed = vec![0xA0, b'y'];
+        let change = |update: Vec<ItemRecord>, delete: Vec<String>, allowed: Vec<&'static str>| ItemChange {
+            tenant_id: T.into(),
+            subject_id: "s-a".into(),
+            allowed_status: allowed,
+            at: 20,
+            insert: vec![item("s-a", "i9", "contact.email", None)],
+            update,
+            delete,
+        };
+        // Wrong status: nothing happens.
+        assert!(store.change_items(&change(vec![replaced.clone()], vec![], vec!["restricted"]), &j(T)).await.unwrap().is_none());
+        assert_eq!(store.subject(T, "s-a").await.unwrap().unwrap().items.len(), 1);
+        // A missing item rolls back the insert too.
+        let err = store.change_items(&change(vec![], vec!["nope".into()], vec!["active"]), &j(T)).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound("item")), "{err:?}");
+        assert_eq!(store.subject(T, "s-a").await.unwrap().unwrap().items.len(), 1);
+        store.change_items(&change(vec![replaced], vec![], vec!["active"]), &j(T)).await.unwrap().unwrap();
+        let items = store.subject(T, "s-a").await.unwrap().unwrap().items;
+        assert_eq!(items.len(), 2);
+        assert_eq!(items.iter().find(|i| i.id == "i1").unwrap().sealed, vec![0xA0, b'y']);
+        assert!(store.find_subjects(T, "contact.phone", &[vec![1; 16]]).await.unwrap().is_empty(), "old index gone");
+        assert_eq!(store.find_subjects(T, "contact.phone", &[vec![5; 16]]).await.unwrap().len(), 1);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn restriction_moves_between_allowed_states_only() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        store.create_subjects(T, &[subject("s-a", vec![])], &j(T)).await.unwrap();
+        assert!(store.set_subject_status(T, "s-a", &["active"], "restricted", 30, &j(T)).await.unwrap().is_some());
+        let s = store.subject(T, "s-a").await.unwrap().unwrap().subject;
+        assert_eq!((s.status.as_str(), s.restricted_at), ("restricted", Some(30)));
+        assert!(store.set_subject_status(T, "s-a", &["active"], "restricted", 31, &j(T)).await.unwrap().is_none());
+        assert!(store.set_subject_status(T, "s-a", &["restricted"], "active", 32, &j(T)).await.unwrap().is_some());
+        assert!(store.set_subject_status(T, "nope", &["active"], "restricted", 33, &j(T)).await.unwrap().is_none());
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn erasure_destroys_the_key_at_once_and_purge_removes_the_rows() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        let many: Vec<_> = (0..50).map(|n| item("s-a", &format!("i{n:03}"), "contact.phone", Some(1))).collect();
+        store
+            .create_subjects(T, &[subject("s-a", many), subject("s-b", vec![item("s-b", "i1", "contact.phone", Some(1))])], &j(T))
+            .await
+            .unwrap();
+        let head = store.journal_head(T).await.unwrap().unwrap().size;
+        assert!(store.erase_subject(T, "s-a", 40, &j(T)).await.unwrap().is_some());
+        assert_eq!(store.journal_head(T).await.unwrap().unwrap().size, head + 1);
+        let gone = store.subject(T, "s-a").await.unwrap().unwrap();
+        assert_eq!((gone.subject.status.as_str(), gone.subject.erased_at), ("erased", Some(40)));
+        assert!(gone.key.is_none(), "the key went with the erasure");
+        assert!(gone.items.is_empty());
+        let found = store.find_subjects(T, "contact.phone", &[vec![1; 16]]).await.unwrap();
+        assert_eq!(found.iter().map(|(_, s)| s.id.as_str()).collect::<Vec<_>>(), ["s-b"], "erased subjects are not found");
+        assert!(store.erase_subject(T, "s-a", 41, &j(T)).await.unwrap().is_none(), "erasing twice does nothing");
+        assert_eq!(store.purge_erased(10).await.unwrap(), 1);
+        assert_eq!(store.purge_erased(10).await.unwrap(), 0, "purge is idempotent");
+        assert_eq!(store.keystore_status().await.unwrap().keys_by_version, [(1, 1)]);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rewrapping_moves_keys_to_a_new_version_but_never_revives_erased_ones() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        let subjects: Vec<_> = (0..5).map(|n| subject(&format!("s-{n}"), vec![])).collect();
+        store.create_subjects(T, &subjects, &j(T)).await.unwrap();
+        assert_eq!(store.add_kek_version(50).await.unwrap(), 2);
+        assert_eq!(store.keystore_status().await.unwrap().current_version, 2);
+        let first = store.keys_to_rewrap(2, None, 3).await.unwrap();
+        assert_eq!(first.iter().map(|k| k.subject_id.as_str()).collect::<Vec<_>>(), ["s-0", "s-1", "s-2"]);
+        let last = first.last().unwrap();
+        let rest = store.keys_to_rewrap(2, Some((&last.tenant_id, &last.subject_id)), 10).await.unwrap();
+        assert_eq!(rest.len(), 2);
+        // s-0 is erased between reading and re-wrapping: its key must stay gone.
+        store.erase_subject(T, "s-0", 60, &j(T)).await.unwrap();
+        let rewrapped: Vec<_> = first.iter().map(|k| SubjectKeyRecord { kek_version: 2, wrapped: vec![8; 60], ..k.clone() }).collect();
+        assert_eq!(store.rewrap_keys(&rewrapped, &[1, 1, 1]).await.unwrap(), 2);
+        assert!(store.subject(T, "s-0").await.unwrap().unwrap().key.is_none());
+        // A stale re-wrap (expected version no longer there) changes nothing.
+        assert_eq!(store.rewrap_keys(&rewrapped[1..], &[1, 1]).await.unwrap(), 0);
+        let status = store.keystore_status().await.unwrap();
+        assert_eq!(status.keys_by_version, [(1, 2), (2, 2)]);
+        db
+    })
+    .await;
+}
