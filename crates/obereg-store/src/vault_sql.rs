@@ -47,9 +47,9 @@ macro_rules! vault_methods {
                     if insert.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
                         return Err($crate::StoreError::Conflict("subject"));
                     }
-                    let mut keys = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "INSERT INTO keystore.subject_keys (tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) "
-                    ));
+                    let mut keys = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO keystore.subject_keys (tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) ",
+                    );
                     keys.push_values(chunk, |mut row, n| {
                         let k = &n.key;
                         row.push_bind(tenant.to_owned())
