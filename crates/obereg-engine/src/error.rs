@@ -15,6 +15,9 @@ pub enum EngineError {
     /// The token is valid but its role may not do this.
     #[error("this role may not do that")]
     Forbidden,
+    /// The role may not do this, with the reason from the catalog.
+    #[error("{}", .reason.en)]
+    Refused { code: &'static str, reason: Bilingual },
     #[error("{0} not found")]
     NotFound(&'static str),
     /// A catalog failed validation; the report holds every finding.
@@ -37,6 +40,7 @@ impl EngineError {
         match self {
             EngineError::Unauthenticated => "auth.unauthenticated",
             EngineError::Forbidden => "auth.forbidden",
+            EngineError::Refused { code, .. } => code,
             EngineError::NotFound(_) => "not_found",
             EngineError::InvalidCatalog(_) => "catalog.invalid",
             EngineError::Invalid { code, .. } => code,

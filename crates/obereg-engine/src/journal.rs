@@ -112,6 +112,9 @@ pub struct ConsistencyProofView {
 pub(crate) struct Record<'a> {
     pub operation: &'a str,
     pub object: Option<String>,
+    pub purpose: Option<String>,
+    pub subject: Option<String>,
+    pub categories: Vec<String>,
 }
 
 impl<'a> Record<'a> {
@@ -121,6 +124,25 @@ impl<'a> Record<'a> {
 
     pub fn object(mut self, object: impl Into<String>) -> Self {
         self.object = Some(object.into());
+        self
+    }
+
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.purpose = Some(purpose.into());
+        self
+    }
+
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// The categories touched, sorted and without repeats.
+    pub fn categories<I: IntoIterator<Item = S>, S: Into<String>>(mut self, categories: I) -> Self {
+        let mut all: Vec<String> = categories.into_iter().map(Into::into).collect();
+        all.sort();
+        all.dedup();
+        self.categories = all;
         self
     }
 }
@@ -136,10 +158,9 @@ impl Engine {
                 None => obereg_journal::Actor::Operator,
             },
             operation: record.operation.to_owned(),
-            // Purposes, subjects and categories arrive with the use cases on subjects' data.
-            purpose: None,
-            subject: None,
-            categories: Vec::new(),
+            purpose: record.purpose,
+            subject: record.subject,
+            categories: record.categories,
             object: record.object,
             // A client-chosen request id that is not a plain code is left out, not refused.
             request: actor.request_id.clone().filter(|r| obereg_journal::entry::is_code(r)),
@@ -153,13 +174,19 @@ impl Engine {
         if allowed {
             return Ok(());
         }
+        self.journal_refusal(actor, record).await;
+        Err(EngineError::Forbidden)
+    }
+
+    /// Journals that `actor` was refused `record`; a failure to journal is logged, and the
+    /// refusal stands either way.
+    pub(crate) async fn journal_refusal(&self, actor: &Actor, record: Record<'_>) {
         let mut draft = self.entry(actor, &actor.tenant, record);
         draft.outcome = Outcome::Denied;
         match self.store.append_journal(&actor.tenant, &[draft]).await {
             Ok(appended) => self.after_append(&actor.tenant, appended).await,
             Err(e) => tracing::warn!(tenant = %actor.tenant, code = e.code(), "could not journal a refusal"),
         }
-        Err(EngineError::Forbidden)
     }
 
     /// Signs a checkpoint when the append started the log or crossed a multiple of

@@ -12,8 +12,10 @@ pub mod root_key;
 mod tenants;
 pub mod token;
 mod tokens;
+pub mod vault;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use obereg_core::clock::Clock;
 use obereg_store::Store;
@@ -40,12 +42,20 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     root_key: Arc<RootKey>,
     journal: JournalSettings,
+    keyring: Arc<vault::crypto::Keyring>,
+    /// Parsed catalogs in force, by tenant, with the hash they were parsed from.
+    catalogs: Arc<Mutex<CatalogCache>>,
 }
+
+/// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
+type CatalogCache = HashMap<String, (String, Arc<obereg_core::catalog::Catalog>)>;
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, root_key: RootKey) -> Self {
         let journal = JournalSettings::defaults_for(&root_key.fingerprint());
-        Self { store, clock, root_key: Arc::new(root_key), journal }
+        let root_key = Arc::new(root_key);
+        let keyring = Arc::new(vault::crypto::Keyring::new(root_key.clone()));
+        Self { store, clock, root_key, journal, keyring, catalogs: Arc::default() }
     }
 
     /// The same engine with other journal settings.
@@ -80,3 +90,6 @@ mod tests;
 
 #[cfg(test)]
 mod journal_tests;
+
+#[cfg(test)]
+mod vault_tests;

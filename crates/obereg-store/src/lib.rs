@@ -71,6 +71,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         journal: &'a [EntryDraft],
     ) -> StoreFuture<'a, (CatalogVersionRecord, Appended)>;
 
+    /// The version number and hash of the tenant's catalog in force, without its source.
+    fn current_catalog_sha<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<(i64, String)>>;
+
     /// The tenant's catalog in force: its highest version.
     fn current_catalog<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Option<CatalogVersionRecord>>;
 
@@ -174,6 +177,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The current key-encryption key version and how many data keys each version wraps.
     fn keystore_status(&self) -> StoreFuture<'_, KeystoreStatus>;
+
+    /// The key-encryption key version new data keys are wrapped with (the highest).
+    fn current_kek_version(&self) -> StoreFuture<'_, i64>;
 
     /// Adds the next key-encryption key version and returns it.
     fn add_kek_version(&self, at: i64) -> StoreFuture<'_, i64>;

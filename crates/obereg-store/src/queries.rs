@@ -122,6 +122,15 @@ macro_rules! shared_queries {
                 })
             }
 
+            fn current_catalog_sha<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, Option<(i64, String)>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as("SELECT version, sha256 FROM catalog_versions WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1")
+                        .bind(tenant)
+                        .fetch_optional(&self.read)
+                        .await?)
+                })
+            }
+
             fn current_catalog<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, Option<$crate::CatalogVersionRecord>> {
                 Box::pin(async move {
                     Ok(sqlx::query_as(

@@ -304,6 +304,12 @@ macro_rules! vault_methods {
             })
         }
 
+        fn current_kek_version(&self) -> $crate::StoreFuture<'_, i64> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar("SELECT MAX(version) FROM keystore.kek_versions").fetch_one(&self.read).await?)
+            })
+        }
+
         fn add_kek_version(&self, at: i64) -> $crate::StoreFuture<'_, i64> {
             Box::pin(async move {
                 Ok(sqlx::query_scalar(

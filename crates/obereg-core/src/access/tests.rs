@@ -14,15 +14,18 @@ fn role<'c>(c: &'c Catalog, id: &str) -> &'c Role {
 }
 
 /// `role × purpose` → the categories readable (`*` marks masked) or the refusal code.
-const READ_MATRIX: &[(&str, &str, Result<&[&str], &str>)] = &[
-    ("support", "account", Ok(&["contact.email", "contact.phone*"])),
+/// The expected outcome of one cell: readable categories, or a refusal code.
+type Cell = Result<&'static [&'static str], &'static str>;
+
+const READ_MATRIX: &[(&str, &str, Cell)] = &[
+    ("support", "account", Ok(&["contact.email", "contact.phone*", "identity.name"])),
     ("support", "robot_calls", Ok(&["contact.phone*"])),
     ("support", "payments", Err("access.purpose_not_granted")),
     ("support", "product_news", Err("access.purpose_not_granted")),
     ("support", "site_analytics", Err("access.purpose_not_granted")),
     ("billing", "account", Err("access.purpose_not_granted")),
     ("billing", "robot_calls", Err("access.purpose_not_granted")),
-    ("billing", "payments", Ok(&["payment.receipt_email"])),
+    ("billing", "payments", Ok(&["payment.card*", "payment.receipt_email"])),
     ("billing", "product_news", Err("access.purpose_not_granted")),
     ("billing", "site_analytics", Err("access.purpose_not_granted")),
     ("marketing", "account", Err("access.purpose_not_granted")),
@@ -31,9 +34,9 @@ const READ_MATRIX: &[(&str, &str, Result<&[&str], &str>)] = &[
     // Marketing may use addresses for sending, not extract them.
     ("marketing", "product_news", Err("access.operation_not_granted")),
     ("marketing", "site_analytics", Err("access.purpose_not_granted")),
-    ("privacy_officer", "account", Ok(&["account.credentials", "contact.email", "contact.phone"])),
+    ("privacy_officer", "account", Ok(&["account.credentials", "contact.email", "contact.phone", "identity.name", "identity.passport"])),
     ("privacy_officer", "robot_calls", Ok(&["call.recording", "contact.phone"])),
-    ("privacy_officer", "payments", Ok(&["payment.receipt_email"])),
+    ("privacy_officer", "payments", Ok(&["payment.card", "payment.receipt_email"])),
     // The purpose only sends; it lists no extraction.
     ("privacy_officer", "product_news", Err("access.operation_outside_purpose")),
     ("privacy_officer", "site_analytics", Err("access.purpose_not_granted")),

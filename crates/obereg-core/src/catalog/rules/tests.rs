@@ -165,6 +165,7 @@ fn purpose_needs_categories_and_operations() {
     let mut c = base();
     let p = purpose(&mut c, "payments");
     p.required_categories.clear();
+    p.optional_categories.clear();
     p.operations.clear();
     assert_error(&c, "purpose.no_categories");
     assert_error(&c, "purpose.no_operations");

@@ -1,0 +1,180 @@
+//! Bulk import: many subjects in one transaction, deduplicated by blind index.
+//!
+//! A batch is validated row by row; rows that fail are reported with their line numbers and
+//! left out, and every other row is written in **one** transaction with its journal
+//! entries, so a crash never leaves half a batch (or half a subject) behind. A row whose
+//! searchable value (email, phone) already belongs to a subject — stored earlier, or earlier
+//! in the same batch — is a duplicate: it is reported with the existing subject's id and
+//! not stored again. That is also what makes an interrupted import resumable: running it
+//! again skips what was stored.
+
+use std::collections::HashMap;
+
+use obereg_core::Bilingual;
+use obereg_core::access::Principal;
+use obereg_journal::EntryDraft;
+use obereg_store::NewSubject;
+
+use super::NewSubjectInput;
+use super::subjects::Prepare;
+use super::support::principal;
+use crate::{Actor, Engine, EngineError};
+
+/// Most rows one import batch may carry.
+pub const MAX_IMPORT_BATCH: usize = 10_000;
+/// Rows below which preparing a batch is not worth spreading over threads.
+const PARALLEL_FROM: usize = 256;
+
+/// One row of an import: its line in the source (for error reports) and the subject.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: u64,
+    pub input: NewSubjectInput,
+}
+
+/// A row that was refused, and why.
+#[derive(Debug, Clone)]
+pub struct RowError {
+    pub line: u64,
+    pub code: &'static str,
+    pub message: Bilingual,
+}
+
+/// What happened to an accepted row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Created(String),
+    /// The row matched this existing subject by a searchable value.
+    Duplicate(String),
+}
+
+/// The result of one batch.
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub outcomes: Vec<(u64, ImportOutcome)>,
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    pub fn created(&self) -> usize {
+        self.outcomes.iter().filter(|(_, o)| matches!(o, ImportOutcome::Created(_))).count()
+    }
+
+    pub fn duplicates(&self) -> usize {
+        self.outcomes.len() - self.created()
+    }
+}
+
+type Prepared = (u64, Result<(NewSubject, Vec<EntryDraft>), Prepare>);
+
+impl Engine {
+    /// Imports a batch of subjects (see the module documentation).
+    pub async fn import_subjects(&self, actor: &Actor, rows: Vec<ImportRow>) -> Result<ImportReport, EngineError> {
+        if rows.len() > MAX_IMPORT_BATCH {
+            return Err(EngineError::invalid(
+                "import.batch_too_large",
+                "at most 10000 rows per import batch",
+                "не более 10000 строк в одном пакете импорта",
+            ));
+        }
+        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        principal(&catalog, actor)?;
+        let kek = self.store.current_kek_version().await?;
+        let prepared = self.prepare_rows(actor, rows, kek).await?;
+
+        let mut report = ImportReport::default();
+        let mut refusal = None;
+        let mut ready = Vec::with_capacity(prepared.len());
+        for (line, result) in prepared {
+            match result {
+                Ok(p) => ready.push((line, p)),
+                Err(Prepare::Failed(e)) => report.errors.push(row_error(line, &e)),
+                Err(Prepare::Denied(denied)) => {
+                    let (denial, record) = *denied;
+                    report.errors.push(RowError { line, code: denial.code, message: denial.reason.clone() });
+                    if !denial.invalid_request && refusal.is_none() {
+                        refusal = Some(record.object("import"));
+                    }
+                }
+            }
+        }
+        if let Some(record) = refusal {
+            self.journal_refusal(actor, record).await;
+        }
+
+        // Deduplicate against stored subjects, one query per searchable category.
+        let mut wanted: HashMap<&str, Vec<Vec<u8>>> = HashMap::new();
+        for (_, (new, _)) in &ready {
+            for item in &new.items {
+                if let Some(blind) = &item.blind {
+                    wanted.entry(item.category.as_str()).or_default().push(blind.clone());
+                }
+            }
+        }
+        let mut known: HashMap<(String, Vec<u8>), String> = HashMap::new();
+        for (category, blinds) in wanted {
+            for (blind, subject) in self.store.find_subjects(&actor.tenant, category, &blinds).await? {
+                known.entry((category.to_owned(), blind)).or_insert(subject.id);
+            }
+        }
+        let mut batch = Vec::with_capacity(ready.len());
+        let mut journal = Vec::new();
+        for (line, (new, entries)) in ready {
+            let keys: Vec<(String, Vec<u8>)> =
+                new.items.iter().filter_map(|i| i.blind.as_ref().map(|b| (i.category.clone(), b.clone()))).collect();
+            if let Some(existing) = keys.iter().find_map(|k| known.get(k)) {
+                report.outcomes.push((line, ImportOutcome::Duplicate(existing.clone())));
+                continue;
+            }
+            for k in keys {
+                known.insert(k, new.subject.id.clone());
+            }
+            report.outcomes.push((line, ImportOutcome::Created(new.subject.id.clone())));
+            journal.extend(entries);
+            batch.push(new);
+        }
+        if !batch.is_empty() {
+            let appended = self.store.create_subjects(&actor.tenant, &batch, &journal).await?;
+            self.after_append(&actor.tenant, appended).await;
+        }
+        Ok(report)
+    }
+
+    /// Validates and seals every row, spreading large batches over the machine's cores
+    /// (phone validation and sealing are CPU work).
+    async fn prepare_rows(&self, actor: &Actor, rows: Vec<ImportRow>, kek: i64) -> Result<Vec<Prepared>, EngineError> {
+        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let run = move |engine: Engine, actor: Actor, rows: Vec<ImportRow>, catalog: std::sync::Arc<obereg_core::catalog::Catalog>| {
+            let principal = principal(&catalog, &actor).unwrap_or(Principal::Administrator);
+            rows.into_iter()
+                .map(|row| (row.line, engine.prepare_subject(&catalog, principal, &actor, row.input, kek)))
+                .collect::<Vec<Prepared>>()
+        };
+        if rows.len() < PARALLEL_FROM {
+            return Ok(run(self.clone(), actor.clone(), rows, catalog));
+        }
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        let per = rows.len().div_ceil(workers);
+        let mut rows = rows;
+        let mut tasks = Vec::new();
+        while !rows.is_empty() {
+            let rest = rows.split_off(per.min(rows.len()));
+            let chunk = std::mem::replace(&mut rows, rest);
+            let (engine, actor, catalog) = (self.clone(), actor.clone(), catalog.clone());
+            tasks.push(tokio::task::spawn_blocking(move || run(engine, actor, chunk, catalog)));
+        }
+        let mut out = Vec::new();
+        for task in tasks {
+            out.extend(task.await.map_err(|_| EngineError::Internal("an import worker failed"))?);
+        }
+        Ok(out)
+    }
+}
+
+fn row_error(line: u64, e: &EngineError) -> RowError {
+    match e {
+        EngineError::Invalid { code, message } => RowError { line, code, message: message.clone() },
+        EngineError::Refused { code, reason } => RowError { line, code, message: reason.clone() },
+        other => RowError { line, code: other.code(), message: Bilingual::new(other.to_string(), other.to_string()) },
+    }
+}

@@ -1,0 +1,187 @@
+//! What every vault use case shares: the catalog in force (cached by hash), the caller's
+//! role in it, turning refusals into errors (journaled), building sealed items and opening
+//! them again.
+
+use std::sync::Arc;
+
+use aws_lc_rs::rand;
+use obereg_core::access::{Denial, Principal};
+use obereg_core::catalog::{Catalog, Normalization};
+use obereg_core::value::{PlainValue, normalize};
+use obereg_store::{ItemRecord, SubjectRecord};
+
+use super::crypto::{ItemBinding, Sealer};
+use super::{NewRecord, NewValue, SubjectRef, SubjectStatus};
+use crate::journal::Record;
+use crate::token::Role;
+use crate::{Actor, Engine, EngineError};
+
+/// Item kind of an attribute value (records use their record kind).
+pub(crate) const ATTRIBUTE: &str = "attribute";
+
+/// A fresh random id: 128 bits as 32 hex digits. Not time-ordered, not sequential, so an
+/// id says nothing about when or in what order subjects arrived.
+pub(crate) fn random_id() -> Result<String, EngineError> {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes).map_err(|_| EngineError::Internal("random generator failed"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Whether `id` could be a subject or item id; anything else cannot exist and must not
+/// reach a query or the journal.
+pub(crate) fn is_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+pub(crate) fn micros(t: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+pub(crate) fn subject_ref(s: &SubjectRecord) -> SubjectRef {
+    SubjectRef {
+        id: s.id.clone(),
+        kind: s.kind.clone(),
+        status: SubjectStatus::parse(&s.status),
+        created_at: micros(s.created_at),
+        restricted_at: s.restricted_at.map(micros),
+        erased_at: s.erased_at.map(micros),
+    }
+}
+
+/// A catalog category's normalisation and whether it is searchable.
+pub(crate) fn category_rules(catalog: &Catalog, category: &str) -> (Normalization, bool) {
+    catalog.categories.iter().find(|c| c.id == category).map_or((Normalization::None, false), |c| (c.normalize, c.searchable))
+}
+
+impl Engine {
+    /// The tenant's catalog in force, parsed once per version.
+    pub(crate) async fn catalog_in_force(&self, tenant: &str) -> Result<Arc<Catalog>, EngineError> {
+        let (_, sha) = self.store.current_catalog_sha(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        if let Some((cached_sha, catalog)) = self.catalogs.lock().unwrap_or_else(|e| e.into_inner()).get(tenant)
+            && *cached_sha == sha
+        {
+            return Ok(catalog.clone());
+        }
+        let version = self.store.current_catalog(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        let catalog =
+            Arc::new(obereg_core::catalog::parse(&version.source).map_err(|_| EngineError::Internal("a stored catalog no longer parses"))?);
+        self.catalogs.lock().unwrap_or_else(|e| e.into_inner()).insert(tenant.to_owned(), (version.sha256, catalog.clone()));
+        Ok(catalog)
+    }
+
+    /// Turns a denial into an error; refusals of rights are journaled with `record`.
+    pub(crate) async fn refuse(&self, actor: &Actor, denial: Denial, record: Record<'_>) -> EngineError {
+        if denial.invalid_request {
+            return EngineError::Invalid { code: denial.code, message: denial.reason };
+        }
+        self.journal_refusal(actor, record).await;
+        EngineError::Refused { code: denial.code, reason: denial.reason }
+    }
+
+    /// Seals one value of `subject` as an item: a new one, or `item` re-sealed in place.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn seal_value(
+        &self,
+        catalog: &Catalog,
+        tenant: &str,
+        subject: &str,
+        sealer: &Sealer,
+        dek_version: i64,
+        value: &NewValue,
+        now: i64,
+        item: Option<&str>,
+    ) -> Result<ItemRecord, EngineError> {
+        let (rule, searchable) = category_rules(catalog, &value.category);
+        let normal = normalize(rule, &value.value).map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
+        check_source(&value.source)?;
+        let id = match item {
+            Some(id) => id.to_owned(),
+            None => random_id()?,
+        };
+        let binding = ItemBinding { tenant, subject, item: &id, kind: ATTRIBUTE, category: &value.category, dek_version };
+        let sealed = sealer.seal(&binding, normal.expose().as_bytes())?;
+        Ok(ItemRecord {
+            tenant_id: tenant.to_owned(),
+            subject_id: subject.to_owned(),
+            kind: ATTRIBUTE.into(),
+            category: value.category.clone(),
+            purposes: value.purposes.join(","),
+            source: value.source.clone(),
+            collected_at: now,
+            occurred_at: None,
+            blind: searchable.then(|| self.keyring.blind_index(tenant, &value.category, normal.expose())),
+            token: if rule == Normalization::Card { Some(format!("crd_{}", random_id()?)) } else { None },
+            sealed: sealed.0,
+            id,
+        })
+    }
+
+    /// Seals one activity record of `subject` as a new item.
+    pub(crate) fn seal_record(
+        &self,
+        tenant: &str,
+        subject: &str,
+        sealer: &Sealer,
+        dek_version: i64,
+        record: NewRecord,
+        now: i64,
+    ) -> Result<ItemRecord, EngineError> {
+        check_source(&record.source)?;
+        let body = record.body.validated()?;
+        let kind = body.kind().as_str();
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(&body).map_err(|_| EngineError::Internal("record encoding"))?);
+        let id = random_id()?;
+        let binding = ItemBinding { tenant, subject, item: &id, kind, category: &record.category, dek_version };
+        let sealed = sealer.seal(&binding, &json)?;
+        Ok(ItemRecord {
+            tenant_id: tenant.to_owned(),
+            subject_id: subject.to_owned(),
+            kind: kind.into(),
+            category: record.category,
+            purposes: record.purposes.join(","),
+            source: record.source,
+            collected_at: now,
+            occurred_at: Some(record.occurred_at.as_microsecond()),
+            blind: None,
+            token: None,
+            sealed: sealed.0,
+            id,
+        })
+    }
+
+    /// Opens an item's plaintext.
+    pub(crate) fn open_item(&self, sealer: &Sealer, item: &ItemRecord, dek_version: i64) -> Result<PlainValue, EngineError> {
+        let binding = ItemBinding {
+            tenant: &item.tenant_id,
+            subject: &item.subject_id,
+            item: &item.id,
+            kind: &item.kind,
+            category: &item.category,
+            dek_version,
+        };
+        let bytes = sealer.open(&binding, &item.sealed)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| EngineError::Internal("a sealed value is not text"))?;
+        Ok(PlainValue::new(text))
+    }
+}
+
+/// The principal `actor` is in `catalog`: a staff role must still exist there.
+pub(crate) fn principal<'c>(catalog: &'c Catalog, actor: &Actor) -> Result<Principal<'c>, EngineError> {
+    match &actor.role {
+        Role::Admin | Role::Platform => Ok(Principal::Administrator),
+        Role::Staff(id) => catalog.roles.iter().find(|r| &r.id == id).map(Principal::Staff).ok_or(EngineError::Forbidden),
+    }
+}
+
+/// Sources are codes (`web_form`, `crm_import`), never free text that could carry data.
+fn check_source(source: &str) -> Result<(), EngineError> {
+    if obereg_journal::entry::is_code(source) && source.len() <= 64 {
+        Ok(())
+    } else {
+        Err(EngineError::invalid(
+            "subject.invalid_source",
+            "a source is a code of up to 64 letters, digits and ._:- (for example web_form)",
+            "источник — код до 64 символов: буквы, цифры и ._:- (например web_form)",
+        ))
+    }
+}
