@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, health, journal, tenants, tokens};
+use routes::{catalog, health, journal, subjects, tenants, tokens};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,6 +49,13 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(subjects::create_subject))
+        .routes(routes!(subjects::search_subjects))
+        .routes(routes!(subjects::import))
+        .routes(routes!(subjects::read_subject, subjects::erase_subject))
+        .routes(routes!(subjects::add_items))
+        .routes(routes!(subjects::rectify_value, subjects::delete_value))
+        .routes(routes!(subjects::restrict, subjects::lift_restriction))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))
@@ -122,7 +129,8 @@ pub async fn serve(
 }
 
 /// Signs due journal checkpoints every `checkpoint_interval`, and once more on shutdown so
-/// that the last entries written are covered by a signature.
+/// that the last entries written are covered by a signature. The same tick purges the
+/// ciphertext rows of erased subjects that an erasure's own background purge missed.
 async fn sign_checkpoints_periodically(engine: Engine, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(engine.journal_settings().checkpoint_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -135,6 +143,9 @@ async fn sign_checkpoints_periodically(engine: Engine, mut stop: tokio::sync::wa
             Ok(0) => {}
             Ok(n) => tracing::debug!(tenants = n, "journal checkpoints signed"),
             Err(e) => tracing::warn!(code = e.code(), "journal checkpoint signing failed"),
+        }
+        if let Err(e) = engine.purge_erased(1000).await {
+            tracing::warn!(code = e.code(), "purging erased subjects failed");
         }
         if stopping {
             return;

@@ -7,13 +7,14 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "obereg API", description = "Personal-data operator platform: catalog, tokens, tenants, the journal. Errors are application/problem+json with a stable `code`."),
+    info(title = "obereg API", description = "Personal-data operator platform: catalog, tokens, tenants, the vault of subjects, the journal. Errors are application/problem+json with a stable `code`."),
     modifiers(&BearerScheme),
     tags(
         (name = "health", description = "liveness and readiness"),
         (name = "catalog", description = "the tenant's data map"),
         (name = "tokens", description = "API tokens of the tenant"),
         (name = "tenants", description = "tenants (platform tokens)"),
+        (name = "subjects", description = "the vault: subjects, sealed values and records, lookup, restriction, erasure, import"),
         (name = "journal", description = "the tamper-evident journal: checkpoints, entries, proofs"),
     )
 )]

@@ -73,6 +73,7 @@ impl From<EngineError> for ApiError {
             EngineError::Forbidden => {
                 Self::new(StatusCode::FORBIDDEN, code, "this token's role may not do that", "роль этого токена не позволяет это действие")
             }
+            EngineError::Refused { reason, .. } => Self { status: StatusCode::FORBIDDEN, code, title: reason, diagnostics: Vec::new() },
             EngineError::NotFound(_) => Self::not_found(),
             EngineError::InvalidCatalog(report) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

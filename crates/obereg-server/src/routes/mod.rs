@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod health;
 pub mod journal;
+pub mod subjects;
 pub mod tenants;
 pub mod tokens;
 

@@ -4,3 +4,4 @@ mod api;
 mod harness;
 mod journal;
 mod ops;
+mod subjects;
