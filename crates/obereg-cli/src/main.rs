@@ -5,7 +5,10 @@
 
 mod check;
 mod config;
+mod import;
 mod journal;
+mod keys;
+mod progress;
 mod setup;
 mod token;
 
@@ -41,6 +44,12 @@ enum Command {
     /// Verify the journal, print proofs, export entries, sign checkpoints
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// Key-encryption keys: status and online rotation
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Bulk import (subjects from CSV)
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +102,8 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Init => runtime()?.block_on(setup::init(config)),
         Command::Token(cmd) => runtime()?.block_on(token::run(config, cmd)),
         Command::Journal(cmd) => runtime()?.block_on(journal::run(config, cmd)),
+        Command::Keys(cmd) => runtime()?.block_on(keys::run(config, cmd)),
+        Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),
         Command::Check(_) => unreachable!("handled without configuration"),
     }
 }

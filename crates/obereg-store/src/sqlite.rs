@@ -57,10 +57,13 @@ impl SqliteStore {
                 return Err(StoreError::KeystoreMissing(keystore.display().to_string()));
             }
         }
+        // A larger page cache for the writer: inserts land at random places in the subject,
+        // item and blind-index b-trees (ids and indexes are random by design), and with
+        // SQLite's 2 MiB default most of them would re-read pages from the file.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .after_connect(attach_keystore(keystore.clone(), true))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE).pragma("mmap_size", MMAP_BYTES))
             .await?;
         schema::guard(Self::applied_schema_version(&write).await, &MIGRATOR)?;
         MIGRATOR.run(&write).await?;
@@ -69,11 +72,16 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new()
             .max_connections(READERS)
             .after_connect(attach_keystore(keystore, false))
-            .connect_with(options.read_only(true).row_buffer_size(READER_ROW_BUFFER))
+            .connect_with(options.read_only(true).row_buffer_size(READER_ROW_BUFFER).pragma("mmap_size", MMAP_BYTES))
             .await?;
         Ok(Self { write, read })
     }
 }
+
+/// The writer's page cache, in KiB (negative: a size, not a page count).
+const WRITER_CACHE: &str = "-65536";
+/// Memory-mapped I/O window, so reads skip a copy through `pread`.
+const MMAP_BYTES: &str = "268435456";
 
 /// The migration that created the keystore.
 const VAULT_MIGRATION: i64 = 20261121000003;
@@ -104,6 +112,7 @@ fn attach_keystore(path: PathBuf, writer: bool) -> AfterConnect {
             if writer {
                 sqlx::query("PRAGMA keystore.journal_mode = WAL").execute(&mut *conn).await?;
                 sqlx::query("PRAGMA keystore.synchronous = NORMAL").execute(&mut *conn).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA keystore.cache_size = {WRITER_CACHE}"))).execute(&mut *conn).await?;
             }
             Ok(())
         })

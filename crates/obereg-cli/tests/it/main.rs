@@ -3,6 +3,7 @@
 mod check;
 mod journal;
 mod serve;
+mod vault;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -273,7 +273,13 @@ fn records(input: Vec<RecordInput>) -> Result<Vec<NewRecord>, ApiError> {
                     "occurred_at должно быть временем RFC 3339, например 2026-11-20T09:30:00Z",
                 )
             })?;
-            Ok(NewRecord { category: r.category, occurred_at, body, purposes: r.purposes, source: r.source.unwrap_or_else(|| "api".into()) })
+            Ok(NewRecord {
+                category: r.category,
+                occurred_at,
+                body,
+                purposes: r.purposes,
+                source: r.source.unwrap_or_else(|| "api".into()),
+            })
         })
         .collect()
 }
@@ -377,7 +383,11 @@ pub async fn delete_value(
     (status = 200, description = "restricted", body = SubjectRefView),
     (status = 422, description = "not active", body = ProblemBody, content_type = "application/problem+json"),
 ))]
-pub async fn restrict(State(engine): State<Engine>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<SubjectRefView>, ApiError> {
+pub async fn restrict(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SubjectRefView>, ApiError> {
     Ok(Json(engine.restrict_subject(&actor, &id).await?.into()))
 }
 
@@ -399,7 +409,11 @@ pub async fn lift_restriction(
     (status = 200, description = "erased", body = ErasureOut),
     (status = 404, description = "no such subject, or erased already", body = ProblemBody, content_type = "application/problem+json"),
 ))]
-pub async fn erase_subject(State(engine): State<Engine>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<ErasureOut>, ApiError> {
+pub async fn erase_subject(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ErasureOut>, ApiError> {
     let e = engine.erase_subject(&actor, &id).await?;
     Ok(Json(ErasureOut { subject: e.subject, erased_at: e.erased_at.to_string(), journal_index: e.journal_index }))
 }
@@ -410,7 +424,11 @@ pub async fn erase_subject(State(engine): State<Engine>, Caller(actor): Caller, 
     (status = 200, description = "per-row outcomes", body = ImportOut),
     (status = 422, description = "batch too large", body = ProblemBody, content_type = "application/problem+json"),
 ))]
-pub async fn import(State(engine): State<Engine>, Caller(actor): Caller, JsonBody(body): JsonBody<ImportBatch>) -> Result<Json<ImportOut>, ApiError> {
+pub async fn import(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<ImportBatch>,
+) -> Result<Json<ImportOut>, ApiError> {
     let mut rows = Vec::with_capacity(body.subjects.len());
     let mut early = Vec::new();
     for (i, s) in body.subjects.into_iter().enumerate() {

@@ -58,13 +58,21 @@ async fn a_subject_is_created_read_for_a_purpose_found_restricted_and_erased() {
     server.get(&format!("/v1/subjects/{id}"), Some(&support)).await.problem(400, "request.malformed_query");
     server.get(&format!("/v1/subjects/{id}?purpose=account"), Some(&server.token)).await.problem(403, "access.administrator_reads_no_data");
 
-    let found = server.post_json("/v1/subjects/search", &support, json!({"category": "contact.phone", "value": "+7 903 555 01 42", "purpose": "account"})).await;
+    let found = server
+        .post_json("/v1/subjects/search", &support, json!({"category": "contact.phone", "value": "+7 903 555 01 42", "purpose": "account"}))
+        .await;
     assert_eq!(found.status, 200, "{}", found.text);
     assert_eq!(found.json()[0]["id"], id.as_str());
 
     let email_item = by_cat("contact.email").unwrap()["id"].as_str().unwrap().to_owned();
     let put = server
-        .send("PUT", &format!("/v1/subjects/{id}/items/{email_item}"), Some(&support), Some("application/json"), json!({"value": "new@example.ru", "purpose": "account"}).to_string())
+        .send(
+            "PUT",
+            &format!("/v1/subjects/{id}/items/{email_item}"),
+            Some(&support),
+            Some("application/json"),
+            json!({"value": "new@example.ru", "purpose": "account"}).to_string(),
+        )
         .await;
     assert_eq!(put.status, 204, "{}", put.text);
 
@@ -81,7 +89,8 @@ async fn a_subject_is_created_read_for_a_purpose_found_restricted_and_erased() {
     assert_eq!(erased.status, 200, "{}", erased.text);
     server.get(&format!("/v1/subjects/{id}?purpose=account"), Some(&dpo)).await.problem(404, "not_found");
     server.send("DELETE", &format!("/v1/subjects/{id}"), Some(&dpo), None, "").await.problem(404, "not_found");
-    let none = server.post_json("/v1/subjects/search", &support, json!({"category": "contact.phone", "value": PHONE, "purpose": "account"})).await;
+    let none =
+        server.post_json("/v1/subjects/search", &support, json!({"category": "contact.phone", "value": PHONE, "purpose": "account"})).await;
     assert_eq!(none.json(), json!([]));
 
     let logs = captured_logs();
@@ -116,10 +125,15 @@ async fn another_tenant_cannot_see_the_subject() {
     let other = server.post_json("/v1/tenants", &server.token, json!({"id": "beta", "name": "Beta", "catalog": source})).await;
     assert_eq!(other.status, 201, "{}", other.text);
     let beta_admin = other.json()["admin_token"]["token"].as_str().unwrap().to_owned();
-    let beta_support = server.post_json("/v1/tokens", &beta_admin, json!({"role": "support", "label": "x"})).await.json()["token"].as_str().unwrap().to_owned();
+    let beta_support = server.post_json("/v1/tokens", &beta_admin, json!({"role": "support", "label": "x"})).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     server.get(&format!("/v1/subjects/{id}?purpose=account"), Some(&beta_support)).await.problem(404, "not_found");
     server.send("DELETE", &format!("/v1/subjects/{id}"), Some(&beta_admin), None, "").await.problem(404, "not_found");
-    let found = server.post_json("/v1/subjects/search", &beta_support, json!({"category": "contact.phone", "value": PHONE, "purpose": "account"})).await;
+    let found = server
+        .post_json("/v1/subjects/search", &beta_support, json!({"category": "contact.phone", "value": PHONE, "purpose": "account"}))
+        .await;
     assert_eq!(found.json(), json!([]));
 }
 
@@ -157,13 +171,25 @@ async fn a_postgres_dump_holds_no_plaintext() {
     let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
     let store = obereg_store::open(&url).await.unwrap();
     let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
-    let Bootstrap::Created(token) = engine.bootstrap("default", "Default", crate::harness::EXAMPLE, Role::Platform).await.unwrap() else { panic!() };
+    let Bootstrap::Created(token) = engine.bootstrap("default", "Default", crate::harness::EXAMPLE, Role::Platform).await.unwrap() else {
+        panic!()
+    };
     let actor = engine.authenticate(token.secret.reveal_once()).await.unwrap();
-    let value = |c: &str, v: &str| NewValue { category: c.into(), value: PlainValue::new(v), purposes: vec!["account".into()], source: "api".into() };
+    let value = |c: &str, v: &str| NewValue {
+        category: c.into(),
+        value: PlainValue::new(v),
+        purposes: vec!["account".into()],
+        source: "api".into(),
+    };
     for _ in 0..3 {
         let input = NewSubjectInput {
             kind: "customer".into(),
-            values: vec![value("identity.name", NAME), value("contact.phone", PHONE), value("contact.email", EMAIL), value("identity.passport", PASSPORT)],
+            values: vec![
+                value("identity.name", NAME),
+                value("contact.phone", PHONE),
+                value("contact.email", EMAIL),
+                value("identity.passport", PASSPORT),
+            ],
             records: vec![],
         };
         engine.create_subject(&actor, input).await.unwrap();

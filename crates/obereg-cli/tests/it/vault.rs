@@ -1,0 +1,96 @@
+//! `obereg import subjects` and `obereg keys …` end to end: rejected rows with line numbers
+//! in a spreadsheet-safe reject file, duplicates skipped, a re-run that resumes, and an
+//! online rotation.
+
+use crate::{obereg, stderr, stdout};
+
+const CSV: &str = "name,phone,email,note\n\
+Иван Петров,+7 916 111-22-33,ivan@example.ru,ok\n\
+=HYPERLINK(\"http://evil\"),not a phone,evil@example.ru,formula\n\
+John Smith,8 916 444-55-66,john@example.ru,ok\n\
+Иван Петров,89161112233,other@example.ru,same phone as line 2\n\
+,,,empty\n";
+
+fn import(dir: &std::path::Path) -> std::process::Output {
+    obereg(
+        dir,
+        &[
+            "import",
+            "subjects",
+            "people.csv",
+            "--kind",
+            "customer",
+            "--purpose",
+            "account",
+            "--map",
+            "name=identity.name",
+            "--map",
+            "phone=contact.phone",
+            "--map",
+            "email=contact.email",
+            "--batch",
+            "2",
+        ],
+    )
+}
+
+#[test]
+fn import_reports_rejects_skips_duplicates_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(obereg(dir.path(), &["init"]).status.code(), Some(0));
+    std::fs::write(dir.path().join("people.csv"), CSV).unwrap();
+    let out = import(dir.path());
+    assert_eq!(out.status.code(), Some(1), "rejected rows make the exit code 1: {}", stderr(&out));
+    let summary = stdout(&out);
+    assert!(summary.contains("5 rows: 2 created, 1 duplicates, 2 rejected"), "{summary}");
+    let rejects = std::fs::read_to_string(dir.path().join("people.csv.rejects.csv")).unwrap();
+    let lines: Vec<&str> = rejects.lines().collect();
+    assert_eq!(lines[0], "name,phone,email,note,line,error_code,error");
+    assert!(
+        lines[1].starts_with("\"'=HYPERLINK(\"\"http://evil\"\")\",not a phone,evil@example.ru,formula,3,value.invalid_phone,"),
+        "{rejects}"
+    );
+    assert!(lines[2].contains(",6,import.empty_row,"), "{rejects}");
+    assert!(!dir.path().join("people.csv.import-state").exists(), "a finished import leaves no state");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("people.csv.rejects.csv")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the reject file holds personal data");
+    }
+
+    // Running it again stores nothing twice.
+    let again = stdout(&import(dir.path()));
+    assert!(again.contains("0 created, 3 duplicates"), "{again}");
+
+    // An interrupted import (state saved after line 3) resumes after that line.
+    std::fs::write(dir.path().join("people.csv.import-state"), r#"{"header":["name","phone","email","note"],"done_line":3}"#).unwrap();
+    let resumed = import(dir.path());
+    assert!(stderr(&resumed).contains("resuming after line 3"), "{}", stderr(&resumed));
+    assert!(stdout(&resumed).contains("0 created, 2 duplicates, 1 rejected"), "{}", stdout(&resumed));
+    std::fs::write(dir.path().join("people.csv.import-state"), r#"{"header":["other"],"done_line":3}"#).unwrap();
+    assert_eq!(import(dir.path()).status.code(), Some(2), "a state file of another file is refused");
+
+    let unknown = obereg(
+        dir.path(),
+        &["import", "subjects", "people.csv", "--kind", "customer", "--purpose", "account", "--map", "fax=contact.phone"],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("column `fax` is not in the header"), "{}", stderr(&unknown));
+}
+
+#[test]
+fn keys_rotate_and_report_status() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(obereg(dir.path(), &["init"]).status.code(), Some(0));
+    std::fs::write(dir.path().join("people.csv"), CSV).unwrap();
+    import(dir.path());
+    let status = stdout(&obereg(dir.path(), &["keys", "status"]));
+    assert!(status.contains("version / текущая версия ключа шифрования ключей: 1") && status.contains("v1: 2 data keys"), "{status}");
+    let rotated = obereg(dir.path(), &["keys", "rotate"]);
+    assert_eq!(rotated.status.code(), Some(0), "{}", stderr(&rotated));
+    assert!(stdout(&rotated).contains("rotated to v2: 2 data keys re-wrapped"), "{}", stdout(&rotated));
+    assert!(stdout(&obereg(dir.path(), &["keys", "status"])).contains("v2: 2 data keys"));
+    let verified = obereg(dir.path(), &["journal", "verify"]);
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+}
