@@ -1,0 +1,150 @@
+//! The vault's figures for docs/benchmarks.md:
+//!
+//! 1. importing `SUBJECTS` subjects with three searchable attributes each (name, phone,
+//!    email: normalised, sealed, blind-indexed, journaled) through `Engine::import_subjects`
+//!    in batches of 5,000, as `obereg import subjects` does;
+//! 2. lookups by phone through `Engine::find_subjects` (each one journaled), from 16
+//!    concurrent tasks;
+//! 3. erasure of subjects with 1 record against subjects with 10,000 records;
+//! 4. peak resident memory of the process.
+//!
+//! `cargo bench -p obereg-engine --bench vault` (SQLite in a temporary directory); set
+//! OBEREG_BENCH_SUBJECTS (default 100000), OBEREG_BENCH_LOOKUPS (default 20000) and
+//! OBEREG_BENCH_POSTGRES_URL (a database to run the same on PostgreSQL; it must be empty).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use obereg_core::clock::SystemClock;
+use obereg_core::value::PlainValue;
+use obereg_engine::vault::{Direction, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody};
+use obereg_engine::{Actor, Bootstrap, Engine, Role, RootKey};
+
+const CATALOG: &str = include_str!("../../../examples/voice-robot-calls.toml");
+const BATCH: u64 = 5000;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn value(category: &str, v: String, purpose: &str) -> NewValue {
+    NewValue { category: category.into(), value: PlainValue::new(v), purposes: vec![purpose.into()], source: "bench".into() }
+}
+
+fn customer(i: u64) -> NewSubjectInput {
+    NewSubjectInput {
+        kind: "customer".into(),
+        values: vec![
+            value("identity.name", format!("Иван Петров {i}"), "account"),
+            value("contact.phone", format!("+7916{i:07}"), "account"),
+            value("contact.email", format!("user{i}@example.ru"), "account"),
+        ],
+        records: vec![],
+    }
+}
+
+fn call() -> NewRecord {
+    NewRecord {
+        category: "call.recording".into(),
+        occurred_at: jiff::Timestamp::now(),
+        body: RecordBody::Call {
+            direction: Direction::Outbound,
+            duration_secs: 37,
+            number: "+79990001122".into(),
+            operator: Some("robot-1".into()),
+            transcript_ref: Some("s3://calls/x.json".into()),
+        },
+        purposes: vec!["robot_calls".into()],
+        source: "robot".into(),
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
+    let store = obereg_store::open(url).await.unwrap();
+    let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
+    let Bootstrap::Created(_) = engine.bootstrap("default", "Default", CATALOG, Role::Platform).await.unwrap() else {
+        panic!("the benchmark database must be empty")
+    };
+    let admin = Actor::local_operator("default");
+    println!("vault benchmark on {label}: {subjects} subjects × 3 searchable attributes, batches of {BATCH}");
+
+    let started = Instant::now();
+    let mut created = 0;
+    for from in (0..subjects).step_by(BATCH as usize) {
+        let rows = (from..(from + BATCH).min(subjects)).map(|i| ImportRow { line: i, input: customer(i) }).collect();
+        created += engine.import_subjects(&admin, rows).await.unwrap().created() as u64;
+    }
+    let took = started.elapsed();
+    assert_eq!(created, subjects);
+    println!("  import:  {:>7.2} s  {:>8.0} subjects/s   peak RSS {:.0} MiB", took.as_secs_f64(), subjects as f64 / took.as_secs_f64(), peak_rss_mib());
+
+    let started = Instant::now();
+    let tasks = 16;
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (engine, admin) = (engine.clone(), admin.clone());
+        handles.push(tokio::spawn(async move {
+            for n in (t..lookups).step_by(tasks as usize) {
+                let i = (n * 7919) % subjects;
+                let phone = PlainValue::new(format!("8 916 {i:07}"));
+                let found = engine.find_subjects(&admin, "contact.phone", &phone, "account").await.unwrap();
+                assert_eq!(found.len(), 1);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let took = started.elapsed();
+    println!("  lookup by phone ({tasks} tasks, each journaled): {:>8.0} lookups/s", lookups as f64 / took.as_secs_f64());
+
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    for round in 0..5 {
+        for records in [1usize, 10_000] {
+            let s = engine.create_subject(&admin, NewSubjectInput { kind: "called_person".into(), values: vec![], records: vec![] }).await.unwrap();
+            for chunk in 0..records.div_ceil(1000) {
+                let n = (records - chunk * 1000).min(1000);
+                engine.add_to_subject(&admin, &s.id, vec![], (0..n).map(|_| call()).collect()).await.unwrap();
+            }
+            let started = Instant::now();
+            engine.erase_subject(&admin, &s.id).await.unwrap();
+            let took = started.elapsed();
+            if round > 0 {
+                if records == 1 { small.push(took) } else { large.push(took) }
+            }
+        }
+    }
+    let (s, l) = (median(small), median(large));
+    println!(
+        "  erasure: 1 record {:.2} ms, 10,000 records {:.2} ms (median of 4; ratio {:.2}×)",
+        s.as_secs_f64() * 1e3,
+        l.as_secs_f64() * 1e3,
+        l.as_secs_f64() / s.as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let subjects = env("OBEREG_BENCH_SUBJECTS", 100_000);
+    let lookups = env("OBEREG_BENCH_LOOKUPS", 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    run("SQLite", &format!("sqlite:{}", dir.path().join("bench.db").display()), subjects, lookups).await;
+    if let Ok(url) = std::env::var("OBEREG_BENCH_POSTGRES_URL") {
+        run("PostgreSQL", &url, subjects, lookups).await;
+    }
+}
