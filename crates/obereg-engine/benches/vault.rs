@@ -90,7 +90,12 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
     }
     let took = started.elapsed();
     assert_eq!(created, subjects);
-    println!("  import:  {:>7.2} s  {:>8.0} subjects/s   peak RSS {:.0} MiB", took.as_secs_f64(), subjects as f64 / took.as_secs_f64(), peak_rss_mib());
+    println!(
+        "  import:  {:>7.2} s  {:>8.0} subjects/s   peak RSS {:.0} MiB",
+        took.as_secs_f64(),
+        subjects as f64 / took.as_secs_f64(),
+        peak_rss_mib()
+    );
 
     let started = Instant::now();
     let tasks = 16;
@@ -116,7 +121,10 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
     let mut large = Vec::new();
     for round in 0..5 {
         for records in [1usize, 10_000] {
-            let s = engine.create_subject(&admin, NewSubjectInput { kind: "called_person".into(), values: vec![], records: vec![] }).await.unwrap();
+            let s = engine
+                .create_subject(&admin, NewSubjectInput { kind: "called_person".into(), values: vec![], records: vec![] })
+                .await
+                .unwrap();
             for chunk in 0..records.div_ceil(1000) {
                 let n = (records - chunk * 1000).min(1000);
                 engine.add_to_subject(&admin, &s.id, vec![], (0..n).map(|_| call()).collect()).await.unwrap();

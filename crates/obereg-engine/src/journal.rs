@@ -183,10 +183,18 @@ impl Engine {
     pub(crate) async fn journal_refusal(&self, actor: &Actor, record: Record<'_>) {
         let mut draft = self.entry(actor, &actor.tenant, record);
         draft.outcome = Outcome::Denied;
-        match self.store.append_journal(&actor.tenant, &[draft]).await {
-            Ok(appended) => self.after_append(&actor.tenant, appended).await,
-            Err(e) => tracing::warn!(tenant = %actor.tenant, code = e.code(), "could not journal a refusal"),
+        if let Err(e) = self.journal_without_change(&actor.tenant, vec![draft]).await {
+            tracing::warn!(tenant = %actor.tenant, code = e.code(), "could not journal a refusal");
         }
+    }
+
+    /// Appends entries that record no stored change (reads, lookups, refusals) through the
+    /// group-commit queue, and signs a checkpoint if one fell due.
+    pub(crate) async fn journal_without_change(&self, tenant: &str, drafts: Vec<EntryDraft>) -> Result<Appended, EngineError> {
+        let queue = self.reads.get_or_init(|| crate::group_commit::GroupCommit::start(self.store.clone()));
+        let appended = queue.append(tenant, drafts).await?;
+        self.after_append(tenant, appended).await;
+        Ok(appended)
     }
 
     /// Signs a checkpoint when the append started the log or crossed a multiple of

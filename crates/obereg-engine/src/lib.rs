@@ -7,6 +7,7 @@
 mod actor;
 mod catalogs;
 mod error;
+mod group_commit;
 mod journal;
 pub mod root_key;
 mod tenants;
@@ -45,6 +46,8 @@ pub struct Engine {
     keyring: Arc<vault::crypto::Keyring>,
     /// Parsed catalogs in force, by tenant, with the hash they were parsed from.
     catalogs: Arc<Mutex<CatalogCache>>,
+    /// The group-commit queue for read and refusal entries, started on first use.
+    reads: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
 }
 
 /// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
@@ -55,7 +58,7 @@ impl Engine {
         let journal = JournalSettings::defaults_for(&root_key.fingerprint());
         let root_key = Arc::new(root_key);
         let keyring = Arc::new(vault::crypto::Keyring::new(root_key.clone()));
-        Self { store, clock, root_key, journal, keyring, catalogs: Arc::default() }
+        Self { store, clock, root_key, journal, keyring, catalogs: Arc::default(), reads: Arc::default() }
     }
 
     /// The same engine with other journal settings.

@@ -183,7 +183,7 @@ async fn subjects_are_found_by_blind_index_in_any_spelling() {
     let found = env.engine.find_subjects(&env.admin, "contact.email", &PlainValue::new(" IVAN.petrov@example.ru"), "account").await;
     assert_eq!(found.unwrap().len(), 1);
     assert_eq!(
-        env.engine.find_subjects(&support, "identity.name", &PlainValue::new("x"), "account").await.unwrap_err().code(),
+        env.engine.find_subjects(&support, "identity.passport", &PlainValue::new("x"), "account").await.unwrap_err().code(),
         "subject.category_not_searchable"
     );
     let marketing = env.staff("marketing").await;
@@ -449,4 +449,24 @@ async fn import_deduplicates_by_blind_index_and_reports_bad_rows_by_line() {
     let marketing = env.staff("marketing").await;
     let refused = env.engine.import_subjects(&marketing, vec![row(2, "+79160000009", "z@example.ru")]).await.unwrap();
     assert_eq!(refused.errors[0].code, "access.purpose_not_granted");
+}
+
+#[tokio::test]
+async fn concurrent_reads_are_journaled_together_and_each_exactly_once() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let support = env.staff("support").await;
+    let before = env.engine.journal_entries(&env.admin, 0, 1000).await.unwrap().len();
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (engine, support, id) = (env.engine.clone(), support.clone(), s.id.clone());
+        tasks.push(tokio::spawn(async move { engine.read_subject(&support, &id, "account").await.map(|v| v.attributes.len()) }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 3);
+    }
+    let entries = env.engine.journal_entries(&env.admin, 0, 1000).await.unwrap();
+    let reads = entries[before..].iter().filter(|e| e.body.contains("\"operation\":\"extraction\"") && e.body.contains(&s.id)).count();
+    assert_eq!(reads, 40);
+    assert!(env.engine.verify_journal(&env.admin, "default", &[], None).await.unwrap().findings.is_empty());
 }

@@ -187,8 +187,7 @@ impl Engine {
         let shown = attributes.iter().map(|a| a.category.as_str()).chain(records.iter().map(|r| r.category.as_str()));
         let entry = self.entry(actor, &actor.tenant, record().categories(shown));
         // Journaled before anything is returned: a read that cannot be recorded does not happen.
-        let appended = self.store.append_journal(&actor.tenant, &[entry]).await?;
-        self.after_append(&actor.tenant, appended).await;
+        self.journal_without_change(&actor.tenant, vec![entry]).await?;
         Ok(SubjectView { subject: subject_ref(&data.subject), purpose: purpose.to_owned(), attributes, records })
     }
 
@@ -243,8 +242,7 @@ impl Engine {
         } else {
             found.iter().map(|s| self.entry(actor, &actor.tenant, record().subject(&s.id))).collect()
         };
-        let appended = self.store.append_journal(&actor.tenant, &entries).await?;
-        self.after_append(&actor.tenant, appended).await;
+        self.journal_without_change(&actor.tenant, entries).await?;
         Ok(found)
     }
 
