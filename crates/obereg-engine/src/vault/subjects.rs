@@ -297,39 +297,44 @@ impl Engine {
             source: item.source.clone(),
         };
         let sealed = self.seal_value(&catalog, &actor.tenant, id, &sealer, DEK_VERSION, &new, item.collected_at, Some(&item.id))?;
-        let entry = self.entry(
-            actor,
-            &actor.tenant,
-            Record::op(Operation::Clarification.code()).purpose(purpose).subject(id).categories([item.category.as_str()]),
-        );
-        let change = ItemChange {
-            tenant_id: actor.tenant.clone(),
-            subject_id: id.to_owned(),
-            allowed_status: vec![SubjectStatus::parse(&data.subject.status).as_str()],
-            at: self.now_micros(),
-            insert: vec![],
-            update: vec![sealed],
-            delete: vec![],
-        };
-        self.apply_change(actor, &change, &[entry]).await
+        self.change_one_item(actor, &data, &item, Operation::Clarification, purpose, Some(sealed)).await
     }
 
     /// Deletes one value (удаление), acting for `purpose`.
     pub async fn delete_value(&self, actor: &Actor, id: &str, item_id: &str, purpose: &str) -> Result<(), EngineError> {
         let (_, data, item) = self.item_for_change(actor, id, item_id, purpose, Operation::Deletion).await?;
+        self.change_one_item(actor, &data, &item, Operation::Deletion, purpose, None).await
+    }
+
+    /// Replaces `item` with `replacement`, or deletes it when there is none, journaling
+    /// `operation` for `purpose`; only while the subject keeps the status it was read with.
+    async fn change_one_item(
+        &self,
+        actor: &Actor,
+        data: &SubjectData,
+        item: &ItemRecord,
+        operation: Operation,
+        purpose: &str,
+        replacement: Option<ItemRecord>,
+    ) -> Result<(), EngineError> {
+        let id = data.subject.id.as_str();
         let entry = self.entry(
             actor,
             &actor.tenant,
-            Record::op(Operation::Deletion.code()).purpose(purpose).subject(id).categories([item.category.as_str()]),
+            Record::op(operation.code()).purpose(purpose).subject(id).categories([item.category.as_str()]),
         );
+        let (update, delete) = match replacement {
+            Some(sealed) => (vec![sealed], vec![]),
+            None => (vec![], vec![item.id.clone()]),
+        };
         let change = ItemChange {
             tenant_id: actor.tenant.clone(),
             subject_id: id.to_owned(),
             allowed_status: vec![SubjectStatus::parse(&data.subject.status).as_str()],
             at: self.now_micros(),
             insert: vec![],
-            update: vec![],
-            delete: vec![item.id.clone()],
+            update,
+            delete,
         };
         self.apply_change(actor, &change, &[entry]).await
     }
