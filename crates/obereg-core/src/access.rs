@@ -91,6 +91,25 @@ pub fn read_scope(catalog: &Catalog, principal: Principal<'_>, purpose_id: &str,
     Ok(ReadScope { categories })
 }
 
+/// Whether `principal` may find subjects by a value of `category` for `purpose_id`.
+/// Administrators may (a lookup answers ids and status only); a staff role needs the
+/// category in what it may read for the purpose.
+pub fn check_lookup(catalog: &Catalog, principal: Principal<'_>, purpose_id: &str, category: &str) -> Result<(), Denial> {
+    if matches!(principal, Principal::Administrator) {
+        return purpose(catalog, purpose_id).map(|_| ());
+    }
+    let scope = read_scope(catalog, principal, purpose_id, false)?;
+    if scope.categories.contains_key(category) {
+        Ok(())
+    } else {
+        Err(Denial::forbidden(
+            "access.category_not_granted",
+            format!("this role may not search by `{category}` for `{purpose_id}`"),
+            format!("этой роли нельзя искать по `{category}` для цели `{purpose_id}`"),
+        ))
+    }
+}
+
 /// A write of one value: its category, the purposes it is collected for and the operation.
 #[derive(Debug, Clone, Copy)]
 pub struct Write<'a> {

@@ -32,10 +32,36 @@ impl Engine {
     /// purposes they work under.
     pub async fn current_catalog(&self, actor: &Actor) -> Result<CurrentCatalog, EngineError> {
         let version = self.store.current_catalog(&actor.tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        let catalog = self.parsed(&version)?;
+        Ok(CurrentCatalog { version, catalog })
+    }
+
+    /// The tenant's catalog in force, for the use cases that decide with it. Only the
+    /// version's hash is read per call; the model is parsed once per version.
+    pub(crate) async fn catalog_in_force(&self, tenant: &str) -> Result<Arc<Catalog>, EngineError> {
+        let (_, sha) = self.store.current_catalog_sha(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        if let Some((cached_sha, catalog)) = self.catalogs.lock().unwrap_or_else(|e| e.into_inner()).get(tenant)
+            && *cached_sha == sha
+        {
+            return Ok(catalog.clone());
+        }
+        let version = self.store.current_catalog(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        self.parsed(&version)
+    }
+
+    /// The parsed model of a stored version, from the cache when it holds that version.
+    fn parsed(&self, version: &CatalogVersionRecord) -> Result<Arc<Catalog>, EngineError> {
+        let mut cache = self.catalogs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((sha, catalog)) = cache.get(&version.tenant_id)
+            && *sha == version.sha256
+        {
+            return Ok(catalog.clone());
+        }
         // Stored versions were checked on upload; parsing alone suffices here.
         let catalog =
-            obereg_core::catalog::parse(&version.source).map_err(|_| EngineError::Internal("a stored catalog no longer parses"))?;
-        Ok(CurrentCatalog { version, catalog: Arc::new(catalog) })
+            Arc::new(obereg_core::catalog::parse(&version.source).map_err(|_| EngineError::Internal("a stored catalog no longer parses"))?);
+        cache.insert(version.tenant_id.clone(), (version.sha256.clone(), catalog.clone()));
+        Ok(catalog)
     }
 
     /// Validates and stores a new catalog version. An invalid catalog changes nothing; an

@@ -31,12 +31,6 @@ pub(crate) struct GroupCommit {
     queue: mpsc::UnboundedSender<Request>,
 }
 
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Request({}, {} entries)", self.tenant, self.drafts.len())
-    }
-}
-
 impl GroupCommit {
     /// Starts the draining task on the current Tokio runtime.
     pub(crate) fn start(store: Arc<dyn Store>) -> Self {

@@ -148,18 +148,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         blinds: &'a [Vec<u8>],
     ) -> StoreFuture<'a, Vec<(Vec<u8>, SubjectRecord)>>;
 
-    /// Applies `change` if the subject exists with an allowed status; `None` (nothing
+    /// Applies `change` if the subject exists with the expected status; `None` (nothing
     /// written) otherwise. Fails with [`StoreError::NotFound`] when an item to update or
     /// delete does not exist.
     fn change_items<'a>(&'a self, change: &'a ItemChange, journal: &'a [EntryDraft]) -> StoreFuture<'a, Option<Appended>>;
 
-    /// Moves a subject from one of `from` to `to` (`active` ⇄ `restricted`); `None` when it
-    /// is not in one of `from`.
+    /// Moves a subject from status `from` to `to` (`active` ⇄ `restricted`); `None` (nothing
+    /// written) when it is not in `from`.
     fn set_subject_status<'a>(
         &'a self,
         tenant: &'a str,
         id: &'a str,
-        from: &'a [&'a str],
+        from: &'a str,
         to: &'a str,
         at: i64,
         journal: &'a [EntryDraft],

@@ -154,13 +154,13 @@ pub struct SubjectData {
     pub items: Vec<ItemRecord>,
 }
 
-/// A change to one subject's items, made only while the subject's status is one of
-/// `allowed_status`.
+/// A change to one subject's items, made only while the subject's status is still
+/// `expected_status` (the one the caller decided on).
 #[derive(Debug, Clone)]
 pub struct ItemChange {
     pub tenant_id: String,
     pub subject_id: String,
-    pub allowed_status: Vec<&'static str>,
+    pub expected_status: &'static str,
     pub at: i64,
     pub insert: Vec<ItemRecord>,
     /// Items replaced in place (same id): new sealed value, blind index and token.

@@ -143,15 +143,15 @@ macro_rules! vault_methods {
                 let tenant = change.tenant_id.as_str();
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
-                let status: Option<String> = sqlx::query_scalar(
-                    "UPDATE subjects SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 RETURNING status",
-                )
-                .bind(tenant)
-                .bind(&change.subject_id)
-                .bind(change.at)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if !status.is_some_and(|s| change.allowed_status.contains(&s.as_str())) {
+                let n = sqlx::query("UPDATE subjects SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4")
+                    .bind(tenant)
+                    .bind(&change.subject_id)
+                    .bind(change.at)
+                    .bind(change.expected_status)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n != 1 {
                     return Ok(None);
                 }
                 let inserts: Vec<&$crate::ItemRecord> = change.insert.iter().collect();
@@ -195,7 +195,7 @@ macro_rules! vault_methods {
             &'a self,
             tenant: &'a str,
             id: &'a str,
-            from: &'a [&'a str],
+            from: &'a str,
             to: &'a str,
             at: i64,
             journal: &'a [obereg_journal::EntryDraft],
@@ -203,23 +203,22 @@ macro_rules! vault_methods {
             Box::pin(async move {
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
-                let status: Option<String> = sqlx::query_scalar("SELECT status FROM subjects WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if !status.is_some_and(|s| from.contains(&s.as_str())) {
+                let restricted_at = (to == "restricted").then_some(at);
+                let n = sqlx::query(
+                    "UPDATE subjects SET status = $3, updated_at = $4, restricted_at = $5 WHERE tenant_id = $1 AND id = $2 AND status = $6",
+                )
+                .bind(tenant)
+                .bind(id)
+                .bind(to)
+                .bind(at)
+                .bind(restricted_at)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
                     return Ok(None);
                 }
-                let restricted_at = (to == "restricted").then_some(at);
-                sqlx::query("UPDATE subjects SET status = $3, updated_at = $4, restricted_at = $5 WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant)
-                    .bind(id)
-                    .bind(to)
-                    .bind(at)
-                    .bind(restricted_at)
-                    .execute(&mut *tx)
-                    .await?;
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
                 tx.commit().await?;
                 Ok(Some(appended))

@@ -131,3 +131,16 @@ fn whole_subject_operations() {
     assert!(check_subject_operation(dpo, Operation::Blocking, true).is_ok());
     assert!(check_subject_operation(Principal::Administrator, Operation::Blocking, true).is_ok());
 }
+
+#[test]
+fn lookups_need_the_category_in_the_read_scope() {
+    let c = catalog();
+    let support = Principal::Staff(role(&c, "support"));
+    let code = |p, purpose, category| check_lookup(&c, p, purpose, category).map_err(|d| d.code);
+    assert_eq!(code(support, "account", "contact.phone"), Ok(()), "a masked category may still be searched");
+    assert_eq!(code(support, "account", "identity.passport"), Err("access.category_not_granted"));
+    assert_eq!(code(support, "payments", "contact.email"), Err("access.purpose_not_granted"));
+    assert_eq!(code(Principal::Staff(role(&c, "marketing")), "product_news", "contact.email"), Err("access.operation_not_granted"));
+    assert_eq!(code(Principal::Administrator, "account", "contact.phone"), Ok(()));
+    assert_eq!(code(Principal::Administrator, "nope", "contact.phone"), Err("subject.unknown_purpose"));
+}

@@ -10,8 +10,10 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use obereg_core::Bilingual;
-use obereg_core::access::Principal;
+use obereg_core::catalog::Catalog;
 use obereg_journal::EntryDraft;
 use obereg_store::NewSubject;
 
@@ -80,7 +82,7 @@ impl Engine {
         let catalog = self.catalog_in_force(&actor.tenant).await?;
         principal(&catalog, actor)?;
         let kek = self.store.current_kek_version().await?;
-        let prepared = self.prepare_rows(actor, rows, kek).await?;
+        let prepared = self.prepare_rows(&catalog, actor, rows, kek).await?;
 
         let mut report = ImportReport::default();
         let mut refusal = None;
@@ -142,16 +144,22 @@ impl Engine {
 
     /// Validates and seals every row, spreading large batches over the machine's cores
     /// (phone validation and sealing are CPU work).
-    async fn prepare_rows(&self, actor: &Actor, rows: Vec<ImportRow>, kek: i64) -> Result<Vec<Prepared>, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
-        let run = move |engine: Engine, actor: Actor, rows: Vec<ImportRow>, catalog: std::sync::Arc<obereg_core::catalog::Catalog>| {
-            let principal = principal(&catalog, &actor).unwrap_or(Principal::Administrator);
-            rows.into_iter()
-                .map(|row| (row.line, engine.prepare_subject(&catalog, principal, &actor, row.input, kek)))
-                .collect::<Vec<Prepared>>()
+    async fn prepare_rows(
+        &self,
+        catalog: &Arc<Catalog>,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        kek: i64,
+    ) -> Result<Vec<Prepared>, EngineError> {
+        // The caller resolved the actor's role in this same catalog, so resolving it again
+        // on a worker thread gives the same principal.
+        let run = move |engine: Engine, actor: Actor, rows: Vec<ImportRow>, catalog: Arc<Catalog>| -> Result<Vec<Prepared>, EngineError> {
+            let principal = principal(&catalog, &actor)?;
+            Ok(rows.into_iter().map(|row| (row.line, engine.prepare_subject(&catalog, principal, &actor, row.input, kek))).collect())
         };
+        let catalog = catalog.clone();
         if rows.len() < PARALLEL_FROM {
-            return Ok(run(self.clone(), actor.clone(), rows, catalog));
+            return run(self.clone(), actor.clone(), rows, catalog);
         }
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
         let per = rows.len().div_ceil(workers);
@@ -165,7 +173,7 @@ impl Engine {
         }
         let mut out = Vec::new();
         for task in tasks {
-            out.extend(task.await.map_err(|_| EngineError::Internal("an import worker failed"))?);
+            out.extend(task.await.map_err(|_| EngineError::Internal("an import worker failed"))??);
         }
         Ok(out)
     }

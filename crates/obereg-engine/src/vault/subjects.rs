@@ -211,23 +211,7 @@ impl Engine {
             ));
         }
         let record = || Record::op(Operation::Use.code()).purpose(purpose).categories([category]).object("lookup");
-        let allowed = match principal {
-            Principal::Administrator => access::purpose(&catalog, purpose).map(|_| ()),
-            Principal::Staff(_) => access::read_scope(&catalog, principal, purpose, false).and_then(|scope| {
-                if scope.categories.contains_key(category) {
-                    Ok(())
-                } else {
-                    Err(access::Denial {
-                        code: "access.category_not_granted",
-                        reason: obereg_core::Bilingual::new(
-                            format!("this role may not search by `{category}` for `{purpose}`"),
-                            format!("этой роли нельзя искать по `{category}` для цели `{purpose}`"),
-                        ),
-                        invalid_request: false,
-                    })
-                }
-            }),
-        };
+        let allowed = access::check_lookup(&catalog, principal, purpose, category);
         if let Err(denial) = allowed {
             return Err(self.refuse(actor, denial, record()).await);
         }
@@ -235,8 +219,8 @@ impl Engine {
         let blind = self.keyring.blind_index(&actor.tenant, category, normal.expose());
         let mut found: Vec<SubjectRef> =
             self.store.find_subjects(&actor.tenant, category, &[blind]).await?.iter().map(|(_, s)| subject_ref(s)).collect();
+        // One blind index, selected DISTINCT: each subject comes back once.
         found.sort_by(|a, b| a.id.cmp(&b.id));
-        found.dedup_by(|a, b| a.id == b.id);
         let entries: Vec<EntryDraft> = if found.is_empty() {
             vec![self.entry(actor, &actor.tenant, record())]
         } else {
@@ -269,7 +253,7 @@ impl Engine {
         let change = ItemChange {
             tenant_id: actor.tenant.clone(),
             subject_id: id.to_owned(),
-            allowed_status: vec![SubjectStatus::Active.as_str()],
+            expected_status: SubjectStatus::Active.as_str(),
             at: self.now_micros(),
             insert: items,
             update: vec![],
@@ -330,7 +314,7 @@ impl Engine {
         let change = ItemChange {
             tenant_id: actor.tenant.clone(),
             subject_id: id.to_owned(),
-            allowed_status: vec![SubjectStatus::parse(&data.subject.status).as_str()],
+            expected_status: SubjectStatus::parse(&data.subject.status).as_str(),
             at: self.now_micros(),
             insert: vec![],
             update,
@@ -369,7 +353,7 @@ impl Engine {
         let now = self.now_micros();
         let appended = self
             .store
-            .set_subject_status(&actor.tenant, id, &[from.as_str()], to.as_str(), now, &[entry])
+            .set_subject_status(&actor.tenant, id, from.as_str(), to.as_str(), now, &[entry])
             .await?
             .ok_or(EngineError::Conflict("subject status"))?;
         self.after_append(&actor.tenant, appended).await;

@@ -1,8 +1,5 @@
-//! What every vault use case shares: the catalog in force (cached by hash), the caller's
-//! role in it, turning refusals into errors (journaled), building sealed items and opening
+//! What every vault use case shares: the caller's role in the catalog in force, turning refusals into errors (journaled), building sealed items and opening
 //! them again.
-
-use std::sync::Arc;
 
 use aws_lc_rs::rand;
 use obereg_core::access::{Denial, Principal};
@@ -54,21 +51,6 @@ pub(crate) fn category_rules(catalog: &Catalog, category: &str) -> (Normalizatio
 }
 
 impl Engine {
-    /// The tenant's catalog in force, parsed once per version.
-    pub(crate) async fn catalog_in_force(&self, tenant: &str) -> Result<Arc<Catalog>, EngineError> {
-        let (_, sha) = self.store.current_catalog_sha(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
-        if let Some((cached_sha, catalog)) = self.catalogs.lock().unwrap_or_else(|e| e.into_inner()).get(tenant)
-            && *cached_sha == sha
-        {
-            return Ok(catalog.clone());
-        }
-        let version = self.store.current_catalog(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
-        let catalog =
-            Arc::new(obereg_core::catalog::parse(&version.source).map_err(|_| EngineError::Internal("a stored catalog no longer parses"))?);
-        self.catalogs.lock().unwrap_or_else(|e| e.into_inner()).insert(tenant.to_owned(), (version.sha256, catalog.clone()));
-        Ok(catalog)
-    }
-
     /// Turns a denial into an error; refusals of rights are journaled with `record`.
     pub(crate) async fn refuse(&self, actor: &Actor, denial: Denial, record: Record<'_>) -> EngineError {
         if denial.invalid_request {

@@ -429,6 +429,7 @@ pub async fn import(
     Caller(actor): Caller,
     JsonBody(body): JsonBody<ImportBatch>,
 ) -> Result<Json<ImportOut>, ApiError> {
+    let lang = crate::context::current().map(|c| c.lang).unwrap_or_default();
     let mut rows = Vec::with_capacity(body.subjects.len());
     let mut early = Vec::new();
     for (i, s) in body.subjects.into_iter().enumerate() {
@@ -439,12 +440,11 @@ pub async fn import(
                 outcome: "error".into(),
                 subject: None,
                 code: Some(e.code.to_owned()),
-                message: Some(e.title.en.clone()),
+                message: Some(e.title.get(lang).to_owned()),
             }),
         }
     }
     let report = engine.import_subjects(&actor, rows).await?;
-    let lang = crate::context::current().map(|c| c.lang).unwrap_or_default();
     let mut out: Vec<ImportRowOut> = early;
     for (row, outcome) in &report.outcomes {
         let (kind, subject) = match outcome {

@@ -118,23 +118,23 @@ async fn item_changes_need_an_allowed_status_and_existing_items() {
         store.create_subjects(T, &[subject("s-a", vec![item("s-a", "i1", "contact.phone", Some(1))])], &j(T)).await.unwrap();
         let mut replaced = item("s-a", "i1", "contact.phone", Some(5));
         replaced.sealed = vec![0xA0, b'y'];
-        let change = |update: Vec<ItemRecord>, delete: Vec<String>, allowed: Vec<&'static str>| ItemChange {
+        let change = |update: Vec<ItemRecord>, delete: Vec<String>, expected: &'static str| ItemChange {
             tenant_id: T.into(),
             subject_id: "s-a".into(),
-            allowed_status: allowed,
+            expected_status: expected,
             at: 20,
             insert: vec![item("s-a", "i9", "contact.email", None)],
             update,
             delete,
         };
         // Wrong status: nothing happens.
-        assert!(store.change_items(&change(vec![replaced.clone()], vec![], vec!["restricted"]), &j(T)).await.unwrap().is_none());
+        assert!(store.change_items(&change(vec![replaced.clone()], vec![], "restricted"), &j(T)).await.unwrap().is_none());
         assert_eq!(store.subject(T, "s-a").await.unwrap().unwrap().items.len(), 1);
         // A missing item rolls back the insert too.
-        let err = store.change_items(&change(vec![], vec!["nope".into()], vec!["active"]), &j(T)).await.unwrap_err();
+        let err = store.change_items(&change(vec![], vec!["nope".into()], "active"), &j(T)).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound("item")), "{err:?}");
         assert_eq!(store.subject(T, "s-a").await.unwrap().unwrap().items.len(), 1);
-        store.change_items(&change(vec![replaced], vec![], vec!["active"]), &j(T)).await.unwrap().unwrap();
+        store.change_items(&change(vec![replaced], vec![], "active"), &j(T)).await.unwrap().unwrap();
         let items = store.subject(T, "s-a").await.unwrap().unwrap().items;
         assert_eq!(items.len(), 2);
         assert_eq!(items.iter().find(|i| i.id == "i1").unwrap().sealed, vec![0xA0, b'y']);
@@ -151,12 +151,12 @@ async fn restriction_moves_between_allowed_states_only() {
         let store = db.open().await;
         setup(store.as_ref()).await;
         store.create_subjects(T, &[subject("s-a", vec![])], &j(T)).await.unwrap();
-        assert!(store.set_subject_status(T, "s-a", &["active"], "restricted", 30, &j(T)).await.unwrap().is_some());
+        assert!(store.set_subject_status(T, "s-a", "active", "restricted", 30, &j(T)).await.unwrap().is_some());
         let s = store.subject(T, "s-a").await.unwrap().unwrap().subject;
         assert_eq!((s.status.as_str(), s.restricted_at), ("restricted", Some(30)));
-        assert!(store.set_subject_status(T, "s-a", &["active"], "restricted", 31, &j(T)).await.unwrap().is_none());
-        assert!(store.set_subject_status(T, "s-a", &["restricted"], "active", 32, &j(T)).await.unwrap().is_some());
-        assert!(store.set_subject_status(T, "nope", &["active"], "restricted", 33, &j(T)).await.unwrap().is_none());
+        assert!(store.set_subject_status(T, "s-a", "active", "restricted", 31, &j(T)).await.unwrap().is_none());
+        assert!(store.set_subject_status(T, "s-a", "restricted", "active", 32, &j(T)).await.unwrap().is_some());
+        assert!(store.set_subject_status(T, "nope", "active", "restricted", 33, &j(T)).await.unwrap().is_none());
         db
     })
     .await;
