@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use obereg_core::value::PlainValue;
-use obereg_engine::vault::{ImportOutcome, ImportRow, NewSubjectInput, NewValue};
+use obereg_engine::vault::{ImportOutcome, ImportReport, ImportRow, NewSubjectInput, NewValue};
 use obereg_engine::{Actor, Engine};
 
 use crate::Failure;
@@ -112,7 +112,9 @@ async fn import_subjects(engine: &Engine, args: &ImportArgs) -> Result<u8, Failu
     let bar = Progress::new("importing subjects / импорт субъектов");
     bar.set_length(total);
     let started = Instant::now();
-    let (mut created, mut duplicates, mut rejected, mut seen) = (0u64, 0u64, 0u64, 0u64);
+    let (mut rejected, mut seen) = (0u64, 0u64);
+    let mut tally = Tally::default();
+    let mut in_flight: Option<InFlight> = None;
     let mut batch: Vec<ImportRow> = Vec::with_capacity(args.batch as usize);
     let mut raw: HashMap<u64, csv::StringRecord> = HashMap::new();
     let mut records = rdr.records();
@@ -150,30 +152,32 @@ async fn import_subjects(engine: &Engine, args: &ImportArgs) -> Result<u8, Failu
             batch.push(ImportRow { line, input: NewSubjectInput { kind: args.kind.clone(), values, records: vec![] } });
         }
         if batch.len() >= args.batch as usize || (next.is_none() && !batch.is_empty()) {
+            // Two batches in flight: this one is validated and sealed while the previous one
+            // commits (the engine commits batches one at a time, in order).
             let rows = std::mem::take(&mut batch);
             let n = rows.len() as u64;
             let last_line = rows.last().map_or(0, |r| r.line);
-            let report = engine.import_subjects(&actor, rows).await.map_err(setup::engine_failure)?;
-            for (_, outcome) in &report.outcomes {
-                match outcome {
-                    ImportOutcome::Created(_) => created += 1,
-                    ImportOutcome::Duplicate(_) => duplicates += 1,
-                }
+            let prepared = engine.prepare_import(&actor, rows).await.map_err(setup::engine_failure)?;
+            if let Some(previous) = in_flight.take() {
+                tally.settle(previous, &mut rejects, &state_path, &header, &bar).await?;
             }
-            for e in &report.errors {
-                let record = raw.get(&e.line).cloned().unwrap_or_default();
-                rejects.write(&record, e.line, e.code, &format!("{} / {}", e.message.en, e.message.ru)).map_err(io)?;
-                rejected += 1;
-            }
-            rejects.flush().map_err(io)?;
-            raw.clear();
-            save_state(&state_path, &State { header: header.clone(), done_line: last_line }).map_err(io)?;
-            bar.inc(n);
+            let committing = engine.clone();
+            in_flight = Some(InFlight {
+                commit: tokio::spawn(async move { committing.commit_import(prepared).await }),
+                rows: n,
+                last_line,
+                raw: std::mem::take(&mut raw),
+            });
         }
         if next.is_none() {
             break;
         }
     }
+    if let Some(previous) = in_flight.take() {
+        tally.settle(previous, &mut rejects, &state_path, &header, &bar).await?;
+    }
+    let Tally { created, duplicates, rejected: refused } = tally;
+    rejected += refused;
     bar.finish();
     let _ = std::fs::remove_file(&state_path);
     let secs = started.elapsed().as_secs_f64().max(1e-9);
@@ -188,6 +192,53 @@ async fn import_subjects(engine: &Engine, args: &ImportArgs) -> Result<u8, Failu
     } else {
         let _ = std::fs::remove_file(&rejects_path);
         Ok(0)
+    }
+}
+
+/// A batch being committed, with what is needed to report on it.
+struct InFlight {
+    commit: tokio::task::JoinHandle<Result<ImportReport, obereg_engine::EngineError>>,
+    rows: u64,
+    last_line: u64,
+    raw: HashMap<u64, csv::StringRecord>,
+}
+
+/// Counts over the committed batches.
+#[derive(Default)]
+struct Tally {
+    created: u64,
+    duplicates: u64,
+    rejected: u64,
+}
+
+impl Tally {
+    /// Waits for a batch's commit, writes its rejected rows and saves the progress.
+    async fn settle(
+        &mut self,
+        batch: InFlight,
+        rejects: &mut Rejects,
+        state_path: &Path,
+        header: &[String],
+        bar: &Progress,
+    ) -> Result<(), Failure> {
+        let io = |e: std::io::Error| Failure::failed(format!("{}: {e}", state_path.display()));
+        let report = batch.commit.await.map_err(|_| Failure::failed("an import batch failed / пакет импорта не записан"))?;
+        let report = report.map_err(setup::engine_failure)?;
+        for (_, outcome) in &report.outcomes {
+            match outcome {
+                ImportOutcome::Created(_) => self.created += 1,
+                ImportOutcome::Duplicate(_) => self.duplicates += 1,
+            }
+        }
+        for e in &report.errors {
+            let record = batch.raw.get(&e.line).cloned().unwrap_or_default();
+            rejects.write(&record, e.line, e.code, &format!("{} / {}", e.message.en, e.message.ru)).map_err(io)?;
+            self.rejected += 1;
+        }
+        rejects.flush().map_err(io)?;
+        save_state(state_path, &State { header: header.to_vec(), done_line: batch.last_line }).map_err(io)?;
+        bar.inc(batch.rows);
+        Ok(())
     }
 }
 

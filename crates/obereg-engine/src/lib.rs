@@ -48,6 +48,8 @@ pub struct Engine {
     catalogs: Arc<Mutex<CatalogCache>>,
     /// The group-commit queue for read and refusal entries, started on first use.
     reads: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+    /// Held by an import batch from its deduplication to its commit (see `vault::import`).
+    import_lane: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
@@ -58,7 +60,7 @@ impl Engine {
         let journal = JournalSettings::defaults_for(&root_key.fingerprint());
         let root_key = Arc::new(root_key);
         let keyring = Arc::new(vault::crypto::Keyring::new(root_key.clone()));
-        Self { store, clock, root_key, journal, keyring, catalogs: Arc::default(), reads: Arc::default() }
+        Self { store, clock, root_key, journal, keyring, catalogs: Arc::default(), reads: Arc::default(), import_lane: Arc::default() }
     }
 
     /// The same engine with other journal settings.

@@ -452,6 +452,31 @@ async fn import_deduplicates_by_blind_index_and_reports_bad_rows_by_line() {
 }
 
 #[tokio::test]
+async fn batches_prepared_together_commit_in_order_and_deduplicate_against_each_other() {
+    let env = env().await;
+    let row = |line, phone: &str| ImportRow {
+        line,
+        input: NewSubjectInput { kind: "customer".into(), values: vec![value("contact.phone", phone, &["account"])], records: vec![] },
+    };
+    // Both batches are prepared before either commits, as `obereg import` pipelines them;
+    // the same phone is in both.
+    let first = env.engine.prepare_import(&env.admin, vec![row(2, "+79160000001"), row(3, "+79160000002")]).await.unwrap();
+    let second = env.engine.prepare_import(&env.admin, vec![row(4, "8 916 000-00-02"), row(5, "+79160000003")]).await.unwrap();
+    assert_eq!((first.accepted(), second.accepted()), (2, 2));
+    let a = env.engine.commit_import(first).await.unwrap();
+    let b = env.engine.commit_import(second).await.unwrap();
+    assert_eq!(a.created(), 2);
+    let ImportOutcome::Created(owner) = &a.outcomes[1].1 else { panic!("{:?}", a.outcomes) };
+    assert_eq!(b.outcomes, [(4, ImportOutcome::Duplicate(owner.clone())), (5, b.outcomes[1].1.clone())]);
+    assert!(matches!(b.outcomes[1].1, ImportOutcome::Created(_)));
+    // Committed concurrently, they still never create one phone twice.
+    let third = env.engine.prepare_import(&env.admin, vec![row(6, "+79160000009")]).await.unwrap();
+    let fourth = env.engine.prepare_import(&env.admin, vec![row(7, "+7 916 000-00-09")]).await.unwrap();
+    let (c, d) = tokio::join!(env.engine.commit_import(third), env.engine.commit_import(fourth));
+    assert_eq!(c.unwrap().created() + d.unwrap().created(), 1);
+}
+
+#[tokio::test]
 async fn concurrent_reads_are_journaled_together_and_each_exactly_once() {
     let env = env().await;
     let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();

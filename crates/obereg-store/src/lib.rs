@@ -184,13 +184,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Adds the next key-encryption key version and returns it.
     fn add_kek_version(&self, at: i64) -> StoreFuture<'_, i64>;
 
-    /// Up to `limit` data keys wrapped by a version below `version`, after `after`
-    /// (`(tenant, subject)`), in key order.
-    fn keys_to_rewrap<'a>(&'a self, version: i64, after: Option<(&'a str, &'a str)>, limit: u32) -> StoreFuture<'a, Vec<SubjectKeyRecord>>;
+    /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
+    /// the slot `after`.
+    fn keys_to_rewrap(&self, version: i64, after: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<KeySlot>>;
 
     /// Stores re-wrapped keys; each replaces the stored key only if that is still wrapped by
     /// `old_versions[i]` (an erased subject's key stays erased). Returns how many replaced.
-    fn rewrap_keys<'a>(&'a self, keys: &'a [SubjectKeyRecord], old_versions: &'a [i64]) -> StoreFuture<'a, u64>;
+    fn rewrap_keys<'a>(&'a self, keys: &'a [KeySlot], old_versions: &'a [i64]) -> StoreFuture<'a, u64>;
 }
 
 /// Opens the store a URL names (`sqlite:PATH` or `postgres://…`), creating a SQLite file if

@@ -118,6 +118,15 @@ pub struct SubjectKeyRecord {
     pub created_at: i64,
 }
 
+/// A stored data key and its slot in the keystore: the position rotation resumes after.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeySlot {
+    #[sqlx(rename = "subject_seq")]
+    pub slot: i64,
+    #[sqlx(flatten)]
+    pub key: SubjectKeyRecord,
+}
+
 /// One sealed attribute value or activity record.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ItemRecord {

@@ -63,7 +63,14 @@ impl SqliteStore {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .after_connect(attach_keystore(keystore.clone(), true))
-            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE).pragma("mmap_size", MMAP_BYTES))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", WRITER_CACHE)
+                    .pragma("mmap_size", MMAP_BYTES)
+                    .pragma("temp_store", "memory")
+                    .pragma("wal_autocheckpoint", "16384"),
+            )
             .await?;
         schema::guard(Self::applied_schema_version(&write).await, &MIGRATOR)?;
         MIGRATOR.run(&write).await?;

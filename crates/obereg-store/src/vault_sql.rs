@@ -5,6 +5,11 @@
 //! both. Every write locks the tenant's journal head first (see `journal_sql.rs`), which
 //! serialises a tenant's writers: a status read inside the transaction stays true until it
 //! commits.
+//!
+//! Rows are keyed by the subject's private sequence number (`seq`), not its public random
+//! id: a new subject's key and items then go at the end of their b-trees, and only the
+//! narrow lookup tables (public id, blind indexes) take inserts at random places. `seq`
+//! never leaves this crate (see the `…_vault_layout` migrations).
 
 /// Columns of `subject_items`, in [`ItemRecord`](crate::ItemRecord) order.
 pub(crate) const ITEM_COLUMNS: &str =
@@ -14,8 +19,18 @@ pub(crate) const SUBJECT_COLUMNS: &str = "tenant_id, id, kind, status, created_a
 /// Columns of `keystore.subject_keys`.
 pub(crate) const KEY_COLUMNS: &str = "tenant_id, subject_id, dek_version, kek_version, wrapped, created_at";
 
-/// Rows per multi-row INSERT, under SQLite's 32,766-parameter limit at twelve columns.
+/// Rows per multi-row INSERT, under SQLite's 32,766-parameter limit at thirteen columns.
 pub(crate) const ITEM_CHUNK: usize = 2000;
+/// Values per `IN (…)` list of blind indexes.
+pub(crate) const BLIND_CHUNK: usize = 900;
+
+/// A subject row with its sequence number.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Located {
+    pub(crate) seq: i64,
+    #[sqlx(flatten)]
+    pub(crate) subject: crate::SubjectRecord,
+}
 
 macro_rules! vault_methods {
     ($db:ty) => {
@@ -28,6 +43,7 @@ macro_rules! vault_methods {
             Box::pin(async move {
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
+                let mut items = Vec::new();
                 for chunk in subjects.chunks($crate::vault_sql::ITEM_CHUNK / 2) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at) ",
@@ -43,16 +59,21 @@ macro_rules! vault_methods {
                             .push_bind(s.restricted_at)
                             .push_bind(s.erased_at);
                     });
-                    insert.push(" ON CONFLICT DO NOTHING");
-                    if insert.build().execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
+                    insert.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
+                    let assigned: Vec<(String, i64)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+                    if assigned.len() != chunk.len() {
                         return Err($crate::StoreError::Conflict("subject"));
                     }
+                    let seqs: std::collections::HashMap<String, i64> = assigned.into_iter().collect();
+                    let seq_of = |n: &$crate::NewSubject| seqs.get(&n.subject.id).copied().ok_or($crate::StoreError::Conflict("subject"));
                     let mut keys = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO keystore.subject_keys (tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) ",
+                        "INSERT INTO keystore.subject_keys (subject_seq, tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) ",
                     );
-                    keys.push_values(chunk, |mut row, n| {
+                    let slotted = chunk.iter().map(|n| Ok((seq_of(n)?, n))).collect::<Result<Vec<_>, $crate::StoreError>>()?;
+                    keys.push_values(&slotted, |mut row, (seq, n)| {
                         let k = &n.key;
-                        row.push_bind(tenant.to_owned())
+                        row.push_bind(*seq)
+                            .push_bind(tenant.to_owned())
                             .push_bind(k.subject_id.clone())
                             .push_bind(k.dek_version)
                             .push_bind(k.kek_version)
@@ -60,8 +81,8 @@ macro_rules! vault_methods {
                             .push_bind(k.created_at);
                     });
                     keys.build().execute(&mut *tx).await?;
+                    items.extend(slotted.iter().flat_map(|(seq, n)| n.items.iter().map(move |i| (*seq, i))));
                 }
-                let items: Vec<&$crate::ItemRecord> = subjects.iter().flat_map(|s| &s.items).collect();
                 Self::insert_items(&mut tx, tenant, &items).await?;
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
                 tx.commit().await?;
@@ -71,32 +92,30 @@ macro_rules! vault_methods {
 
         fn subject<'a>(&'a self, tenant: &'a str, id: &'a str) -> $crate::StoreFuture<'a, Option<$crate::SubjectData>> {
             Box::pin(async move {
-                let subject: Option<$crate::SubjectRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM subjects WHERE tenant_id = $1 AND id = $2",
+                let located: Option<$crate::vault_sql::Located> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT seq, {} FROM subjects WHERE tenant_id = $1 AND id = $2",
                     $crate::vault_sql::SUBJECT_COLUMNS
                 )))
                 .bind(tenant)
                 .bind(id)
                 .fetch_optional(&self.read)
                 .await?;
-                let Some(subject) = subject else { return Ok(None) };
+                let Some($crate::vault_sql::Located { seq, subject }) = located else { return Ok(None) };
                 let key = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM keystore.subject_keys WHERE tenant_id = $1 AND subject_id = $2",
+                    "SELECT {} FROM keystore.subject_keys WHERE subject_seq = $1",
                     $crate::vault_sql::KEY_COLUMNS
                 )))
-                .bind(tenant)
-                .bind(id)
+                .bind(seq)
                 .fetch_optional(&self.read)
                 .await?;
                 let items = if subject.status == "erased" {
                     Vec::new()
                 } else {
                     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {} FROM subject_items WHERE tenant_id = $1 AND subject_id = $2 ORDER BY collected_at, id",
+                        "SELECT {} FROM subject_items WHERE subject_seq = $1 ORDER BY collected_at, id",
                         $crate::vault_sql::ITEM_COLUMNS
                     )))
-                    .bind(tenant)
-                    .bind(id)
+                    .bind(seq)
                     .fetch_all(&self.read)
                     .await?
                 };
@@ -112,13 +131,15 @@ macro_rules! vault_methods {
         ) -> $crate::StoreFuture<'a, Vec<(Vec<u8>, $crate::SubjectRecord)>> {
             Box::pin(async move {
                 let mut out = Vec::new();
-                for chunk in blinds.chunks(900) {
+                for chunk in blinds.chunks($crate::vault_sql::BLIND_CHUNK) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT DISTINCT i.blind, s.tenant_id, s.id, s.kind, s.status, s.created_at, s.updated_at, s.restricted_at, \
-                         s.erased_at FROM subject_items i JOIN subjects s ON s.tenant_id = i.tenant_id AND s.id = i.subject_id \
-                         WHERE s.status <> 'erased' AND i.tenant_id = ",
+                        // CROSS JOIN keeps SQLite on the blind index first (without statistics it
+                        // would scan the tenant's subjects); (blind, subject) pairs are unique.
+                        "SELECT b.blind, s.tenant_id, s.id, s.kind, s.status, s.created_at, s.updated_at, s.restricted_at, \
+                         s.erased_at FROM subject_blinds b CROSS JOIN subjects s \
+                         WHERE s.seq = b.subject_seq AND s.status <> 'erased' AND s.tenant_id = ",
                     );
-                    q.push_bind(tenant.to_owned()).push(" AND i.category = ").push_bind(category.to_owned()).push(" AND i.blind IN (");
+                    q.push_bind(tenant.to_owned()).push(" AND b.category = ").push_bind(category.to_owned()).push(" AND b.blind IN (");
                     let mut list = q.separated(", ");
                     for b in chunk {
                         list.push_bind(b.clone());
@@ -143,46 +164,47 @@ macro_rules! vault_methods {
                 let tenant = change.tenant_id.as_str();
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
-                let n = sqlx::query("UPDATE subjects SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4")
-                    .bind(tenant)
-                    .bind(&change.subject_id)
-                    .bind(change.at)
-                    .bind(change.expected_status)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if n != 1 {
-                    return Ok(None);
-                }
-                let inserts: Vec<&$crate::ItemRecord> = change.insert.iter().collect();
+                let seq: Option<i64> =
+                    sqlx::query_scalar("UPDATE subjects SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4 RETURNING seq")
+                        .bind(tenant)
+                        .bind(&change.subject_id)
+                        .bind(change.at)
+                        .bind(change.expected_status)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(seq) = seq else { return Ok(None) };
+                let inserts: Vec<(i64, &$crate::ItemRecord)> = change.insert.iter().map(|i| (seq, i)).collect();
                 Self::insert_items(&mut tx, tenant, &inserts).await?;
                 for item in &change.update {
-                    let n = sqlx::query(
-                        "UPDATE subject_items SET sealed = $4, blind = $5, token = $6 WHERE tenant_id = $1 AND subject_id = $2 AND id = $3",
-                    )
-                    .bind(tenant)
-                    .bind(&change.subject_id)
-                    .bind(&item.id)
-                    .bind(&item.sealed)
-                    .bind(&item.blind)
-                    .bind(&item.token)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if n != 1 {
-                        return Err($crate::StoreError::NotFound("item"));
+                    let old: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT blind FROM subject_items WHERE subject_seq = $1 AND id = $2")
+                        .bind(seq)
+                        .bind(&item.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let old = old.ok_or($crate::StoreError::NotFound("item"))?;
+                    sqlx::query("UPDATE subject_items SET sealed = $3, blind = $4, token = $5 WHERE subject_seq = $1 AND id = $2")
+                        .bind(seq)
+                        .bind(&item.id)
+                        .bind(&item.sealed)
+                        .bind(&item.blind)
+                        .bind(&item.token)
+                        .execute(&mut *tx)
+                        .await?;
+                    if let Some(old) = old.filter(|b| Some(b) != item.blind.as_ref()) {
+                        Self::release_blind(&mut tx, seq, &old).await?;
+                    }
+                    if let Some(blind) = &item.blind {
+                        Self::insert_blinds(&mut tx, &[(seq, blind.as_slice(), item.category.as_str())]).await?;
                     }
                 }
                 for id in &change.delete {
-                    let n = sqlx::query("DELETE FROM subject_items WHERE tenant_id = $1 AND subject_id = $2 AND id = $3")
-                        .bind(tenant)
-                        .bind(&change.subject_id)
+                    let gone: Option<Option<Vec<u8>>> = sqlx::query_scalar("DELETE FROM subject_items WHERE subject_seq = $1 AND id = $2 RETURNING blind")
+                        .bind(seq)
                         .bind(id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if n != 1 {
-                        return Err($crate::StoreError::NotFound("item"));
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(blind) = gone.ok_or($crate::StoreError::NotFound("item"))? {
+                        Self::release_blind(&mut tx, seq, &blind).await?;
                     }
                 }
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
@@ -235,24 +257,17 @@ macro_rules! vault_methods {
             Box::pin(async move {
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
-                let n = sqlx::query(
+                let seq: Option<i64> = sqlx::query_scalar(
                     "UPDATE subjects SET status = 'erased', erased_at = $3, updated_at = $3 \
-                     WHERE tenant_id = $1 AND id = $2 AND status <> 'erased'",
+                     WHERE tenant_id = $1 AND id = $2 AND status <> 'erased' RETURNING seq",
                 )
                 .bind(tenant)
                 .bind(id)
                 .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n != 1 {
-                    return Ok(None);
-                }
-                sqlx::query("DELETE FROM keystore.subject_keys WHERE tenant_id = $1 AND subject_id = $2")
-                    .bind(tenant)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(seq) = seq else { return Ok(None) };
+                sqlx::query("DELETE FROM keystore.subject_keys WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
                 tx.commit().await?;
                 Ok(Some(appended))
@@ -261,27 +276,25 @@ macro_rules! vault_methods {
 
         fn purge_erased(&self, limit: u32) -> $crate::StoreFuture<'_, u64> {
             Box::pin(async move {
-                let due: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT tenant_id, id FROM subjects WHERE status = 'erased' AND purged = 0 ORDER BY erased_at LIMIT $1",
-                )
-                .bind(i64::from(limit))
-                .fetch_all(&self.read)
-                .await?;
-                for (tenant, id) in &due {
+                let due: Vec<i64> =
+                    sqlx::query_scalar("SELECT seq FROM subjects WHERE status = 'erased' AND purged = 0 ORDER BY erased_at LIMIT $1")
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.read)
+                        .await?;
+                for seq in &due {
                     let mut tx = self.write.begin().await?;
                     // A multi-file SQLite commit is atomic per file only: should a crash ever
                     // have left an erased subject's key behind, it goes here.
-                    sqlx::query("DELETE FROM keystore.subject_keys WHERE tenant_id = $1 AND subject_id = $2")
-                        .bind(tenant)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("DELETE FROM subject_items WHERE tenant_id = $1 AND subject_id = $2")
-                        .bind(tenant)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("UPDATE subjects SET purged = 1 WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM keystore.subject_keys WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
+                    sqlx::query(
+                        "DELETE FROM subject_blinds WHERE subject_seq = $1 \
+                         AND blind IN (SELECT blind FROM subject_items WHERE subject_seq = $1 AND blind IS NOT NULL)",
+                    )
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM subject_items WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE subjects SET purged = 1 WHERE seq = $1").bind(seq).execute(&mut *tx).await?;
                     tx.commit().await?;
                 }
                 Ok(due.len() as u64)
@@ -321,41 +334,32 @@ macro_rules! vault_methods {
             })
         }
 
-        fn keys_to_rewrap<'a>(
-            &'a self,
-            version: i64,
-            after: Option<(&'a str, &'a str)>,
-            limit: u32,
-        ) -> $crate::StoreFuture<'a, Vec<$crate::SubjectKeyRecord>> {
+        fn keys_to_rewrap(&self, version: i64, after: Option<i64>, limit: u32) -> $crate::StoreFuture<'_, Vec<$crate::KeySlot>> {
             Box::pin(async move {
-                let (t, s) = after.unwrap_or(("", ""));
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM keystore.subject_keys WHERE kek_version < $1 AND (tenant_id > $2 OR (tenant_id = $2 AND subject_id > $3)) \
-                     ORDER BY tenant_id, subject_id LIMIT $4",
+                    "SELECT subject_seq, {} FROM keystore.subject_keys WHERE kek_version < $1 AND subject_seq > $2 \
+                     ORDER BY subject_seq LIMIT $3",
                     $crate::vault_sql::KEY_COLUMNS
                 )))
                 .bind(version)
-                .bind(t)
-                .bind(s)
+                .bind(after.unwrap_or(i64::MIN))
                 .bind(i64::from(limit))
                 .fetch_all(&self.read)
                 .await?)
             })
         }
 
-        fn rewrap_keys<'a>(&'a self, keys: &'a [$crate::SubjectKeyRecord], old_versions: &'a [i64]) -> $crate::StoreFuture<'a, u64> {
+        fn rewrap_keys<'a>(&'a self, keys: &'a [$crate::KeySlot], old_versions: &'a [i64]) -> $crate::StoreFuture<'a, u64> {
             Box::pin(async move {
                 let mut tx = self.write.begin().await?;
                 let mut replaced = 0;
                 for (k, old) in keys.iter().zip(old_versions) {
                     replaced += sqlx::query(
-                        "UPDATE keystore.subject_keys SET kek_version = $3, wrapped = $4 \
-                         WHERE tenant_id = $1 AND subject_id = $2 AND kek_version = $5",
+                        "UPDATE keystore.subject_keys SET kek_version = $2, wrapped = $3 WHERE subject_seq = $1 AND kek_version = $4",
                     )
-                    .bind(&k.tenant_id)
-                    .bind(&k.subject_id)
-                    .bind(k.kek_version)
-                    .bind(&k.wrapped)
+                    .bind(k.slot)
+                    .bind(k.key.kek_version)
+                    .bind(&k.key.wrapped)
                     .bind(old)
                     .execute(&mut *tx)
                     .await?
@@ -372,20 +376,22 @@ macro_rules! vault_methods {
 macro_rules! vault_helpers {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Inserts items, each with its subject's sequence number, and their blind indexes.
             async fn insert_items(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 tenant: &str,
-                items: &[&$crate::ItemRecord],
+                items: &[(i64, &$crate::ItemRecord)],
             ) -> Result<(), $crate::StoreError> {
                 for chunk in items.chunks($crate::vault_sql::ITEM_CHUNK) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "INSERT INTO subject_items (tenant_id, subject_id, id, kind, category, purposes, source, collected_at, ",
-                        "occurred_at, blind, token, sealed) "
+                        "INSERT INTO subject_items (subject_seq, id, tenant_id, subject_id, kind, category, purposes, source, ",
+                        "collected_at, occurred_at, blind, token, sealed) "
                     ));
-                    insert.push_values(chunk, |mut row, i| {
-                        row.push_bind(tenant.to_owned())
-                            .push_bind(i.subject_id.clone())
+                    insert.push_values(chunk, |mut row, (seq, i)| {
+                        row.push_bind(*seq)
                             .push_bind(i.id.clone())
+                            .push_bind(tenant.to_owned())
+                            .push_bind(i.subject_id.clone())
                             .push_bind(i.kind.clone())
                             .push_bind(i.category.clone())
                             .push_bind(i.purposes.clone())
@@ -400,7 +406,39 @@ macro_rules! vault_helpers {
                     if insert.build().execute(&mut **tx).await?.rows_affected() != chunk.len() as u64 {
                         return Err($crate::StoreError::Conflict("item"));
                     }
+                    let blinds: Vec<(i64, &[u8], &str)> =
+                        chunk.iter().filter_map(|(seq, i)| i.blind.as_deref().map(|b| (*seq, b, i.category.as_str()))).collect();
+                    Self::insert_blinds(tx, &blinds).await?;
                 }
+                Ok(())
+            }
+
+            /// Adds blind-index rows; one a subject has already is kept as it is.
+            async fn insert_blinds(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                blinds: &[(i64, &[u8], &str)],
+            ) -> Result<(), $crate::StoreError> {
+                for chunk in blinds.chunks($crate::vault_sql::ITEM_CHUNK) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO subject_blinds (blind, subject_seq, category) ");
+                    insert.push_values(chunk, |mut row, (seq, blind, category)| {
+                        row.push_bind(blind.to_vec()).push_bind(*seq).push_bind((*category).to_owned());
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING");
+                    insert.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Drops a subject's blind-index row once no item of the subject carries it.
+            async fn release_blind(tx: &mut sqlx::Transaction<'static, $db>, seq: i64, blind: &[u8]) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "DELETE FROM subject_blinds WHERE blind = $1 AND subject_seq = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM subject_items WHERE subject_seq = $2 AND blind = $1)",
+                )
+                .bind(blind)
+                .bind(seq)
+                .execute(&mut **tx)
+                .await?;
                 Ok(())
             }
         }

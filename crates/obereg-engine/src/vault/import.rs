@@ -7,6 +7,11 @@
 //! in the same batch — is a duplicate: it is reported with the existing subject's id and
 //! not stored again. That is also what makes an interrupted import resumable: running it
 //! again skips what was stored.
+//!
+//! Batches may be submitted concurrently, and `obereg import` keeps two in flight: the
+//! CPU work (validation, sealing, blind indexes) of one batch runs while another is being
+//! written. Deduplication and the write of a batch happen under one engine-wide lane, so a
+//! batch is always deduplicated against every batch committed before it.
 
 use std::collections::HashMap;
 
@@ -69,9 +74,33 @@ impl ImportReport {
 
 type Prepared = (u64, Result<(NewSubject, Vec<EntryDraft>), Prepare>);
 
+/// A batch validated and sealed, waiting for [`Engine::commit_import`]. It holds no
+/// plaintext: values are sealed already.
+#[derive(Debug)]
+pub struct PreparedImport {
+    actor: Actor,
+    report: ImportReport,
+    ready: Vec<(u64, (NewSubject, Vec<EntryDraft>))>,
+}
+
+impl PreparedImport {
+    /// Rows accepted so far (before deduplication).
+    pub fn accepted(&self) -> usize {
+        self.ready.len()
+    }
+}
+
 impl Engine {
-    /// Imports a batch of subjects (see the module documentation).
+    /// Imports a batch of subjects (see the module documentation): prepares it, then
+    /// commits it.
     pub async fn import_subjects(&self, actor: &Actor, rows: Vec<ImportRow>) -> Result<ImportReport, EngineError> {
+        let prepared = self.prepare_import(actor, rows).await?;
+        self.commit_import(prepared).await
+    }
+
+    /// Validates, checks and seals a batch; refused and invalid rows are reported, not
+    /// fatal. May run while another batch commits.
+    pub async fn prepare_import(&self, actor: &Actor, rows: Vec<ImportRow>) -> Result<PreparedImport, EngineError> {
         if rows.len() > MAX_IMPORT_BATCH {
             return Err(EngineError::invalid(
                 "import.batch_too_large",
@@ -103,7 +132,15 @@ impl Engine {
         if let Some(record) = refusal {
             self.journal_refusal(actor, record).await;
         }
+        Ok(PreparedImport { actor: actor.clone(), report, ready })
+    }
 
+    /// Deduplicates a prepared batch against everything committed before it and writes
+    /// what is new in one transaction. Batches commit one at a time, in the order they
+    /// reach this point.
+    pub async fn commit_import(&self, prepared: PreparedImport) -> Result<ImportReport, EngineError> {
+        let PreparedImport { actor, mut report, ready } = prepared;
+        let _lane = self.import_lane.lock().await;
         // Deduplicate against stored subjects, one query per searchable category.
         let mut wanted: HashMap<&str, Vec<Vec<u8>>> = HashMap::new();
         for (_, (new, _)) in &ready {

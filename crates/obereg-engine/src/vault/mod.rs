@@ -16,7 +16,7 @@ mod support;
 
 use obereg_core::value::PlainValue;
 
-pub use import::{ImportOutcome, ImportReport, ImportRow, RowError};
+pub use import::{ImportOutcome, ImportReport, ImportRow, PreparedImport, RowError};
 pub use records::{Direction, RecordBody, RecordKind};
 pub use rotation::{RotationProgress, RotationReport};
 

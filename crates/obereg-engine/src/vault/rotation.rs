@@ -49,19 +49,20 @@ impl Engine {
         let mut done = 0;
         progress(RotationProgress { version, done, total });
         loop {
-            let mut after: Option<(String, String)> = None;
+            let mut after: Option<i64> = None;
             let mut pass = 0;
             loop {
-                let keys = self.store.keys_to_rewrap(version, after.as_ref().map(|(t, s)| (t.as_str(), s.as_str())), REWRAP_BATCH).await?;
+                let keys = self.store.keys_to_rewrap(version, after, REWRAP_BATCH).await?;
                 let Some(last) = keys.last() else { break };
-                after = Some((last.tenant_id.clone(), last.subject_id.clone()));
+                after = Some(last.slot);
                 let mut rewrapped = Vec::with_capacity(keys.len());
                 let mut old = Vec::with_capacity(keys.len());
-                for k in keys {
+                for obereg_store::KeySlot { slot, key: k } in keys {
                     let key = self.keyring.unwrap(&k.wrapped, &k.tenant_id, &k.subject_id, k.dek_version, k.kek_version)?;
                     let wrapped = self.keyring.wrap(&key, &k.tenant_id, &k.subject_id, k.dek_version, version)?;
                     old.push(k.kek_version);
-                    rewrapped.push(obereg_store::SubjectKeyRecord { kek_version: version, wrapped, ..k });
+                    rewrapped
+                        .push(obereg_store::KeySlot { slot, key: obereg_store::SubjectKeyRecord { kek_version: version, wrapped, ..k } });
                 }
                 let n = self.store.rewrap_keys(&rewrapped, &old).await?;
                 done += n;

@@ -2,7 +2,7 @@
 //! together, lookup by blind index, status changes, crypto-shredding erasure with a later
 //! purge, and key re-wrapping that never resurrects an erased key.
 
-use obereg_store::{ItemChange, ItemRecord, NewSubject, StoreError, SubjectKeyRecord, SubjectRecord, TenantRecord, TokenRecord};
+use obereg_store::{ItemChange, ItemRecord, KeySlot, NewSubject, StoreError, SubjectKeyRecord, SubjectRecord, TenantRecord, TokenRecord};
 
 use crate::conformance::j;
 use crate::harness::each_backend;
@@ -200,13 +200,16 @@ async fn rewrapping_moves_keys_to_a_new_version_but_never_revives_erased_ones() 
         assert_eq!(store.add_kek_version(50).await.unwrap(), 2);
         assert_eq!(store.keystore_status().await.unwrap().current_version, 2);
         let first = store.keys_to_rewrap(2, None, 3).await.unwrap();
-        assert_eq!(first.iter().map(|k| k.subject_id.as_str()).collect::<Vec<_>>(), ["s-0", "s-1", "s-2"]);
-        let last = first.last().unwrap();
-        let rest = store.keys_to_rewrap(2, Some((&last.tenant_id, &last.subject_id)), 10).await.unwrap();
-        assert_eq!(rest.len(), 2);
+        // Slots follow creation order.
+        assert_eq!(first.iter().map(|k| k.key.subject_id.as_str()).collect::<Vec<_>>(), ["s-0", "s-1", "s-2"]);
+        let rest = store.keys_to_rewrap(2, Some(first.last().unwrap().slot), 10).await.unwrap();
+        assert_eq!(rest.iter().map(|k| k.key.subject_id.as_str()).collect::<Vec<_>>(), ["s-3", "s-4"]);
         // s-0 is erased between reading and re-wrapping: its key must stay gone.
         store.erase_subject(T, "s-0", 60, &j(T)).await.unwrap();
-        let rewrapped: Vec<_> = first.iter().map(|k| SubjectKeyRecord { kek_version: 2, wrapped: vec![8; 60], ..k.clone() }).collect();
+        let rewrapped: Vec<_> = first
+            .iter()
+            .map(|k| KeySlot { slot: k.slot, key: SubjectKeyRecord { kek_version: 2, wrapped: vec![8; 60], ..k.key.clone() } })
+            .collect();
         assert_eq!(store.rewrap_keys(&rewrapped, &[1, 1, 1]).await.unwrap(), 2);
         assert!(store.subject(T, "s-0").await.unwrap().unwrap().key.is_none());
         // A stale re-wrap (expected version no longer there) changes nothing.
@@ -216,4 +219,130 @@ async fn rewrapping_moves_keys_to_a_new_version_but_never_revives_erased_ones() 
         db
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_blind_index_stays_while_any_item_of_the_subject_carries_it() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        // The same phone twice on one subject (say, from two sources), and once on another.
+        let a = subject("s-a", vec![item("s-a", "i1", "contact.phone", Some(1)), item("s-a", "i2", "contact.phone", Some(1))]);
+        let b = subject("s-b", vec![item("s-b", "i3", "contact.phone", Some(1))]);
+        store.create_subjects(T, &[a, b], &j(T)).await.unwrap();
+        let found = |store: std::sync::Arc<dyn obereg_store::Store>| async move {
+            let mut ids: Vec<String> =
+                store.find_subjects(T, "contact.phone", &[vec![1; 16]]).await.unwrap().into_iter().map(|(_, s)| s.id).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(found(store.clone()).await, ["s-a", "s-b"], "each subject once");
+        let delete = |id: &str| ItemChange {
+            tenant_id: T.into(),
+            subject_id: "s-a".into(),
+            expected_status: "active",
+            at: 20,
+            insert: vec![],
+            update: vec![],
+            delete: vec![id.into()],
+        };
+        store.change_items(&delete("i1"), &j(T)).await.unwrap().unwrap();
+        assert_eq!(found(store.clone()).await, ["s-a", "s-b"], "i2 still carries the phone");
+        store.change_items(&delete("i2"), &j(T)).await.unwrap().unwrap();
+        assert_eq!(found(store.clone()).await, ["s-b"], "the last one took the index with it");
+        db
+    })
+    .await;
+}
+
+/// Runs the migrations before the vault layout change, stores a subject the old way, and
+/// opens the store (which applies the rest): everything must still be there and usable.
+#[tokio::test]
+async fn the_layout_migration_keeps_subjects_keys_items_and_blind_indexes() {
+    use sqlx::Connection;
+    each_backend(|db| async move {
+        let backend = if db.url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+        let before = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(&source).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_string_lossy().as_ref() < "20261121000004" {
+                std::fs::copy(&path, before.path().join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
+        macro_rules! seed {
+            ($conn:expr) => {{
+                migrator.run(&mut $conn).await.unwrap();
+                let statements: [(&str, Vec<Option<Vec<u8>>>); 7] = [
+                    ("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'Acme', 1)", vec![]),
+                    ("INSERT INTO journal_heads (tenant_id, size, frontier) VALUES ('t1', 0, $1)", vec![Some(vec![])]),
+                    (
+                        "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at) VALUES ('t1', 's-a', 'customer', 'active', 5, 5)",
+                        vec![],
+                    ),
+                    (
+                        "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at, erased_at) VALUES ('t1', 's-e', 'customer', 'erased', 4, 6, 6)",
+                        vec![],
+                    ),
+                    (
+                        "INSERT INTO keystore.subject_keys (tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) \
+                         VALUES ('t1', 's-a', 1, 1, $1, 5)",
+                        vec![Some(vec![7; 60])],
+                    ),
+                    (
+                        "INSERT INTO subject_items (tenant_id, subject_id, id, kind, category, purposes, source, collected_at, blind, sealed) \
+                         VALUES ('t1', 's-a', 'i1', 'attribute', 'contact.phone', 'account', 'api', 5, $1, $2)",
+                        vec![Some(vec![1; 16]), Some(vec![0xA0, b'x'])],
+                    ),
+                    (
+                        "INSERT INTO subject_items (tenant_id, subject_id, id, kind, category, purposes, source, collected_at, blind, sealed) \
+                         VALUES ('t1', 's-e', 'i2', 'attribute', 'contact.phone', 'account', 'api', 4, $1, $2)",
+                        vec![Some(vec![1; 16]), Some(vec![0xA0, b'y'])],
+                    ),
+                ];
+                for (sql, binds) in statements {
+                    let mut q = sqlx::query(sql);
+                    for b in binds {
+                        q = q.bind(b);
+                    }
+                    q.execute(&mut $conn).await.unwrap();
+                }
+                $conn.close().await.unwrap();
+            }};
+        }
+        if backend == "sqlite" {
+            let path = db.url.trim_start_matches("sqlite:");
+            let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true);
+            let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+            let keystore = obereg_store::keystore_path(std::path::Path::new(path));
+            sqlx::query("ATTACH DATABASE $1 AS keystore").bind(keystore.display().to_string()).execute(&mut conn).await.unwrap();
+            seed!(conn);
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            seed!(conn);
+        }
+
+        let store = db.open().await;
+        let a = store.subject("t1", "s-a").await.unwrap().unwrap();
+        assert_eq!(a.key.unwrap().wrapped, vec![7; 60]);
+        assert_eq!(a.items.iter().map(|i| (i.id.as_str(), i.sealed.clone())).collect::<Vec<_>>(), [("i1", vec![0xA0, b'x'])]);
+        let found = store.find_subjects("t1", "contact.phone", &[vec![1; 16]]).await.unwrap();
+        assert_eq!(found.iter().map(|(_, s)| s.id.as_str()).collect::<Vec<_>>(), ["s-a"], "the erased subject is never found");
+        assert_eq!(store.keys_to_rewrap(2, None, 10).await.unwrap().len(), 1);
+        // The erased subject's rows still go at purge time, and new subjects go after the old.
+        assert_eq!(store.purge_erased(10).await.unwrap(), 1);
+        store.create_subjects("t1", &[subject_in("t1", "s-new")], &j("t1")).await.unwrap();
+        let slots: Vec<String> = store.keys_to_rewrap(2, None, 10).await.unwrap().into_iter().map(|k| k.key.subject_id).collect();
+        assert_eq!(slots, ["s-a", "s-new"]);
+        db
+    })
+    .await;
+}
+
+fn subject_in(tenant: &str, id: &str) -> NewSubject {
+    let mut s = subject(id, vec![]);
+    s.subject.tenant_id = tenant.into();
+    s.key.tenant_id = tenant.into();
+    s
 }
