@@ -11,7 +11,8 @@
 //!
 //! `cargo bench -p obereg-engine --bench vault` (SQLite in a temporary directory); set
 //! OBEREG_BENCH_SUBJECTS (default 100000), OBEREG_BENCH_LOOKUPS (default 20000) and
-//! OBEREG_BENCH_POSTGRES_URL (a database to run the same on PostgreSQL; it must be empty).
+//! OBEREG_BENCH_TASKS (concurrent lookup tasks, default 16) and OBEREG_BENCH_POSTGRES_URL (a
+//! database to run the same on PostgreSQL; it must be empty).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,7 +110,7 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
     );
 
     let started = Instant::now();
-    let tasks = 16;
+    let tasks = env("OBEREG_BENCH_TASKS", 16);
     let mut handles = Vec::new();
     for t in 0..tasks {
         let (engine, admin) = (engine.clone(), admin.clone());

@@ -49,6 +49,14 @@ impl Engine {
         self.parsed(&version)
     }
 
+    /// The tenant's catalog as last seen by this engine, with its hash, without asking the
+    /// database; `None` when none was seen yet. Only for reads that have the group commit
+    /// check the hash before they answer (see `group_commit`).
+    pub(crate) fn cached_catalog(&self, tenant: &str) -> Option<(Arc<Catalog>, String)> {
+        let cache = self.catalogs.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(tenant).map(|(sha, catalog)| (catalog.clone(), sha.clone()))
+    }
+
     /// The parsed model of a stored version, from the cache when it holds that version.
     fn parsed(&self, version: &CatalogVersionRecord) -> Result<Arc<Catalog>, EngineError> {
         let mut cache = self.catalogs.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,6 +6,12 @@
 //! while a transaction is running are queued and written together in the next one. Each
 //! caller still gets the exact indexes of its own entries, and a failed transaction fails
 //! every caller in it (the read is then refused, as without batching).
+//!
+//! A read may have decided with a cached catalog. It then names the catalog hash it used,
+//! and the group checks that hash against the catalog in force (one query per group, not
+//! per read) before appending: a read decided under a catalog that has since changed is
+//! answered with a conflict and repeated by its caller under the new one. The read's
+//! linearisation point is that check.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,8 +28,14 @@ type Reply = oneshot::Sender<Result<Appended, StoreError>>;
 struct Request {
     tenant: String,
     drafts: Vec<EntryDraft>,
+    /// The catalog hash the read decided with, when it came from a cache.
+    catalog: Option<String>,
     reply: Reply,
 }
+
+/// A request decided under a catalog no longer in force is answered with
+/// `StoreError::Conflict(STALE_CATALOG)`.
+pub(crate) const STALE_CATALOG: &str = "catalog changed";
 
 /// A queue in front of `Store::append_journal`, drained by one task.
 #[derive(Debug, Clone)]
@@ -40,9 +52,12 @@ impl GroupCommit {
     }
 
     /// Appends `drafts` for `tenant`, together with whatever else is queued.
-    pub(crate) async fn append(&self, tenant: &str, drafts: Vec<EntryDraft>) -> Result<Appended, StoreError> {
+    /// With `catalog`, only if that catalog hash is still the one in force.
+    pub(crate) async fn append(&self, tenant: &str, drafts: Vec<EntryDraft>, catalog: Option<String>) -> Result<Appended, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Request { tenant: tenant.to_owned(), drafts, reply }).map_err(|_| StoreError::NotFound("journal writer"))?;
+        self.queue
+            .send(Request { tenant: tenant.to_owned(), drafts, catalog, reply })
+            .map_err(|_| StoreError::NotFound("journal writer"))?;
         answer.await.map_err(|_| StoreError::NotFound("journal writer"))?
     }
 }
@@ -65,6 +80,7 @@ async fn drain(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Request>) 
             by_tenant.entry(r.tenant.clone()).or_default().push(r);
         }
         for (tenant, requests) in by_tenant {
+            let Some(requests) = current_only(store.as_ref(), &tenant, requests).await else { continue };
             let all: Vec<EntryDraft> = requests.iter().flat_map(|r| r.drafts.iter().cloned()).collect();
             match store.append_journal(&tenant, &all).await {
                 Ok(appended) => {
@@ -85,4 +101,25 @@ async fn drain(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Request>) 
             }
         }
     }
+}
+
+/// The requests whose catalog (if they name one) is still in force; the others are
+/// answered with a [`STALE_CATALOG`] conflict here.
+async fn current_only(store: &dyn Store, tenant: &str, requests: Vec<Request>) -> Option<Vec<Request>> {
+    if requests.iter().all(|r| r.catalog.is_none()) {
+        return Some(requests);
+    }
+    // If the check itself fails, every cached decision counts as stale: its caller then
+    // reads the catalog itself and meets the failure there.
+    let current = store.current_catalog_sha(tenant).await.ok().flatten().map(|(_, sha)| sha);
+    let mut kept = Vec::with_capacity(requests.len());
+    for r in requests {
+        match &r.catalog {
+            Some(sha) if Some(sha) != current.as_ref() => {
+                let _ = r.reply.send(Err(StoreError::Conflict(STALE_CATALOG)));
+            }
+            _ => kept.push(r),
+        }
+    }
+    (!kept.is_empty()).then_some(kept)
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use obereg_journal::tree::{self, plan};
 use obereg_journal::{Auditor, Checkpoint, CheckpointNote, EntryDraft, Frontier, Hash, NoteSigner, NoteVerifier, Outcome, Subtree};
-use obereg_store::{Appended, CheckpointRecord, JournalEntryRecord};
+use obereg_store::{Appended, CheckpointRecord, JournalEntryRecord, StoreError};
 
 use base64::Engine as _;
 
@@ -191,8 +191,20 @@ impl Engine {
     /// Appends entries that record no stored change (reads, lookups, refusals) through the
     /// group-commit queue, and signs a checkpoint if one fell due.
     pub(crate) async fn journal_without_change(&self, tenant: &str, drafts: Vec<EntryDraft>) -> Result<Appended, EngineError> {
+        Ok(self.journal_read(tenant, drafts, None).await?)
+    }
+
+    /// As [`Engine::journal_without_change`], for a read decided with the cached catalog
+    /// `catalog` (a hash): appended only while that catalog is in force, else
+    /// a `crate::group_commit::STALE_CATALOG` conflict.
+    pub(crate) async fn journal_read(
+        &self,
+        tenant: &str,
+        drafts: Vec<EntryDraft>,
+        catalog: Option<String>,
+    ) -> Result<Appended, StoreError> {
         let queue = self.reads.get_or_init(|| crate::group_commit::GroupCommit::start(self.store.clone()));
-        let appended = queue.append(tenant, drafts).await?;
+        let appended = queue.append(tenant, drafts, catalog).await?;
         self.after_append(tenant, appended).await;
         Ok(appended)
     }

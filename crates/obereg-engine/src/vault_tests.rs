@@ -495,3 +495,32 @@ async fn concurrent_reads_are_journaled_together_and_each_exactly_once() {
     assert_eq!(reads, 40);
     assert!(env.engine.verify_journal(&env.admin, "default", &[], None).await.unwrap().findings.is_empty());
 }
+
+#[tokio::test]
+async fn a_lookup_decided_with_a_cached_catalog_follows_a_catalog_changed_elsewhere() {
+    let env = env().await;
+    let support = env.staff("support").await;
+    let created = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let phone = PlainValue::new("+79161234589");
+    let found = env.engine.find_subjects(&support, "contact.phone", &phone, "account").await.unwrap();
+    assert_eq!(found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [created.id.as_str()]);
+
+    // Another process (a second engine on the same database) takes phones from support.
+    let other = open_engine(&env.dir.path().join("db.sqlite"), &env.root_hex).await;
+    let narrowed = EXAMPLE
+        .replacen(
+            r#"categories = ["contact.email", "contact.phone", "identity.name"]"#,
+            r#"categories = ["contact.email", "identity.name"]"#,
+            1,
+        )
+        .replacen(r#"masked = ["contact.phone"]"#, "masked = []", 1);
+    assert_ne!(narrowed, EXAMPLE);
+    other.put_catalog(&env.admin, &narrowed).await.unwrap();
+    let err = env.engine.find_subjects(&support, "contact.phone", &phone, "account").await.unwrap_err();
+    assert!(matches!(err, EngineError::Refused { .. }), "{err:?}");
+
+    // And gives it back: the first engine, whose cache now says no, must say yes.
+    other.put_catalog(&env.admin, EXAMPLE).await.unwrap();
+    let again = env.engine.find_subjects(&support, "contact.phone", &phone, "account").await.unwrap();
+    assert_eq!(again.len(), 1);
+}
