@@ -4,8 +4,9 @@
 //!    email: normalised, sealed, blind-indexed, journaled) through `Engine::import_subjects`
 //!    in batches of 5,000, one preparing while the previous commits, as `obereg import
 //!    subjects` does;
-//! 2. lookups by phone through `Engine::find_subjects` (each one journaled), from 16
-//!    concurrent tasks;
+//! 2. lookups by phone through `Engine::find_subjects` (each one journaled), from
+//!    OBEREG_BENCH_TASKS concurrent tasks, then the same through `find_subjects_many` in
+//!    batches of 100;
 //! 3. erasure of subjects with 1 record against subjects with 10,000 records;
 //! 4. peak resident memory of the process.
 //!
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use obereg_core::clock::SystemClock;
 use obereg_core::value::PlainValue;
-use obereg_engine::vault::{Direction, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody};
+use obereg_engine::vault::{Direction, Found, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody};
 use obereg_engine::{Actor, Bootstrap, Engine, Role, RootKey};
 
 const CATALOG: &str = include_str!("../../../examples/voice-robot-calls.toml");
@@ -128,6 +129,32 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
     }
     let took = started.elapsed();
     println!("  lookup by phone ({tasks} tasks, each journaled): {:>8.0} lookups/s", lookups as f64 / took.as_secs_f64());
+
+    // The same lookups through the batch API, 100 numbers per call (a call list).
+    let started = Instant::now();
+    let per_call = 100;
+    let mut handles = Vec::new();
+    for t in 0..tasks.min(16) {
+        let (engine, admin) = (engine.clone(), admin.clone());
+        handles.push(tokio::spawn(async move {
+            let mine: Vec<u64> = (t..lookups).step_by(tasks.min(16) as usize).collect();
+            for chunk in mine.chunks(per_call) {
+                let phones: Vec<PlainValue> =
+                    chunk.iter().map(|n| PlainValue::new(format!("8 916 {:07}", (n * 7919) % subjects))).collect();
+                let found = engine.find_subjects_many(&admin, "contact.phone", &phones, "account").await.unwrap();
+                assert!(found.iter().all(|f| matches!(f, Found::Subjects(list) if list.len() == 1)));
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let took = started.elapsed();
+    println!(
+        "  lookup by phone in batches of {per_call} ({} tasks, each batch journaled): {:>8.0} lookups/s",
+        tasks.min(16),
+        lookups as f64 / took.as_secs_f64()
+    );
 
     let mut small = Vec::new();
     let mut large = Vec::new();

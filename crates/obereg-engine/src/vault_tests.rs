@@ -8,7 +8,7 @@ use std::sync::Arc;
 use obereg_core::clock::FixedClock;
 use obereg_core::value::PlainValue;
 
-use crate::vault::{ImportOutcome, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody, SubjectStatus};
+use crate::vault::{Found, ImportOutcome, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody, SubjectStatus};
 use crate::{Actor, Bootstrap, Engine, EngineError, Role, RootKey};
 
 const EXAMPLE: &str = include_str!("../../../examples/voice-robot-calls.toml");
@@ -523,4 +523,38 @@ async fn a_lookup_decided_with_a_cached_catalog_follows_a_catalog_changed_elsewh
     other.put_catalog(&env.admin, EXAMPLE).await.unwrap();
     let again = env.engine.find_subjects(&support, "contact.phone", &phone, "account").await.unwrap();
     assert_eq!(again.len(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_lookup_answers_each_value_in_place_and_journals_each_subject_once() {
+    let env = env().await;
+    let support = env.staff("support").await;
+    let a = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let values: Vec<PlainValue> =
+        ["+79161234589", "not a phone", "+79160000000", "8 (916) 123-45-89"].into_iter().map(PlainValue::new).collect();
+    let before = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap().len();
+    let found = env.engine.find_subjects_many(&support, "contact.phone", &values, "account").await.unwrap();
+    assert_eq!(found.len(), 4, "one answer per value, by position");
+    let ids = |f: &Found| match f {
+        Found::Subjects(list) => list.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        Found::Invalid { .. } => panic!("{f:?}"),
+    };
+    assert_eq!(ids(&found[0]), [a.id.clone()]);
+    assert!(matches!(&found[1], Found::Invalid { code: "value.invalid_phone", .. }));
+    assert!(ids(&found[2]).is_empty());
+    assert_eq!(ids(&found[3]), [a.id.clone()], "the same number in another spelling");
+    // One entry for the subject (found twice) and one for the values that found no one.
+    let journal = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap();
+    let added: Vec<&str> = journal[before..].iter().map(|e| e.body.as_str()).collect();
+    assert_eq!(added.len(), 2, "{added:?}");
+    assert_eq!(added.iter().filter(|b| b.contains(&a.id)).count(), 1);
+    assert!(added.iter().all(|b| b.contains("\"lookup\"") && !b.contains("9161234589")));
+
+    // Nothing valid to look for: nothing journaled. Too many values: refused whole.
+    let invalid = env.engine.find_subjects_many(&support, "contact.phone", &[PlainValue::new("x")], "account").await.unwrap();
+    assert!(matches!(invalid[0], Found::Invalid { .. }));
+    assert_eq!(env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap().len(), journal.len());
+    let many = vec![PlainValue::new("+79161234589"); crate::vault::MAX_LOOKUP_BATCH + 1];
+    let err = env.engine.find_subjects_many(&support, "contact.phone", &many, "account").await.unwrap_err();
+    assert!(matches!(err, EngineError::Invalid { code: "lookup.batch_too_large", .. }), "{err:?}");
 }

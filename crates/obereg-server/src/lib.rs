@@ -51,6 +51,7 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(tenants::list_tenants, tenants::create_tenant))
         .routes(routes!(subjects::create_subject))
         .routes(routes!(subjects::search_subjects))
+        .routes(routes!(subjects::search_subjects_batch))
         .routes(routes!(subjects::import))
         .routes(routes!(subjects::read_subject, subjects::erase_subject))
         .routes(routes!(subjects::add_items))

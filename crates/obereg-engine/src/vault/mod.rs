@@ -9,6 +9,7 @@
 
 pub mod crypto;
 mod import;
+mod lookup;
 mod records;
 mod rotation;
 mod subjects;
@@ -17,6 +18,7 @@ mod support;
 use obereg_core::value::PlainValue;
 
 pub use import::{ImportOutcome, ImportReport, ImportRow, PreparedImport, RowError};
+pub use lookup::{Found, MAX_LOOKUP_BATCH};
 pub use records::{Direction, RecordBody, RecordKind};
 pub use rotation::{RotationProgress, RotationReport};
 

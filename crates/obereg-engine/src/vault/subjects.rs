@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use obereg_core::access::{self, Principal, Visibility, Write};
 use obereg_core::catalog::Catalog;
 use obereg_core::operation::Operation;
-use obereg_core::value::{PlainValue, mask, normalize};
+use obereg_core::value::{PlainValue, mask};
 use obereg_journal::EntryDraft;
 use obereg_store::{ItemChange, ItemRecord, NewSubject, SubjectData, SubjectKeyRecord, SubjectRecord};
 
@@ -21,19 +21,6 @@ use crate::{Actor, Engine, EngineError};
 pub const MAX_ITEMS_PER_CALL: usize = 1000;
 /// The data key version of every subject so far (a subject is re-keyed by a new version).
 const DEK_VERSION: i64 = 1;
-
-/// Why one lookup attempt did not answer.
-enum Lookup {
-    /// It decided under a cached catalog that is no longer in force.
-    Stale,
-    Failed(EngineError),
-}
-
-impl From<EngineError> for Lookup {
-    fn from(e: EngineError) -> Self {
-        Lookup::Failed(e)
-    }
-}
 
 /// What erasing a subject did.
 #[derive(Debug, Clone)]
@@ -202,89 +189,6 @@ impl Engine {
         // Journaled before anything is returned: a read that cannot be recorded does not happen.
         self.journal_without_change(&actor.tenant, vec![entry]).await?;
         Ok(SubjectView { subject: subject_ref(&data.subject), purpose: purpose.to_owned(), attributes, records })
-    }
-
-    /// Finds subjects by a searchable value (email, phone) through its blind index, without
-    /// decrypting anything. Returns ids and status only; erased subjects are never found.
-    ///
-    /// The hot path of the vault: it decides with the engine's cached catalog and has the
-    /// journal's group commit confirm that catalog is still in force (see `group_commit`);
-    /// if it is not, or anything fails under the cached one, the lookup is repeated once
-    /// under the catalog read from the database.
-    pub async fn find_subjects(
-        &self,
-        actor: &Actor,
-        category: &str,
-        value: &PlainValue,
-        purpose: &str,
-    ) -> Result<Vec<SubjectRef>, EngineError> {
-        if let Some((catalog, sha)) = self.cached_catalog(&actor.tenant) {
-            match self.find_once(actor, &catalog, Some(sha.clone()), category, value, purpose).await {
-                Ok(found) => return Ok(found),
-                Err(Lookup::Stale) => {}
-                // Whatever went wrong under a cached catalog is only final under the current one.
-                Err(Lookup::Failed(e)) if self.store.current_catalog_sha(&actor.tenant).await?.is_some_and(|(_, s)| s == sha) => {
-                    return Err(e);
-                }
-                Err(Lookup::Failed(_)) => {}
-            }
-        }
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
-        self.find_once(actor, &catalog, None, category, value, purpose).await.map_err(|e| match e {
-            Lookup::Failed(e) => e,
-            Lookup::Stale => EngineError::Internal("a lookup without a cached catalog was stale"),
-        })
-    }
-
-    /// One lookup under `catalog`; `cached` is its hash when it came from the cache.
-    async fn find_once(
-        &self,
-        actor: &Actor,
-        catalog: &Catalog,
-        cached: Option<String>,
-        category: &str,
-        value: &PlainValue,
-        purpose: &str,
-    ) -> Result<Vec<SubjectRef>, Lookup> {
-        let principal = principal(catalog, actor)?;
-        let (rule, searchable) = category_rules(catalog, category);
-        if !searchable {
-            return Err(Lookup::Failed(EngineError::invalid(
-                "subject.category_not_searchable",
-                format!("category `{category}` is not searchable (set `searchable = true` in the catalog)"),
-                format!("по категории `{category}` нельзя искать (укажите `searchable = true` в каталоге)"),
-            )));
-        }
-        let record = || Record::op(Operation::Use.code()).purpose(purpose).categories([category]).object("lookup");
-        if let Err(denial) = access::check_lookup(catalog, principal, purpose, category) {
-            if cached.is_some() {
-                // Refuse (and journal the refusal) only under the catalog in force.
-                return Err(Lookup::Stale);
-            }
-            return Err(Lookup::Failed(self.refuse(actor, denial, record()).await));
-        }
-        let normal = normalize(rule, value).map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
-        let blind = self.keyring.blind_index(&actor.tenant, category, normal.expose());
-        let mut found: Vec<SubjectRef> = self
-            .store
-            .find_subjects(&actor.tenant, category, &[blind])
-            .await
-            .map_err(EngineError::from)?
-            .iter()
-            .map(|(_, s)| subject_ref(s))
-            .collect();
-        // One blind index, one row per subject: each subject comes back once.
-        found.sort_by(|a, b| a.id.cmp(&b.id));
-        let entries: Vec<EntryDraft> = if found.is_empty() {
-            vec![self.entry(actor, &actor.tenant, record())]
-        } else {
-            found.iter().map(|s| self.entry(actor, &actor.tenant, record().subject(&s.id))).collect()
-        };
-        match self.journal_read(&actor.tenant, entries, cached).await {
-            Ok(_) => Ok(found),
-            Err(obereg_store::StoreError::Conflict(crate::group_commit::STALE_CATALOG)) => Err(Lookup::Stale),
-            Err(e) => Err(Lookup::Failed(e.into())),
-        }
     }
 
     /// Adds values and records to an existing, active subject.

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use obereg_core::value::PlainValue;
 use obereg_engine::Engine;
 use obereg_engine::vault::{
-    AttributeView, ImportOutcome, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody, RecordView, SubjectRef, SubjectView,
+    AttributeView, Found, ImportOutcome, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody, RecordView, SubjectRef, SubjectView,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -189,6 +189,28 @@ pub struct SearchSubjects {
     pub purpose: String,
 }
 
+/// A lookup of many values of one category at once (a call list, a CRM sync).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSubjectsBatch {
+    pub category: String,
+    /// At most 1000 values, each in any spelling the category's normalisation accepts.
+    pub values: Vec<String>,
+    pub purpose: String,
+}
+
+/// The answer for one value, by position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResultOut {
+    /// Position in `values`, from 0.
+    pub index: usize,
+    /// The subjects holding the value; empty when none (or when the value is invalid).
+    pub subjects: Vec<SubjectRefView>,
+    /// Set when the value is not a valid one of its category.
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
 /// A corrected value.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -330,6 +352,35 @@ pub async fn search_subjects(
 ) -> Result<Json<Vec<SubjectRefView>>, ApiError> {
     let found = engine.find_subjects(&actor, &body.category, &PlainValue::new(body.value), &body.purpose).await?;
     Ok(Json(found.into_iter().map(Into::into).collect()))
+}
+
+/// Finds subjects for up to 1000 values at once: one blind-index query and one journal
+/// append for the whole batch. An invalid value is answered in place; the others go on.
+#[utoipa::path(post, path = "/v1/subjects/search/batch", tag = "subjects", security(("bearer" = [])), request_body = SearchSubjectsBatch, responses(
+    (status = 200, description = "one result per value, by position", body = Vec<SearchResultOut>),
+    (status = 422, description = "category not searchable, or more than 1000 values", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn search_subjects_batch(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<SearchSubjectsBatch>,
+) -> Result<Json<Vec<SearchResultOut>>, ApiError> {
+    let lang = crate::context::current().map(|c| c.lang).unwrap_or_default();
+    let values: Vec<PlainValue> = body.values.into_iter().map(PlainValue::new).collect();
+    let found = engine.find_subjects_many(&actor, &body.category, &values, &body.purpose).await?;
+    let out = found
+        .into_iter()
+        .enumerate()
+        .map(|(index, f)| match f {
+            Found::Subjects(list) => {
+                SearchResultOut { index, subjects: list.into_iter().map(Into::into).collect(), code: None, message: None }
+            }
+            Found::Invalid { code, message } => {
+                SearchResultOut { index, subjects: vec![], code: Some(code.to_owned()), message: Some(message.get(lang).to_owned()) }
+            }
+        })
+        .collect();
+    Ok(Json(out))
 }
 
 /// Adds values and records to an active subject.

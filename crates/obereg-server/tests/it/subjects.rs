@@ -63,6 +63,24 @@ async fn a_subject_is_created_read_for_a_purpose_found_restricted_and_erased() {
         .await;
     assert_eq!(found.status, 200, "{}", found.text);
     assert_eq!(found.json()[0]["id"], id.as_str());
+    let batch = server
+        .post_json(
+            "/v1/subjects/search/batch",
+            &support,
+            json!({"category": "contact.phone", "values": ["8 903 555-01-42", "garbage", "+79990000000"], "purpose": "account"}),
+        )
+        .await;
+    assert_eq!(batch.status, 200, "{}", batch.text);
+    let answers = batch.json();
+    assert_eq!(answers[0]["subjects"][0]["id"], id.as_str());
+    assert_eq!(answers[1]["code"], "value.invalid_phone");
+    assert_eq!(answers[2]["subjects"], json!([]));
+    assert_eq!(answers[2]["index"], 2);
+    let too_many = vec!["+79990000000"; 1001];
+    server
+        .post_json("/v1/subjects/search/batch", &support, json!({"category": "contact.phone", "values": too_many, "purpose": "account"}))
+        .await
+        .problem(422, "lookup.batch_too_large");
 
     let email_item = by_cat("contact.email").unwrap()["id"].as_str().unwrap().to_owned();
     let put = server

@@ -1,0 +1,176 @@
+//! Lookup without decryption: subjects by a searchable value (phone, email), one value or a
+//! batch of up to [`MAX_LOOKUP_BATCH`], through the blind index.
+//!
+//! The hot path of the vault. A lookup decides with the engine's cached catalog and has the
+//! journal's group commit confirm that catalog is still in force (see `group_commit`); if
+//! it is not, or anything fails under the cached one, the lookup is repeated once under the
+//! catalog read from the database. A refusal is only ever given under that one.
+
+use std::collections::BTreeSet;
+
+use obereg_core::access;
+use obereg_core::catalog::Catalog;
+use obereg_core::operation::Operation;
+use obereg_core::value::{PlainValue, normalize};
+use obereg_journal::EntryDraft;
+use obereg_store::StoreError;
+
+use super::SubjectRef;
+use super::support::{category_rules, principal, subject_ref};
+use crate::journal::Record;
+use crate::{Actor, Engine, EngineError};
+
+/// Most values one batch lookup may carry.
+pub const MAX_LOOKUP_BATCH: usize = 1000;
+
+/// The answer for one value of a batch lookup.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// The subjects holding the value (none, one, or several), never erased ones.
+    Subjects(Vec<SubjectRef>),
+    /// The value is not a valid one of its category (the batch goes on).
+    Invalid { code: &'static str, message: obereg_core::Bilingual },
+}
+
+/// Why one lookup attempt did not answer.
+enum Lookup {
+    /// It decided under a cached catalog that is no longer in force.
+    Stale,
+    Failed(EngineError),
+}
+
+impl From<EngineError> for Lookup {
+    fn from(e: EngineError) -> Self {
+        Lookup::Failed(e)
+    }
+}
+
+impl Engine {
+    /// Finds subjects by a searchable value through its blind index, without decrypting
+    /// anything. Returns ids and status only; erased subjects are never found.
+    pub async fn find_subjects(
+        &self,
+        actor: &Actor,
+        category: &str,
+        value: &PlainValue,
+        purpose: &str,
+    ) -> Result<Vec<SubjectRef>, EngineError> {
+        let found = self.find_subjects_many(actor, category, std::slice::from_ref(value), purpose).await?;
+        match found.into_iter().next() {
+            Some(Found::Subjects(subjects)) => Ok(subjects),
+            Some(Found::Invalid { code, message }) => Err(EngineError::Invalid { code, message }),
+            None => Err(EngineError::Internal("a lookup answered nothing")),
+        }
+    }
+
+    /// Looks up each of `values` (at most [`MAX_LOOKUP_BATCH`]): one blind-index query and
+    /// one journal append for the whole batch. Answers by position.
+    pub async fn find_subjects_many(
+        &self,
+        actor: &Actor,
+        category: &str,
+        values: &[PlainValue],
+        purpose: &str,
+    ) -> Result<Vec<Found>, EngineError> {
+        if values.len() > MAX_LOOKUP_BATCH {
+            return Err(EngineError::invalid(
+                "lookup.batch_too_large",
+                "at most 1000 values per lookup",
+                "не более 1000 значений в одном поиске",
+            ));
+        }
+        if let Some((catalog, sha)) = self.cached_catalog(&actor.tenant) {
+            match self.find_once(actor, &catalog, Some(sha.clone()), category, values, purpose).await {
+                Ok(found) => return Ok(found),
+                Err(Lookup::Stale) => {}
+                // What went wrong under a cached catalog is only final under the current one.
+                Err(Lookup::Failed(e)) if self.store.current_catalog_sha(&actor.tenant).await?.is_some_and(|(_, s)| s == sha) => {
+                    return Err(e);
+                }
+                Err(Lookup::Failed(_)) => {}
+            }
+        }
+        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        self.find_once(actor, &catalog, None, category, values, purpose).await.map_err(|e| match e {
+            Lookup::Failed(e) => e,
+            Lookup::Stale => EngineError::Internal("a lookup without a cached catalog was stale"),
+        })
+    }
+
+    /// One attempt under `catalog`; `cached` is its hash when it came from the cache.
+    async fn find_once(
+        &self,
+        actor: &Actor,
+        catalog: &Catalog,
+        cached: Option<String>,
+        category: &str,
+        values: &[PlainValue],
+        purpose: &str,
+    ) -> Result<Vec<Found>, Lookup> {
+        let principal = principal(catalog, actor)?;
+        let (rule, searchable) = category_rules(catalog, category);
+        if !searchable {
+            return Err(Lookup::Failed(EngineError::invalid(
+                "subject.category_not_searchable",
+                format!("category `{category}` is not searchable (set `searchable = true` in the catalog)"),
+                format!("по категории `{category}` нельзя искать (укажите `searchable = true` в каталоге)"),
+            )));
+        }
+        let record = || Record::op(Operation::Use.code()).purpose(purpose).categories([category]).object("lookup");
+        if let Err(denial) = access::check_lookup(catalog, principal, purpose, category) {
+            if cached.is_some() {
+                return Err(Lookup::Stale);
+            }
+            return Err(Lookup::Failed(self.refuse(actor, denial, record()).await));
+        }
+        // Normalise and blind every value; invalid ones are answered in place.
+        let mut answers: Vec<Found> = Vec::with_capacity(values.len());
+        let mut blinds: Vec<Option<Vec<u8>>> = Vec::with_capacity(values.len());
+        for value in values {
+            match normalize(rule, value) {
+                Ok(normal) => {
+                    blinds.push(Some(self.keyring.blind_index(&actor.tenant, category, normal.expose())));
+                    answers.push(Found::Subjects(Vec::new()));
+                }
+                Err(e) => {
+                    blinds.push(None);
+                    answers.push(Found::Invalid { code: e.code, message: e.message });
+                }
+            }
+        }
+        let wanted: Vec<Vec<u8>> = blinds.iter().flatten().cloned().collect();
+        if wanted.is_empty() {
+            // Nothing valid to look for: nothing was looked up, nothing to journal.
+            return Ok(answers);
+        }
+        let rows = self.store.find_subjects(&actor.tenant, category, &wanted).await.map_err(EngineError::from)?;
+        let mut subjects = BTreeSet::new();
+        for (blind, subject) in &rows {
+            subjects.insert(subject.id.clone());
+            for (answer, b) in answers.iter_mut().zip(&blinds) {
+                if let (Found::Subjects(list), Some(b)) = (answer, b)
+                    && b == blind
+                    && !list.iter().any(|s| s.id == subject.id)
+                {
+                    list.push(subject_ref(subject));
+                }
+            }
+        }
+        for answer in &mut answers {
+            if let Found::Subjects(list) = answer {
+                list.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+        }
+        // One entry per subject found, and one without a subject if any value found none.
+        let mut entries: Vec<EntryDraft> = subjects.iter().map(|id| self.entry(actor, &actor.tenant, record().subject(id))).collect();
+        if answers.iter().any(|a| matches!(a, Found::Subjects(list) if list.is_empty())) {
+            entries.push(self.entry(actor, &actor.tenant, record()));
+        }
+        // Journaled before anything is returned: a lookup that cannot be recorded does not happen.
+        match self.journal_read(&actor.tenant, entries, cached).await {
+            Ok(_) => Ok(answers),
+            Err(StoreError::Conflict(crate::group_commit::STALE_CATALOG)) => Err(Lookup::Stale),
+            Err(e) => Err(Lookup::Failed(e.into())),
+        }
+    }
+}
