@@ -539,10 +539,10 @@ async fn a_batch_lookup_answers_each_value_in_place_and_journals_each_subject_on
         Found::Subjects(list) => list.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
         Found::Invalid { .. } => panic!("{f:?}"),
     };
-    assert_eq!(ids(&found[0]), [a.id.clone()]);
+    assert_eq!(ids(&found[0]), vec![a.id.clone()]);
     assert!(matches!(&found[1], Found::Invalid { code: "value.invalid_phone", .. }));
     assert!(ids(&found[2]).is_empty());
-    assert_eq!(ids(&found[3]), [a.id.clone()], "the same number in another spelling");
+    assert_eq!(ids(&found[3]), vec![a.id.clone()], "the same number in another spelling");
     // One entry for the subject (found twice) and one for the values that found no one.
     let journal = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap();
     let added: Vec<&str> = journal[before..].iter().map(|e| e.body.as_str()).collect();
