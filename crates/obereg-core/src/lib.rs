@@ -9,6 +9,8 @@
 pub mod access;
 pub mod catalog;
 pub mod clock;
+pub mod consent;
+pub mod decision;
 pub mod ids;
 pub mod operation;
 pub mod registry_numbers;

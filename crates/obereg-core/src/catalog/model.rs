@@ -340,7 +340,7 @@ impl<'de> Deserialize<'de> for Period {
 }
 
 /// A channel through which a purpose contacts subjects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
