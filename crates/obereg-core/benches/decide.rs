@@ -54,6 +54,10 @@ fn main() {
         }
         let took = started.elapsed();
         black_box(allowed);
-        println!("round {round}: {n} decisions in {:.2} s: {:.0} decisions/s on one thread", took.as_secs_f64(), n as f64 / took.as_secs_f64());
+        println!(
+            "round {round}: {n} decisions in {:.2} s: {:.0} decisions/s on one thread",
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64()
+        );
     }
 }

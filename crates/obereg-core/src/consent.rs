@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod document;
+
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Channel;

@@ -42,9 +42,46 @@ impl Lang {
     }
 }
 
+/// The Russian plural form for `n`: `one` for 1, 21, 101…; `few` for 2–4, 22–24…; `many`
+/// for 0, 5–20, 25–30… ("1 год", "3 года", "5 лет", "11 лет", "21 год").
+pub fn ru_plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+    match (n % 10, n % 100) {
+        (1, r) if r != 11 => one,
+        (2..=4, r) if !(12..=14).contains(&r) => few,
+        _ => many,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn russian_plurals_follow_the_last_digits() {
+        let year = |n| format!("{n} {}", ru_plural(n, "год", "года", "лет"));
+        let got: Vec<String> = [0, 1, 2, 4, 5, 11, 12, 14, 19, 21, 22, 25, 101, 111, 112, 122].into_iter().map(year).collect();
+        assert_eq!(
+            got,
+            [
+                "0 лет",
+                "1 год",
+                "2 года",
+                "4 года",
+                "5 лет",
+                "11 лет",
+                "12 лет",
+                "14 лет",
+                "19 лет",
+                "21 год",
+                "22 года",
+                "25 лет",
+                "101 год",
+                "111 лет",
+                "112 лет",
+                "122 года"
+            ]
+        );
+    }
 
     #[test]
     fn preference_picks_russian_only_when_first() {
