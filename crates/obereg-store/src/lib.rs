@@ -9,6 +9,7 @@
 //! The trait returns boxed futures so the rest of obereg can hold an `Arc<dyn Store>` and
 //! choose the backend at run time from the database URL.
 
+mod consent_sql;
 mod error;
 mod journal_sql;
 mod postgres;
@@ -183,6 +184,31 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Adds the next key-encryption key version and returns it.
     fn add_kek_version(&self, at: i64) -> StoreFuture<'_, i64>;
+
+    /// Stores a consent document version with its journal entries, unless the tenant has
+    /// that version already (then nothing is written and `None` returned).
+    fn put_consent_document<'a>(
+        &'a self,
+        document: &'a ConsentDocumentRecord,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    /// One stored consent document version.
+    fn consent_document<'a>(&'a self, tenant: &'a str, sha256: &'a str) -> StoreFuture<'a, Option<ConsentDocumentRecord>>;
+
+    /// Appends `event` as event number `event.idx` of a subject that is not erased; `None`
+    /// when there is no such subject. Fails with [`StoreError::Conflict`] when that number
+    /// is taken (another event was recorded since the caller read the history).
+    fn append_consent_event<'a>(
+        &'a self,
+        tenant: &'a str,
+        subject: &'a str,
+        event: &'a ConsentEventRecord,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    /// A subject's consent events in order (none for an unknown or erased subject).
+    fn consent_events<'a>(&'a self, tenant: &'a str, subject: &'a str) -> StoreFuture<'a, Vec<ConsentEventRecord>>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

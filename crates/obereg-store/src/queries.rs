@@ -25,6 +25,7 @@ macro_rules! shared_queries {
 
         impl $crate::Store for $store {
             $crate::vault_sql::vault_methods!($db);
+            $crate::consent_sql::consent_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend

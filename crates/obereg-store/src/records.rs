@@ -184,3 +184,38 @@ pub struct KeystoreStatus {
     /// `(version, data keys wrapped by it)`, for every version that wraps any.
     pub keys_by_version: Vec<(i64, u64)>,
 }
+
+/// A consent document version as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsentDocumentRecord {
+    pub tenant_id: String,
+    /// Hex SHA-256 of the document (see the engine's `consent` module for what is hashed).
+    pub sha256: String,
+    /// Comma-separated purpose ids, in catalog order.
+    pub purposes: String,
+    pub written: bool,
+    pub catalog_version: i64,
+    pub body_ru: String,
+    pub body_en: String,
+    pub created_at: i64,
+}
+
+/// One consent event of a subject, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsentEventRecord {
+    /// The event's number in the subject's history, from 0.
+    pub idx: i64,
+    pub tenant_id: String,
+    pub purpose: String,
+    pub channel: Option<String>,
+    pub cookie: Option<String>,
+    /// `given`, `withdrawn`, `expired` or `refused`.
+    pub action: String,
+    pub at: i64,
+    pub method: String,
+    pub document: Option<String>,
+    pub valid_until: Option<i64>,
+    pub by_representative: bool,
+    /// Sealed under the subject's data key.
+    pub evidence: Option<Vec<u8>>,
+}

@@ -7,9 +7,9 @@ use obereg_store::{ItemChange, ItemRecord, KeySlot, NewSubject, StoreError, Subj
 use crate::conformance::j;
 use crate::harness::each_backend;
 
-const T: &str = "acme";
+pub const T: &str = "acme";
 
-async fn setup(store: &dyn obereg_store::Store) {
+pub async fn setup(store: &dyn obereg_store::Store) {
     let tenant = TenantRecord { id: T.into(), name: "Acme".into(), created_at: 1 };
     let token = TokenRecord {
         id: "t1".into(),
@@ -40,7 +40,7 @@ fn item(subject: &str, id: &str, category: &str, blind: Option<u8>) -> ItemRecor
     }
 }
 
-fn subject(id: &str, items: Vec<ItemRecord>) -> NewSubject {
+pub fn subject(id: &str, items: Vec<ItemRecord>) -> NewSubject {
     NewSubject {
         subject: SubjectRecord {
             tenant_id: T.into(),
