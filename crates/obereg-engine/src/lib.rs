@@ -6,6 +6,7 @@
 
 mod actor;
 mod catalogs;
+pub mod consent;
 mod error;
 mod group_commit;
 mod journal;
@@ -98,3 +99,6 @@ mod journal_tests;
 
 #[cfg(test)]
 mod vault_tests;
+
+#[cfg(test)]
+mod consent_tests;

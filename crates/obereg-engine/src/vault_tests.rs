@@ -26,10 +26,10 @@ const SECRETS: &[&str] = &[
     "Перезвоните мне завтра",
 ];
 
-struct Env {
-    engine: Engine,
-    admin: Actor,
-    dir: tempfile::TempDir,
+pub(crate) struct Env {
+    pub(crate) engine: Engine,
+    pub(crate) admin: Actor,
+    pub(crate) dir: tempfile::TempDir,
     root_hex: String,
 }
 
@@ -45,7 +45,7 @@ async fn open_engine(path: &std::path::Path, root_hex: &str) -> Engine {
     Engine::new(store, clock, RootKey::from_hex(root_hex).unwrap())
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let root_hex = root_hex();
     let engine = open_engine(&dir.path().join("db.sqlite"), &root_hex).await;
@@ -55,7 +55,7 @@ async fn env() -> Env {
 }
 
 impl Env {
-    async fn staff(&self, role: &str) -> Actor {
+    pub(crate) async fn staff(&self, role: &str) -> Actor {
         let issued = self.engine.create_token(&self.admin, role, role).await.unwrap();
         self.engine.authenticate(issued.secret.reveal_once()).await.unwrap()
     }
@@ -70,7 +70,7 @@ fn value(category: &str, v: &str, purposes: &[&str]) -> NewValue {
     }
 }
 
-fn customer() -> NewSubjectInput {
+pub(crate) fn customer() -> NewSubjectInput {
     NewSubjectInput {
         kind: "customer".into(),
         values: vec![

@@ -358,7 +358,7 @@ impl Engine {
     }
 
     /// A subject that exists in the actor's tenant and is not erased.
-    async fn live_subject(&self, actor: &Actor, id: &str) -> Result<SubjectData, EngineError> {
+    pub(crate) async fn live_subject(&self, actor: &Actor, id: &str) -> Result<SubjectData, EngineError> {
         if !is_id(id) {
             return Err(EngineError::NotFound("subject"));
         }
@@ -369,7 +369,7 @@ impl Engine {
     }
 
     /// The sealer of a subject's data key.
-    fn subject_sealer(&self, data: &SubjectData) -> Result<Sealer, EngineError> {
+    pub(crate) fn subject_sealer(&self, data: &SubjectData) -> Result<Sealer, EngineError> {
         let key = data.key.as_ref().ok_or(EngineError::Internal("a live subject has no key"))?;
         Ok(self.keyring.unwrap(&key.wrapped, &key.tenant_id, &key.subject_id, key.dek_version, key.kek_version)?.sealer())
     }

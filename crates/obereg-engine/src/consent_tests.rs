@@ -1,0 +1,147 @@
+//! Consent end to end over a real SQLite store: documents, events checked against the
+//! catalog and the history, sealed evidence, decisions that follow the ledger at once, and
+//! concurrent writers.
+
+use obereg_core::catalog::Channel;
+use obereg_core::consent::{ConsentAction, ConsentMethod};
+use obereg_core::value::PlainValue;
+
+use crate::EngineError;
+use crate::consent::NewConsentEvent;
+use crate::vault_tests::{customer, env};
+
+fn event(purpose: &str, channel: Option<Channel>, action: ConsentAction, document: Option<&str>) -> NewConsentEvent {
+    NewConsentEvent {
+        purpose: purpose.into(),
+        channel,
+        cookie: None,
+        action,
+        method: ConsentMethod::WebForm,
+        document: document.map(str::to_owned),
+        valid_until: None,
+        by_representative: false,
+        evidence: None,
+    }
+}
+
+fn code(e: EngineError) -> &'static str {
+    match e {
+        EngineError::Invalid { code, .. } | EngineError::Refused { code, .. } => code,
+        other => other.code(),
+    }
+}
+
+#[tokio::test]
+async fn give_decide_withdraw_decide_with_the_document_and_sealed_evidence() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let doc = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap();
+    assert!(doc.created && doc.ru.contains("Согласие на получение рекламы") && doc.sha256.len() == 64);
+    let again = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap();
+    assert_eq!((again.created, again.sha256.as_str()), (false, doc.sha256.as_str()), "one version, one hash");
+
+    let marketing = env.staff("marketing").await;
+    let ask = |who| {
+        let engine = env.engine.clone();
+        let id = s.id.clone();
+        async move { engine.decide(&who, &id, "product_news", Some(Channel::Email), &["contact.email"]).await.unwrap() }
+    };
+    let before = ask(marketing.clone()).await;
+    assert!(!before.allowed);
+    assert_eq!(before.reasons[0].0, "decision.no_consent");
+
+    let mut given = event("product_news", Some(Channel::Email), ConsentAction::Given, Some(&doc.sha256));
+    given.evidence = Some(PlainValue::new("ip=203.0.113.77; ua=Mozilla/5.0 (consent-test)"));
+    let recorded = env.engine.record_consent(&env.admin, &s.id, given).await.unwrap();
+    assert_eq!(recorded.index, 0);
+    let allowed = ask(marketing.clone()).await;
+    assert!(allowed.allowed, "{:?}", allowed.reasons);
+    assert_eq!(allowed.basis.as_deref(), Some("consent"));
+    assert!(allowed.reasons[0].1.en.starts_with("consent to `product_news` by email given on"), "{:?}", allowed.reasons);
+
+    let mut withdraw = event("product_news", Some(Channel::Email), ConsentAction::Withdrawn, None);
+    withdraw.method = ConsentMethod::UnsubscribeLink;
+    env.engine.record_consent(&env.admin, &s.id, withdraw).await.unwrap();
+    let after = ask(marketing).await;
+    assert!(!after.allowed);
+    assert_eq!(after.reasons[0].0, "decision.consent_withdrawn");
+    assert!(after.reasons[0].1.en.contains("via unsubscribe link"), "{:?}", after.reasons);
+
+    let history = env.engine.consents(&env.admin, &s.id).await.unwrap();
+    assert_eq!(history.events.len(), 2);
+    assert!(history.events[0].has_evidence && !history.events[1].has_evidence);
+    assert_eq!(history.events[0].event.document.as_deref(), Some(doc.sha256.as_str()));
+
+    // The evidence is personal data: sealed, in no file in the clear.
+    for entry in std::fs::read_dir(env.dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(13).any(|w| w == b"203.0.113.77;"), "evidence leaked into a database file");
+    }
+    // Erased: no more events, and every decision says why.
+    let dpo = env.staff("privacy_officer").await;
+    env.engine.erase_subject(&dpo, &s.id).await.unwrap();
+    let erased = env.engine.decide(&env.admin, &s.id, "account", None, &[]).await.unwrap();
+    assert_eq!((erased.allowed, erased.reasons[0].0), (false, "decision.subject_erased"));
+    let gone = env
+        .engine
+        .record_consent(&env.admin, &s.id, event("product_news", Some(Channel::Email), ConsentAction::Given, Some(&doc.sha256)))
+        .await;
+    assert!(matches!(gone, Err(EngineError::NotFound("subject"))), "{gone:?}");
+}
+
+#[tokio::test]
+async fn events_that_do_not_fit_the_catalog_or_the_history_are_refused_and_record_nothing() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let news = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    let analytics = env.engine.consent_document(&env.admin, &["site_analytics".into()]).await.unwrap().sha256;
+    let record = |e: NewConsentEvent| {
+        let (engine, admin, id) = (env.engine.clone(), env.admin.clone(), s.id.clone());
+        async move { engine.record_consent(&admin, &id, e).await.map_err(code).map(|_| ()) }
+    };
+    let email = Some(Channel::Email);
+    assert_eq!(record(event("nope", None, ConsentAction::Given, Some(&news))).await, Err("consent.unknown_purpose"));
+    assert_eq!(record(event("product_news", None, ConsentAction::Given, Some(&news))).await, Err("consent.channel_required"));
+    assert_eq!(record(event("product_news", Some(Channel::Sms), ConsentAction::Given, Some(&news))).await, Err("consent.unknown_channel"));
+    assert_eq!(record(event("product_news", email, ConsentAction::Given, None)).await, Err("consent.document_required"));
+    assert_eq!(record(event("product_news", email, ConsentAction::Given, Some(&"0".repeat(64)))).await, Err("consent.unknown_document"));
+    assert_eq!(record(event("product_news", email, ConsentAction::Given, Some(&analytics))).await, Err("consent.document_mismatch"));
+    assert_eq!(record(event("product_news", email, ConsentAction::Withdrawn, None)).await, Err("consent.not_given"));
+    let mut cookie = event("site_analytics", None, ConsentAction::Given, Some(&analytics));
+    cookie.cookie = Some("no_such_cookie".into());
+    assert_eq!(record(cookie).await, Err("consent.unknown_cookie"));
+    let support = env.staff("support").await;
+    let refused = env.engine.record_consent(&support, &s.id, event("product_news", email, ConsentAction::Given, Some(&news))).await;
+    assert!(matches!(refused, Err(EngineError::Forbidden)), "support may not record marketing consent: {refused:?}");
+    assert!(env.engine.consents(&env.admin, &s.id).await.unwrap().events.is_empty(), "nothing was recorded");
+    let unknown =
+        env.engine.record_consent(&env.admin, &"a".repeat(32), event("product_news", email, ConsentAction::Given, Some(&news))).await;
+    assert!(matches!(unknown, Err(EngineError::NotFound("subject"))));
+}
+
+#[tokio::test]
+async fn concurrent_withdrawals_record_one_and_a_decision_after_one_never_allows() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let news = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    let email = Some(Channel::Email);
+    env.engine.record_consent(&env.admin, &s.id, event("product_news", email, ConsentAction::Given, Some(&news))).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (engine, admin, id) = (env.engine.clone(), env.admin.clone(), s.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let withdrawn = engine.record_consent(&admin, &id, event("product_news", email, ConsentAction::Withdrawn, None)).await.is_ok();
+            // Whoever's withdrawal returned, a decision made after it must deny.
+            let decision = engine.decide(&admin, &id, "product_news", email, &[]).await.unwrap();
+            (withdrawn, decision.allowed)
+        }));
+    }
+    let mut recorded = 0;
+    for t in tasks {
+        let (withdrawn, allowed) = t.await.unwrap();
+        recorded += usize::from(withdrawn);
+        assert!(!allowed, "a decision after a withdrawal allowed");
+    }
+    assert_eq!(recorded, 1, "one consent in force, one withdrawal");
+    assert_eq!(env.engine.consents(&env.admin, &s.id).await.unwrap().events.len(), 2);
+}
