@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, health, journal, subjects, tenants, tokens};
+use routes::{catalog, consents, health, journal, subjects, tenants, tokens};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -57,6 +57,10 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(subjects::add_items))
         .routes(routes!(subjects::rectify_value, subjects::delete_value))
         .routes(routes!(subjects::restrict, subjects::lift_restriction))
+        .routes(routes!(consents::create_document))
+        .routes(routes!(consents::get_document))
+        .routes(routes!(consents::record, consents::history))
+        .routes(routes!(consents::decide))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))

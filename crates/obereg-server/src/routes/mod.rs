@@ -1,6 +1,7 @@
 //! The HTTP handlers. Each parses input, calls one engine use case and maps the result.
 
 pub mod catalog;
+pub mod consents;
 pub mod health;
 pub mod journal;
 pub mod subjects;

@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP API: the full middleware stack over a real SQLite store.
 
 mod api;
+mod consents;
 mod harness;
 mod journal;
 mod ops;

@@ -1,0 +1,115 @@
+//! Consent over HTTP: a document, give, decide, withdraw, decide again, the history, the
+//! bad paths, and that evidence never reaches the logs.
+
+use serde_json::json;
+
+use crate::harness::{TestServer, captured_logs};
+
+const IP: &str = "198.51.100.23";
+
+#[tokio::test]
+async fn consent_is_given_decided_withdrawn_and_decided_again() {
+    let server = TestServer::start().await;
+    let admin = server.token.clone();
+    let created = server
+        .post_json(
+            "/v1/subjects",
+            &admin,
+            json!({"kind": "customer", "values": [{"category": "contact.email", "value": "olga@example.ru", "purposes": ["account", "product_news"]}]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+
+    let doc = server.post_json("/v1/consent-documents", &admin, json!({"purposes": ["product_news"]})).await;
+    assert_eq!(doc.status, 201, "{}", doc.text);
+    let sha = doc.json()["sha256"].as_str().unwrap().to_owned();
+    assert!(doc.json()["ru"].as_str().unwrap().contains("Согласие на получение рекламы"));
+    assert_eq!(server.post_json("/v1/consent-documents", &admin, json!({"purposes": ["product_news"]})).await.status, 200);
+    let fetched = server.get(&format!("/v1/consent-documents/{sha}"), Some(&admin)).await;
+    assert_eq!(fetched.json()["purposes"], json!(["product_news"]));
+    server.get(&format!("/v1/consent-documents/{}", "0".repeat(64)), Some(&admin)).await.problem(404, "not_found");
+    server
+        .post_json("/v1/consent-documents", &admin, json!({"purposes": ["product_news", "site_analytics"]}))
+        .await
+        .problem(422, "consent.marketing_separate");
+
+    let consents = format!("/v1/subjects/{id}/consents");
+    let given = server
+        .post_json(
+            &consents,
+            &admin,
+            json!({"purpose": "product_news", "channel": "email", "action": "given", "method": "web_form", "document": sha,
+                   "evidence": {"ip": IP, "user_agent": "Mozilla/5.0"}}),
+        )
+        .await;
+    assert_eq!(given.status, 201, "{}", given.text);
+    assert_eq!(given.json()["has_evidence"], true);
+    assert!(!given.text.contains(IP), "evidence is never shown back");
+
+    let decide = |token: String| {
+        let server = &server;
+        let id = id.clone();
+        async move {
+            server
+                .send_with(
+                    "POST",
+                    "/v1/decisions",
+                    Some(&token),
+                    Some("application/json"),
+                    &[("accept-language", "ru")],
+                    json!({"subject": id, "purpose": "product_news", "channel": "email", "categories": ["contact.email"]}).to_string(),
+                )
+                .await
+        }
+    };
+    let marketing = server.post_json("/v1/tokens", &admin, json!({"role": "marketing", "label": "m"})).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let yes = decide(marketing.clone()).await;
+    assert_eq!(yes.status, 200, "{}", yes.text);
+    assert_eq!(yes.json()["allowed"], true);
+    assert_eq!(yes.json()["basis"], "consent");
+
+    let withdrawn = server
+        .post_json(
+            &consents,
+            &admin,
+            json!({"purpose": "product_news", "channel": "email", "action": "withdrawn", "method": "unsubscribe_link"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 201, "{}", withdrawn.text);
+    let no = decide(marketing).await.json();
+    assert_eq!(no["allowed"], false);
+    assert_eq!(no["reasons"][0]["code"], "decision.consent_withdrawn");
+    assert!(no["reasons"][0]["text"].as_str().unwrap().contains("отозвано"), "{no}");
+
+    // Withdrawing twice, an unknown channel, an unknown subject: refused, nothing recorded.
+    server
+        .post_json(&consents, &admin, json!({"purpose": "product_news", "channel": "email", "action": "withdrawn", "method": "api"}))
+        .await
+        .problem(422, "consent.not_given");
+    let fax = server
+        .post_json(
+            &consents,
+            &admin,
+            json!({"purpose": "product_news", "channel": "fax", "action": "given", "method": "api", "document": sha}),
+        )
+        .await;
+    assert!(fax.status == 400 || fax.status == 422, "{}", fax.text);
+    server
+        .post_json(
+            &format!("/v1/subjects/{}/consents", "b".repeat(32)),
+            &admin,
+            json!({"purpose": "product_news", "channel": "email", "action": "given", "method": "api", "document": sha}),
+        )
+        .await
+        .problem(404, "not_found");
+    let history = server.get(&consents, Some(&admin)).await.json();
+    assert_eq!(history["events"].as_array().unwrap().len(), 2);
+    assert_eq!(history["state"][0]["action"], "withdrawn");
+    assert_eq!(history["state"][0]["index"], 1);
+
+    assert!(!captured_logs().contains(IP), "evidence leaked into the logs");
+}
