@@ -4,6 +4,7 @@
 //! (bad flags, unreadable files).
 
 mod check;
+mod check_list;
 mod config;
 mod import;
 mod journal;
@@ -50,6 +51,8 @@ enum Command {
     /// Bulk import (subjects from CSV)
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Check a contact list before a campaign: who may be called or written to, and why not
+    CheckList(check_list::CheckListArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +107,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Journal(cmd) => runtime()?.block_on(journal::run(config, cmd)),
         Command::Keys(cmd) => runtime()?.block_on(keys::run(config, cmd)),
         Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),
+        Command::CheckList(args) => runtime()?.block_on(check_list::run(config, args)),
         Command::Check(_) => unreachable!("handled without configuration"),
     }
 }

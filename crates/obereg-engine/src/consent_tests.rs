@@ -145,3 +145,47 @@ async fn concurrent_withdrawals_record_one_and_a_decision_after_one_never_allows
     assert_eq!(recorded, 1, "one consent in force, one withdrawal");
     assert_eq!(env.engine.consents(&env.admin, &s.id).await.unwrap().events.len(), 2);
 }
+
+#[tokio::test]
+async fn a_contact_list_is_checked_before_a_campaign() {
+    let env = env().await;
+    let consenting = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let mut other = customer();
+    for v in &mut other.values {
+        match v.category.as_str() {
+            "contact.email" => v.value = PlainValue::new("someone.else@example.ru"),
+            "contact.phone" => v.value = PlainValue::new("+7 916 000-00-01"),
+            _ => {}
+        }
+    }
+    let silent = env.engine.create_subject(&env.admin, other).await.unwrap();
+    let news = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    env.engine
+        .record_consent(&env.admin, &consenting.id, event("product_news", Some(Channel::Email), ConsentAction::Given, Some(&news)))
+        .await
+        .unwrap();
+
+    let emails: Vec<PlainValue> = ["ivan.petrov@example.ru", "someone.else@example.ru", "stranger@example.ru", "not an email"]
+        .into_iter()
+        .map(PlainValue::new)
+        .collect();
+    let checks = env.engine.check_contacts(&env.admin, "contact.email", &emails, "product_news", Some(Channel::Email)).await.unwrap();
+    let first = checks[0].as_ref().unwrap();
+    assert!(first.allowed && first.subjects == [consenting.id.clone()], "{first:?}");
+    let second = checks[1].as_ref().unwrap();
+    assert!(!second.allowed && second.subjects == [silent.id.clone()]);
+    assert_eq!(second.reasons[0].0, "decision.no_consent");
+    let unknown = checks[2].as_ref().unwrap();
+    assert!(!unknown.allowed && unknown.subjects.is_empty(), "an unknown contact has no consent");
+    assert_eq!(checks[3].as_ref().unwrap_err().0, "value.invalid_email");
+
+    // A contract purpose needs no consent: a known active number and an unknown one may be
+    // called; a restricted subject's number may not.
+    let dpo = env.staff("privacy_officer").await;
+    env.engine.restrict_subject(&dpo, &silent.id).await.unwrap();
+    let phones: Vec<PlainValue> = ["+79161234589", "+79160000001", "+79169999999"].into_iter().map(PlainValue::new).collect();
+    let checks = env.engine.check_contacts(&env.admin, "contact.phone", &phones, "robot_calls", None).await.unwrap();
+    let allowed: Vec<bool> = checks.iter().map(|c| c.as_ref().unwrap().allowed).collect();
+    assert_eq!(allowed, [true, false, true]);
+    assert_eq!(checks[1].as_ref().unwrap().reasons[0].0, "decision.subject_restricted");
+}

@@ -61,6 +61,7 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::get_document))
         .routes(routes!(consents::record, consents::history))
         .routes(routes!(consents::decide))
+        .routes(routes!(consents::check_contacts))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))

@@ -94,3 +94,32 @@ fn keys_rotate_and_report_status() {
     let verified = obereg(dir.path(), &["journal", "verify"]);
     assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
 }
+
+#[test]
+fn a_contact_list_is_checked_before_a_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(obereg(dir.path(), &["init"]).status.code(), Some(0));
+    std::fs::write(dir.path().join("people.csv"), CSV).unwrap();
+    import(dir.path());
+    std::fs::write(dir.path().join("emails.txt"), "ivan@example.ru\n\nstranger@example.ru\nnot an email\n").unwrap();
+    let out =
+        obereg(dir.path(), &["check-list", "emails.txt", "--category", "contact.email", "--purpose", "product_news", "--channel", "email"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "line,allowed,code,reason");
+    assert!(rows[1].starts_with("1,false,decision.no_consent,"), "{csv}");
+    assert!(rows[2].starts_with("3,false,decision.no_consent,"), "an unknown address has no consent: {csv}");
+    assert!(rows[3].starts_with("4,false,value.invalid_email,"), "{csv}");
+    assert!(!csv.contains("ivan@example.ru"), "contacts are not echoed");
+    assert!(stderr(&out).contains("3 contacts: 0 allowed, 3 denied"), "{}", stderr(&out));
+
+    std::fs::write(dir.path().join("phones.txt"), "+7 916 111-22-33\n+7 999 000-00-00\n").unwrap();
+    let calls = stdout(&obereg(dir.path(), &["check-list", "phones.txt", "--purpose", "robot_calls"]));
+    assert!(
+        calls.contains("1,true,decision.basis,") && calls.contains("2,true,decision.basis,"),
+        "a contract purpose needs no consent: {calls}"
+    );
+    let bad = obereg(dir.path(), &["check-list", "phones.txt", "--purpose", "robot_calls", "--channel", "fax"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

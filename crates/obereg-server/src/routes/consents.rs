@@ -257,3 +257,52 @@ pub async fn decide(
         reasons: d.reasons.into_iter().map(|(code, text)| ReasonOut { code: code.to_owned(), text: text.get(lang).to_owned() }).collect(),
     }))
 }
+
+/// A list of contacts to check before a campaign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactsIn {
+    /// A searchable category: `contact.phone`, `contact.email`.
+    pub category: String,
+    /// At most 1000 contacts, in any spelling the category accepts.
+    pub values: Vec<String>,
+    pub purpose: String,
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<Channel>,
+}
+
+/// The answer for one contact, by position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactOut {
+    pub index: usize,
+    pub allowed: bool,
+    /// The subjects holding the contact (empty for an unknown one).
+    pub subjects: Vec<String>,
+    pub reasons: Vec<ReasonOut>,
+}
+
+/// The pre-dial / pre-send check: which contacts may be used for a purpose and channel,
+/// and why not for the rest. Unknown contacts are never allowed for consent purposes.
+#[utoipa::path(post, path = "/v1/contacts/check", tag = "consent", security(("bearer" = [])), request_body = ContactsIn, responses(
+    (status = 200, description = "one answer per contact, by position; an invalid contact is denied with its code", body = Vec<ContactOut>),
+    (status = 422, description = "category not searchable, or more than 1000 contacts", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn check_contacts(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<ContactsIn>,
+) -> Result<Json<Vec<ContactOut>>, ApiError> {
+    let lang = crate::context::current().map(|c| c.lang).unwrap_or_default();
+    let values: Vec<PlainValue> = body.values.into_iter().map(PlainValue::new).collect();
+    let checks = engine.check_contacts(&actor, &body.category, &values, &body.purpose, body.channel).await?;
+    let reason = |(code, text): (&str, obereg_core::Bilingual)| ReasonOut { code: code.to_owned(), text: text.get(lang).to_owned() };
+    let out = checks
+        .into_iter()
+        .enumerate()
+        .map(|(index, c)| match c {
+            Ok(c) => ContactOut { index, allowed: c.allowed, subjects: c.subjects, reasons: c.reasons.into_iter().map(reason).collect() },
+            Err(invalid) => ContactOut { index, allowed: false, subjects: vec![], reasons: vec![reason(invalid)] },
+        })
+        .collect();
+    Ok(Json(out))
+}

@@ -111,5 +111,21 @@ async fn consent_is_given_decided_withdrawn_and_decided_again() {
     assert_eq!(history["state"][0]["action"], "withdrawn");
     assert_eq!(history["state"][0]["index"], 1);
 
+    // The pre-send check over the same ledger: the withdrawn address and an unknown one are out.
+    let check = server
+        .post_json(
+            "/v1/contacts/check",
+            &admin,
+            json!({"category": "contact.email", "values": ["Olga@Example.ru", "nobody@example.ru", "@"], "purpose": "product_news", "channel": "email"}),
+        )
+        .await;
+    assert_eq!(check.status, 200, "{}", check.text);
+    let answers = check.json();
+    assert_eq!(answers[0]["allowed"], false);
+    assert_eq!(answers[0]["subjects"][0], id.as_str());
+    assert_eq!(answers[0]["reasons"][0]["code"], "decision.consent_withdrawn");
+    assert_eq!(answers[1]["reasons"][0]["code"], "decision.no_consent");
+    assert_eq!(answers[2]["reasons"][0]["code"], "value.invalid_email");
+
     assert!(!captured_logs().contains(IP), "evidence leaked into the logs");
 }

@@ -1,0 +1,87 @@
+//! `obereg check-list`: the pre-dial / pre-send check of a contact list from a file, the
+//! suppression run before a campaign (see docs/consent.md).
+//!
+//! The file holds one contact per line (phone or email, any spelling the category
+//! accepts). The answer goes to standard output as CSV, one row per contact, by line
+//! number: the contacts themselves are not repeated, so the output can be joined back to
+//! the list without copying personal data around.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use obereg_core::catalog::Channel;
+use obereg_core::value::PlainValue;
+use obereg_engine::Actor;
+
+use crate::config::Config;
+use crate::import::csv_safe;
+use crate::{Failure, setup};
+
+/// Contacts per engine call (the batch limit of a lookup).
+const CHUNK: usize = 1000;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckListArgs {
+    /// The list: one contact per line
+    pub file: PathBuf,
+    /// The purpose of the campaign
+    #[arg(long)]
+    pub purpose: String,
+    /// The channel (`email`, `sms`, `phone_call`, `automated_call`, `messenger`, `post`); required for marketing purposes
+    #[arg(long, value_parser = parse_channel)]
+    pub channel: Option<Channel>,
+    /// The category of the contacts
+    #[arg(long, default_value = "contact.phone")]
+    pub category: String,
+    #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
+    pub tenant: String,
+}
+
+fn parse_channel(text: &str) -> Result<Channel, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("unknown channel `{text}` / неизвестный канал `{text}`"))
+}
+
+pub async fn run(config: Config, args: CheckListArgs) -> Result<u8, Failure> {
+    let engine = setup::open_engine(&config).await?;
+    let io = |e: std::io::Error| Failure::failed(format!("{}: {e}", args.file.display()));
+    let file = std::fs::File::open(&args.file).map_err(io)?;
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(io)?;
+        if !line.trim().is_empty() {
+            lines.push((n + 1, line.trim().to_owned()));
+        }
+    }
+    let actor = Actor::local_operator(&args.tenant);
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    let write_err = |e: csv::Error| Failure::failed(format!("output / вывод: {e}"));
+    out.write_record(["line", "allowed", "code", "reason"]).map_err(write_err)?;
+    let (mut allowed, mut denied) = (0u64, 0u64);
+    for chunk in lines.chunks(CHUNK) {
+        let values: Vec<PlainValue> = chunk.iter().map(|(_, v)| PlainValue::new(v.as_str())).collect();
+        let checks =
+            engine.check_contacts(&actor, &args.category, &values, &args.purpose, args.channel).await.map_err(setup::engine_failure)?;
+        for ((line, _), check) in chunk.iter().zip(checks) {
+            let (ok, reasons) = match check {
+                Ok(c) => (c.allowed, c.reasons),
+                Err(invalid) => (false, vec![invalid]),
+            };
+            if ok {
+                allowed += 1
+            } else {
+                denied += 1
+            }
+            let codes: Vec<&str> = reasons.iter().map(|(c, _)| *c).collect();
+            let texts: Vec<String> = reasons.iter().map(|(_, t)| format!("{} / {}", t.en, t.ru)).collect();
+            out.write_record([line.to_string(), ok.to_string(), codes.join(" "), csv_safe(&texts.join("; "))]).map_err(write_err)?;
+        }
+    }
+    out.flush().map_err(|e| Failure::failed(format!("output / вывод: {e}")))?;
+    eprintln!(
+        "{} contacts: {allowed} allowed, {denied} denied / контактов: {}; можно: {allowed}, нельзя: {denied}",
+        lines.len(),
+        lines.len()
+    );
+    Ok(0)
+}
