@@ -10,6 +10,7 @@ mod import;
 mod journal;
 mod keys;
 mod progress;
+mod receipt;
 mod setup;
 mod token;
 
@@ -53,6 +54,9 @@ enum Command {
     Import(import::ImportCommand),
     /// Check a contact list before a campaign: who may be called or written to, and why not
     CheckList(check_list::CheckListArgs),
+    /// Signed consent receipts: verify one offline
+    #[command(subcommand)]
+    Receipt(receipt::ReceiptCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Receipt(cmd) => receipt::run(&cmd),
         command => Config::load(&cli.flags)
             .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
             .and_then(|config| run_with_config(command, config)),
@@ -108,7 +113,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Keys(cmd) => runtime()?.block_on(keys::run(config, cmd)),
         Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),
         Command::CheckList(args) => runtime()?.block_on(check_list::run(config, args)),
-        Command::Check(_) => unreachable!("handled without configuration"),
+        Command::Check(_) | Command::Receipt(_) => unreachable!("handled without configuration"),
     }
 }
 

@@ -189,3 +189,47 @@ async fn a_contact_list_is_checked_before_a_campaign() {
     assert_eq!(allowed, [true, false, true]);
     assert_eq!(checks[1].as_ref().unwrap().reasons[0].0, "decision.subject_restricted");
 }
+
+#[tokio::test]
+async fn a_consent_receipt_verifies_offline_and_fails_with_any_change() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    use crate::receipt::verify_receipt;
+
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let news = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    let mut given = event("product_news", Some(Channel::Email), ConsentAction::Given, Some(&news));
+    given.evidence = Some(PlainValue::new("ip=192.0.2.200"));
+    env.engine.record_consent(&env.admin, &s.id, given).await.unwrap();
+    let file = env.engine.consent_receipt(&env.admin, &s.id, 0).await.unwrap();
+    let key = env.engine.receipt_key(&env.admin).unwrap().public_key;
+
+    let receipt = verify_receipt(&file, Some(&key)).unwrap();
+    assert_eq!(receipt["pii_principal_id"], s.id.as_str());
+    assert_eq!(receipt["processing"]["consent_document"], news.as_str());
+    assert_eq!(receipt["processing"]["purposes"][0]["purpose"], "product_news");
+    assert_eq!(receipt["events"][0]["event_state"], "given");
+    assert_eq!(receipt["events"][0]["channel"], "email");
+    assert_eq!(receipt["parties"][0]["party_id"], "1177700123457");
+    assert!(!file.contains("192.0.2.200"), "evidence stays sealed");
+
+    // One changed byte of the signed payload, or of the signature, and it fails.
+    let mut doc: serde_json::Value = serde_json::from_str(&file).unwrap();
+    let mut payload = STANDARD.decode(doc["payload"].as_str().unwrap()).unwrap();
+    let at = payload.iter().position(|b| *b == b'g').unwrap();
+    payload[at] = b'G';
+    let mut tampered = doc.clone();
+    tampered["payload"] = STANDARD.encode(&payload).into();
+    assert_eq!(verify_receipt(&tampered.to_string(), Some(&key)).unwrap_err().code, "receipt.bad_signature");
+    let mut signature = STANDARD.decode(doc["signature"].as_str().unwrap()).unwrap();
+    signature[0] ^= 1;
+    doc["signature"] = STANDARD.encode(&signature).into();
+    assert_eq!(verify_receipt(&doc.to_string(), Some(&key)).unwrap_err().code, "receipt.bad_signature");
+    // Signed by another tenant's (or anyone else's) key: refused against the pinned key.
+    let other = STANDARD.encode([7u8; 32]);
+    assert_eq!(verify_receipt(&file, Some(&other)).unwrap_err().code, "receipt.other_key");
+    assert_eq!(verify_receipt("{}", None).unwrap_err().code, "receipt.unknown_format");
+    assert!(matches!(env.engine.consent_receipt(&env.admin, &s.id, 5).await, Err(EngineError::NotFound("consent event"))));
+}

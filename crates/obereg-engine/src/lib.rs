@@ -10,6 +10,7 @@ pub mod consent;
 mod error;
 mod group_commit;
 mod journal;
+pub mod receipt;
 pub mod root_key;
 mod tenants;
 pub mod token;

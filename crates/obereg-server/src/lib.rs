@@ -62,6 +62,8 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::record, consents::history))
         .routes(routes!(consents::decide))
         .routes(routes!(consents::check_contacts))
+        .routes(routes!(consents::receipt_key))
+        .routes(routes!(consents::receipt))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))

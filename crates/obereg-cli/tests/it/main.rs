@@ -2,6 +2,7 @@
 
 mod check;
 mod journal;
+mod receipt;
 mod serve;
 mod vault;
 

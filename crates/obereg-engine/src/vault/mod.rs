@@ -21,7 +21,7 @@ pub use import::{ImportOutcome, ImportReport, ImportRow, PreparedImport, RowErro
 pub use lookup::{Found, MAX_LOOKUP_BATCH};
 pub use records::{Direction, RecordBody, RecordKind};
 pub use rotation::{RotationProgress, RotationReport};
-pub(crate) use support::{is_id as is_subject_id, principal as principal_of};
+pub(crate) use support::{is_id as is_subject_id, principal as principal_of, random_id as random_hex_id};
 
 /// A value to store: its category, the purposes it is collected for, where it came from.
 #[derive(Debug, Clone)]

@@ -306,3 +306,36 @@ pub async fn check_contacts(
         .collect();
     Ok(Json(out))
 }
+
+/// The tenant's consent-receipt key, to pin when verifying receipts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptKeyOut {
+    pub key_id: String,
+    /// Standard base64 of the Ed25519 public key.
+    pub public_key: String,
+}
+
+/// The tenant's consent-receipt verification key.
+#[utoipa::path(get, path = "/v1/consent-receipts/key", tag = "consent", security(("bearer" = [])), responses(
+    (status = 200, description = "the key", body = ReceiptKeyOut),
+))]
+pub async fn receipt_key(State(engine): State<Engine>, Caller(actor): Caller) -> Result<Json<ReceiptKeyOut>, ApiError> {
+    let key = engine.receipt_key(&actor)?;
+    Ok(Json(ReceiptKeyOut { key_id: key.key_id, public_key: key.public_key }))
+}
+
+/// The signed receipt (ISO/IEC TS 27560 structure, Ed25519) of one consent event; verify
+/// it with `obereg receipt verify` or any Ed25519 library (docs/consent.md).
+#[utoipa::path(get, path = "/v1/subjects/{id}/consents/{index}/receipt", tag = "consent", security(("bearer" = [])), params(("id" = String, Path), ("index" = i64, Path)), responses(
+    (status = 200, description = "the receipt file", content_type = "application/json"),
+    (status = 404, description = "no such subject or event", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn receipt(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    Path((id, index)): Path<(String, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let file = engine.consent_receipt(&actor, &id, index).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], file).into_response())
+}

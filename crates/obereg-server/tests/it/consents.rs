@@ -127,5 +127,14 @@ async fn consent_is_given_decided_withdrawn_and_decided_again() {
     assert_eq!(answers[1]["reasons"][0]["code"], "decision.no_consent");
     assert_eq!(answers[2]["reasons"][0]["code"], "value.invalid_email");
 
+    // The receipt of the first event verifies against the published key.
+    let receipt = server.get(&format!("{consents}/0/receipt"), Some(&admin)).await;
+    assert_eq!(receipt.status, 200, "{}", receipt.text);
+    let key = server.get("/v1/consent-receipts/key", Some(&admin)).await.json()["public_key"].as_str().unwrap().to_owned();
+    let content = obereg_engine::receipt::verify_receipt(&receipt.text, Some(&key)).unwrap();
+    assert_eq!(content["events"][0]["event_state"], "given");
+    assert!(!receipt.text.contains(IP));
+    server.get(&format!("{consents}/9/receipt"), Some(&admin)).await.problem(404, "not_found");
+
     assert!(!captured_logs().contains(IP), "evidence leaked into the logs");
 }
