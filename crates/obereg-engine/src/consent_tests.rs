@@ -233,3 +233,51 @@ async fn a_consent_receipt_verifies_offline_and_fails_with_any_change() {
     assert_eq!(verify_receipt("{}", None).unwrap_err().code, "receipt.unknown_format");
     assert!(matches!(env.engine.consent_receipt(&env.admin, &s.id, 5).await, Err(EngineError::NotFound("consent event"))));
 }
+
+#[tokio::test]
+async fn an_unsubscribe_link_withdraws_exactly_its_consent_once_and_cannot_be_forged() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use crate::unsubscribe::Unsubscribed;
+
+    let env = env().await;
+    let a = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let b = env
+        .engine
+        .create_subject(&env.admin, crate::vault::NewSubjectInput { kind: "customer".into(), values: vec![], records: vec![] })
+        .await
+        .unwrap();
+    let news = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    for s in [&a, &b] {
+        env.engine
+            .record_consent(&env.admin, &s.id, event("product_news", Some(Channel::Email), ConsentAction::Given, Some(&news)))
+            .await
+            .unwrap();
+    }
+    let link = env.engine.unsubscribe_link(&env.admin, &a.id, "product_news", Channel::Email, 30).await.unwrap();
+    assert!(link.path.starts_with("/u/") && !link.token.contains("example"), "the token names no address");
+
+    // Forged: the payload rewritten to name subject b, the tag kept.
+    let (payload, tag) = link.token.split_once('.').unwrap();
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap().replace(&a.id, &b.id);
+    let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(text));
+    assert!(matches!(env.engine.unsubscribe(&forged).await, Err(EngineError::Invalid { code: "unsubscribe.invalid_link", .. })));
+    for junk in ["", "abc", "a.b", &format!("{}x", link.token)] {
+        assert!(env.engine.unsubscribe(junk).await.is_err(), "{junk:?}");
+    }
+    let later = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(24 * 400)).unwrap();
+    assert!(matches!(env.engine.read_unsubscribe_token(&link.token, later), Err(EngineError::Invalid { code: "unsubscribe.expired", .. })));
+
+    let (target, outcome) = env.engine.unsubscribe(&link.token).await.unwrap();
+    assert_eq!((target.subject.as_str(), outcome), (a.id.as_str(), Unsubscribed::Withdrawn));
+    assert_eq!(env.engine.unsubscribe(&link.token).await.unwrap().1, Unsubscribed::AlreadyWithdrawn, "a second click changes nothing");
+    let denied = env.engine.decide(&env.admin, &a.id, "product_news", Some(Channel::Email), &[]).await.unwrap();
+    assert!(!denied.allowed && denied.reasons[0].1.en.contains("via unsubscribe link"), "{:?}", denied.reasons);
+    assert!(env.engine.decide(&env.admin, &b.id, "product_news", Some(Channel::Email), &[]).await.unwrap().allowed, "b is untouched");
+    assert_eq!(env.engine.consents(&env.admin, &a.id).await.unwrap().events.len(), 2);
+
+    let not_marketing = env.engine.unsubscribe_link(&env.admin, &a.id, "account", Channel::Email, 30).await;
+    assert!(matches!(not_marketing, Err(EngineError::Invalid { code: "unsubscribe.not_marketing", .. })));
+    assert!(env.engine.unsubscribe_link(&env.admin, &a.id, "product_news", Channel::Email, 0).await.is_err());
+}

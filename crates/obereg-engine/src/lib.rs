@@ -15,6 +15,7 @@ pub mod root_key;
 mod tenants;
 pub mod token;
 mod tokens;
+pub mod unsubscribe;
 pub mod vault;
 
 use std::collections::HashMap;

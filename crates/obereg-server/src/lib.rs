@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, consents, health, journal, subjects, tenants, tokens};
+use routes::{catalog, consents, health, journal, subjects, tenants, tokens, unsubscribe};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -64,6 +64,7 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::check_contacts))
         .routes(routes!(consents::receipt_key))
         .routes(routes!(consents::receipt))
+        .routes(routes!(unsubscribe::issue))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))
@@ -84,7 +85,13 @@ pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Rout
     let (api, openapi) = api();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .merge(api.with_state(engine))
+        .merge(api.with_state(engine.clone()))
+        // The public one-click unsubscribe pages (no API token: the link is the credential).
+        .merge(
+            Router::new()
+                .route("/u/{token}", axum::routing::get(unsubscribe::confirm_page).post(unsubscribe::one_click))
+                .with_state(engine),
+        )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(problem::fallback)
         .method_not_allowed_fallback(problem::method_not_allowed)

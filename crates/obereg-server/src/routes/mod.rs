@@ -7,6 +7,7 @@ pub mod journal;
 pub mod subjects;
 pub mod tenants;
 pub mod tokens;
+pub mod unsubscribe;
 
 /// RFC 3339 text of a stored microsecond timestamp.
 pub(crate) fn rfc3339(micros: i64) -> String {

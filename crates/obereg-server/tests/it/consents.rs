@@ -138,3 +138,69 @@ async fn consent_is_given_decided_withdrawn_and_decided_again() {
 
     assert!(!captured_logs().contains(IP), "evidence leaked into the logs");
 }
+
+#[tokio::test]
+async fn the_unsubscribe_link_in_an_email_ends_in_a_denied_decision() {
+    let server = TestServer::start().await;
+    let admin = server.token.clone();
+    let created = server
+        .post_json("/v1/subjects", &admin, json!({"kind": "customer", "values": [{"category": "contact.email", "value": "petr@example.ru", "purposes": ["product_news"]}]}))
+        .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let sha = server.post_json("/v1/consent-documents", &admin, json!({"purposes": ["product_news"]})).await.json()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consents = format!("/v1/subjects/{id}/consents");
+    let given = server
+        .post_json(
+            &consents,
+            &admin,
+            json!({"purpose": "product_news", "channel": "email", "action": "given", "method": "web_form", "document": sha}),
+        )
+        .await;
+    assert_eq!(given.status, 201, "{}", given.text);
+
+    // The mailing asks for the link and puts it in the email's List-Unsubscribe header.
+    let link = server
+        .post_json(&format!("/v1/subjects/{id}/unsubscribe-links"), &admin, json!({"purpose": "product_news", "channel": "email"}))
+        .await;
+    assert_eq!(link.status, 201, "{}", link.text);
+    assert_eq!(link.json()["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
+    let path = link.json()["path"].as_str().unwrap().to_owned();
+    assert!(!path.contains("petr"), "the link names no address");
+
+    // The reader opens it: a page with one button, no script, nothing else loaded.
+    let page = server.send_with("GET", &path, None, None, &[("accept-language", "ru")], "").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Отписаться") && page.text.contains("method=\"post\""), "{}", page.text);
+    assert!(!page.text.contains("<script") && !page.text.contains("petr@example.ru"));
+    assert!(page.headers.get("content-security-policy").unwrap().to_str().unwrap().contains("default-src 'none'"));
+    // Opening the page changes nothing; the one-click POST does.
+    assert_eq!(server.get(&consents, Some(&admin)).await.json()["events"].as_array().unwrap().len(), 1);
+    let clicked = server
+        .send_with(
+            "POST",
+            &path,
+            None,
+            Some("application/x-www-form-urlencoded"),
+            &[("accept-language", "ru")],
+            "List-Unsubscribe=One-Click",
+        )
+        .await;
+    assert_eq!(clicked.status, 200, "{}", clicked.text);
+    assert!(clicked.text.contains("Вы отписаны"), "{}", clicked.text);
+    let again = server.send_with("POST", &path, None, Some("application/x-www-form-urlencoded"), &[], "List-Unsubscribe=One-Click").await;
+    assert!(again.text.contains("already unsubscribed"), "{}", again.text);
+
+    let decision =
+        server.post_json("/v1/decisions", &admin, json!({"subject": id, "purpose": "product_news", "channel": "email"})).await.json();
+    assert_eq!(decision["allowed"], false);
+    assert!(decision["reasons"][0]["text"].as_str().unwrap().contains("via unsubscribe link"), "{decision}");
+
+    // A cut or altered link explains itself and records nothing.
+    let broken = server.send("POST", &format!("{}x", &path[..path.len() - 3]), None, None, "").await;
+    assert_eq!(broken.status, 400, "{}", broken.text);
+    assert!(broken.text.contains("not valid"), "{}", broken.text);
+    assert_eq!(server.get(&consents, Some(&admin)).await.json()["events"].as_array().unwrap().len(), 2);
+}
