@@ -150,8 +150,9 @@ impl Engine {
                 ));
             }
         }
-        let data = self.live_subject(actor, subject).await?;
-        let sealer = self.subject_sealer(&data)?;
+        let (_, key) = self.subject_standing(actor, subject).await?;
+        let key = key.ok_or(EngineError::Internal("a live subject has no key"))?;
+        let sealer = self.keyring.unwrap(&key.wrapped, &key.tenant_id, &key.subject_id, key.dek_version, key.kek_version)?.sealer();
         let at = self.clock.now();
         for _ in 0..APPEND_ATTEMPTS {
             let history = self.store.consent_events(&actor.tenant, subject).await?;
@@ -201,7 +202,7 @@ impl Engine {
     pub async fn consents(&self, actor: &Actor, subject: &str) -> Result<ConsentHistory, EngineError> {
         let catalog = self.catalog_in_force(&actor.tenant).await?;
         crate::vault::principal_of(&catalog, actor)?;
-        self.live_subject(actor, subject).await?;
+        self.subject_standing(actor, subject).await?;
         let history = self.store.consent_events(&actor.tenant, subject).await?;
         let state = replay(&history)?;
         let events = history
@@ -226,11 +227,11 @@ impl Engine {
         if !crate::vault::is_subject_id(subject) {
             return Err(EngineError::NotFound("subject"));
         }
-        let data = self.store.subject(&actor.tenant, subject).await?.ok_or(EngineError::NotFound("subject"))?;
-        let standing = match SubjectStatus::parse(&data.subject.status) {
+        let (record, _) = self.store.subject_head(&actor.tenant, subject).await?.ok_or(EngineError::NotFound("subject"))?;
+        let standing = match SubjectStatus::parse(&record.status) {
             SubjectStatus::Active => Standing::Active,
             SubjectStatus::Restricted => Standing::Restricted {
-                since: jiff::Timestamp::from_microsecond(data.subject.restricted_at.unwrap_or(data.subject.updated_at)).unwrap_or_default(),
+                since: jiff::Timestamp::from_microsecond(record.restricted_at.unwrap_or(record.updated_at)).unwrap_or_default(),
                 request: None,
             },
             SubjectStatus::Erased => Standing::Erased,
@@ -250,6 +251,21 @@ impl Engine {
             },
         };
         Ok(decision_view(&catalog, &facts, &ask, self.clock.now()))
+    }
+
+    /// A subject that exists in the actor's tenant and is not erased, without its data.
+    pub(crate) async fn subject_standing(
+        &self,
+        actor: &Actor,
+        subject: &str,
+    ) -> Result<(obereg_store::SubjectRecord, Option<obereg_store::SubjectKeyRecord>), EngineError> {
+        if !crate::vault::is_subject_id(subject) {
+            return Err(EngineError::NotFound("subject"));
+        }
+        match self.store.subject_head(&actor.tenant, subject).await? {
+            Some((record, key)) if record.status != SubjectStatus::Erased.as_str() => Ok((record, key)),
+            _ => Err(EngineError::NotFound("subject")),
+        }
     }
 
     /// Checks an event against the catalog: purpose, channel, cookie category, document.

@@ -90,7 +90,7 @@ impl Engine {
             obereg_core::access::Principal::Staff(role) => role.purposes.iter().any(|r| r == purpose),
         };
         self.authorize(actor, allowed, crate::journal::Record::op("consent.unsubscribe_link").purpose(purpose).subject(subject)).await?;
-        self.live_subject(actor, subject).await?;
+        self.subject_standing(actor, subject).await?;
         let expires_at = self
             .clock
             .now()

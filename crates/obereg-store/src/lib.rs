@@ -140,6 +140,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// A subject with its key and, unless erased, its items.
     fn subject<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<SubjectData>>;
 
+    /// A subject and its key, without its items (for decisions and consent events, which
+    /// need the standing and the key, not the data).
+    fn subject_head<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<(SubjectRecord, Option<SubjectKeyRecord>)>>;
+
     /// Subjects (not erased) with an item of `category` whose blind index is one of
     /// `blinds`, each with the blind index that matched.
     fn find_subjects<'a>(

@@ -92,22 +92,7 @@ macro_rules! vault_methods {
 
         fn subject<'a>(&'a self, tenant: &'a str, id: &'a str) -> $crate::StoreFuture<'a, Option<$crate::SubjectData>> {
             Box::pin(async move {
-                let located: Option<$crate::vault_sql::Located> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT seq, {} FROM subjects WHERE tenant_id = $1 AND id = $2",
-                    $crate::vault_sql::SUBJECT_COLUMNS
-                )))
-                .bind(tenant)
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?;
-                let Some($crate::vault_sql::Located { seq, subject }) = located else { return Ok(None) };
-                let key = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM keystore.subject_keys WHERE subject_seq = $1",
-                    $crate::vault_sql::KEY_COLUMNS
-                )))
-                .bind(seq)
-                .fetch_optional(&self.read)
-                .await?;
+                let Some((seq, subject, key)) = self.locate(tenant, id).await? else { return Ok(None) };
                 let items = if subject.status == "erased" {
                     Vec::new()
                 } else {
@@ -121,6 +106,14 @@ macro_rules! vault_methods {
                 };
                 Ok(Some($crate::SubjectData { subject, key, items }))
             })
+        }
+
+        fn subject_head<'a>(
+            &'a self,
+            tenant: &'a str,
+            id: &'a str,
+        ) -> $crate::StoreFuture<'a, Option<($crate::SubjectRecord, Option<$crate::SubjectKeyRecord>)>> {
+            Box::pin(async move { Ok(self.locate(tenant, id).await?.map(|(_, subject, key)| (subject, key))) })
         }
 
         fn find_subjects<'a>(
@@ -377,6 +370,31 @@ macro_rules! vault_methods {
 macro_rules! vault_helpers {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// A subject's sequence number, row and key.
+            async fn locate(
+                &self,
+                tenant: &str,
+                id: &str,
+            ) -> Result<Option<(i64, $crate::SubjectRecord, Option<$crate::SubjectKeyRecord>)>, $crate::StoreError> {
+                let located: Option<$crate::vault_sql::Located> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT seq, {} FROM subjects WHERE tenant_id = $1 AND id = $2",
+                    $crate::vault_sql::SUBJECT_COLUMNS
+                )))
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+                let Some($crate::vault_sql::Located { seq, subject }) = located else { return Ok(None) };
+                let key = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM keystore.subject_keys WHERE subject_seq = $1",
+                    $crate::vault_sql::KEY_COLUMNS
+                )))
+                .bind(seq)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(Some((seq, subject, key)))
+            }
+
             /// Inserts items, each with its subject's sequence number, and their blind indexes.
             async fn insert_items(
                 tx: &mut sqlx::Transaction<'static, $db>,

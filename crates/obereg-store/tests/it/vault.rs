@@ -77,6 +77,9 @@ async fn subjects_are_stored_with_keys_and_items_and_found_by_blind_index() {
         assert_eq!(got.subject.status, "active");
         assert_eq!(got.key.unwrap().wrapped, vec![7; 60]);
         assert_eq!(got.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["i1", "i2"]);
+        let (head, key) = store.subject_head(T, "s-a").await.unwrap().unwrap();
+        assert_eq!((head.id.as_str(), key.unwrap().wrapped), ("s-a", vec![7; 60]), "the head carries the key, not the items");
+        assert!(store.subject_head(T, "nobody").await.unwrap().is_none());
         let found = store.find_subjects(T, "contact.phone", &[vec![1; 16], vec![3; 16], vec![9; 16]]).await.unwrap();
         let mut ids: Vec<_> = found.iter().map(|(_, s)| s.id.as_str()).collect();
         ids.sort();
