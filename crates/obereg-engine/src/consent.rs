@@ -205,6 +205,10 @@ impl Engine {
         self.subject_standing(actor, subject).await?;
         let history = self.store.consent_events(&actor.tenant, subject).await?;
         let state = replay(&history)?;
+        // Reading whether a person consented is processing too: journaled before it answers.
+        let entry =
+            self.entry(actor, &actor.tenant, Record::op(obereg_core::Operation::Extraction.code()).subject(subject).object("consents"));
+        self.journal_without_change(&actor.tenant, vec![entry]).await?;
         let events = history
             .iter()
             .map(|r| Ok(ConsentEventView { index: r.idx, event: from_record(r)?, has_evidence: r.evidence.is_some() }))

@@ -281,3 +281,14 @@ async fn an_unsubscribe_link_withdraws_exactly_its_consent_once_and_cannot_be_fo
     assert!(matches!(not_marketing, Err(EngineError::Invalid { code: "unsubscribe.not_marketing", .. })));
     assert!(env.engine.unsubscribe_link(&env.admin, &a.id, "product_news", Channel::Email, 0).await.is_err());
 }
+
+#[tokio::test]
+async fn reading_a_consent_history_is_journaled() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let before = env.engine.subject_journal(&env.admin, &s.id, 0, 100).await.unwrap().len();
+    env.engine.consents(&env.admin, &s.id).await.unwrap();
+    let entries = env.engine.subject_journal(&env.admin, &s.id, 0, 100).await.unwrap();
+    assert_eq!(entries.len(), before + 1);
+    assert!(entries.last().unwrap().body.contains("\"consents\""), "{}", entries.last().unwrap().body);
+}
