@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use crate::catalog::{Catalog, Period, Purpose, RecipientKind, RetentionTrigger, RuBasis};
 use crate::decision::channel_name;
-use crate::text::{Bilingual, ru_plural};
+use crate::text::{Bilingual, Lang, ru_plural};
 
 /// A rendered consent document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +75,8 @@ pub fn render(catalog: &Catalog, purposes: &[&str]) -> Result<ConsentDocument, D
     Ok(ConsentDocument {
         purposes: chosen.iter().map(|p| p.id.clone()).collect(),
         written,
-        ru: russian(catalog, &chosen, written),
-        en: english(catalog, &chosen, written),
+        ru: body(catalog, &chosen, written, Lang::Ru),
+        en: body(catalog, &chosen, written, Lang::En),
     })
 }
 
@@ -165,204 +165,160 @@ fn contacts(catalog: &Catalog) -> Vec<&str> {
     [catalog.operator.requests_email.as_deref(), catalog.operator.requests_phone.as_deref()].into_iter().flatten().collect()
 }
 
-fn russian(catalog: &Catalog, purposes: &[&Purpose], written: bool) -> String {
+/// The document in one language. Both languages share this one structure; only the
+/// phrases differ (`pick` chooses between them).
+fn body(catalog: &Catalog, purposes: &[&Purpose], written: bool, lang: Lang) -> String {
+    let ru = lang == Lang::Ru;
+    let pick = |en: &'static str, ru_text: &'static str| if ru { ru_text } else { en };
+    let local = |t: &crate::catalog::LocalizedText| if ru { t.ru.clone() } else { en_or_ru(t).to_owned() };
     let op = &catalog.operator;
     let mut s = String::new();
-    let title = if purposes.iter().any(|p| p.marketing) {
-        "Согласие на получение рекламы и обработку персональных данных для её направления"
-    } else {
-        "Согласие на обработку персональных данных"
+    let title = match (purposes.iter().any(|p| p.marketing), ru) {
+        (true, true) => "Согласие на получение рекламы и обработку персональных данных для её направления",
+        (true, false) => "Consent to receive advertising and to the processing of personal data for sending it",
+        (false, true) => "Согласие на обработку персональных данных",
+        (false, false) => "Consent to the processing of personal data",
     };
     let _ = writeln!(s, "# {title}\n");
     if written {
-        s.push_str("Я, ________________________________ (фамилия, имя, отчество),\n");
-        s.push_str("адрес: ________________________________,\n");
-        s.push_str("документ, удостоверяющий личность: ____________ серия ______ номер ________, выдан ____________________ «___» ________ ____ г.,\n\n");
-        s.push_str("(заполняется при подписании представителем) представитель: ________________________________, адрес: ________________, документ: ________________, основание полномочий (доверенность или иной документ): ________________,\n\n");
-        s.push_str("свободно, своей волей и в своём интересе даю согласие");
+        s.push_str(pick(
+            "I, ________________________________ (full name),\naddress: ________________________________,\nidentity document: ____________ series ______ number ________, issued by ____________________ on ____________,\n\n(when signed by a representative) representative: ________________________________, address: ________________, document: ________________, authority (power of attorney or other document): ________________,\n\nfreely, of my own will and in my own interest give my consent",
+            "Я, ________________________________ (фамилия, имя, отчество),\nадрес: ________________________________,\nдокумент, удостоверяющий личность: ____________ серия ______ номер ________, выдан ____________________ «___» ________ ____ г.,\n\n(заполняется при подписании представителем) представитель: ________________________________, адрес: ________________, документ: ________________, основание полномочий (доверенность или иной документ): ________________,\n\nсвободно, своей волей и в своём интересе даю согласие",
+        ));
     } else {
-        s.push_str("Я свободно, своей волей и в своём интересе даю согласие");
+        s.push_str(pick(
+            "Freely, of my own will and in my own interest, I give my consent",
+            "Я свободно, своей волей и в своём интересе даю согласие",
+        ));
     }
-    let _ = write!(s, " оператору {}", op.legal_name.ru);
+    let _ = write!(s, "{} {}", pick(" to the operator", " оператору"), local(&op.legal_name));
     let ids: Vec<String> =
-        [op.ogrn.as_ref().map(|o| format!("ОГРН {o}")), op.inn.as_ref().map(|i| format!("ИНН {i}"))].into_iter().flatten().collect();
+        [op.ogrn.as_ref().map(|o| format!("{} {o}", pick("OGRN", "ОГРН"))), op.inn.as_ref().map(|i| format!("{} {i}", pick("INN", "ИНН")))]
+            .into_iter()
+            .flatten()
+            .collect();
     if !ids.is_empty() {
         let _ = write!(s, " ({})", ids.join(", "));
     }
-    let _ = writeln!(s, ", адрес: {}, на обработку моих персональных данных на условиях ниже.\n", op.address);
+    let _ = writeln!(
+        s,
+        ", {}: {}, {}\n",
+        pick("address", "адрес"),
+        op.address,
+        pick("to process my personal data on the terms below.", "на обработку моих персональных данных на условиях ниже.")
+    );
 
-    s.push_str("## Цели обработки\n\n");
+    let _ = writeln!(s, "## {}\n", pick("Purposes", "Цели обработки"));
     for p in purposes {
-        let _ = write!(s, "- {}", p.name.ru);
+        let _ = write!(s, "- {}", local(&p.name));
         if let Some(d) = &p.description {
-            let _ = write!(s, ". {}", d.ru);
+            let _ = write!(s, ". {}", local(d));
         }
         s.push('\n');
         if p.marketing && !p.channels.is_empty() {
-            let channels: Vec<String> = p.channels.iter().map(|c| channel_name(*c).ru).collect();
-            let _ = writeln!(s, "  Каналы связи: {}. Согласие на каждый канал можно отозвать отдельно.", channels.join(", "));
+            let channels: Vec<String> = p.channels.iter().map(|c| channel_name(*c).get(lang).to_owned()).collect();
+            let _ = writeln!(
+                s,
+                "  {}: {}. {}",
+                pick("Channels", "Каналы связи"),
+                channels.join(", "),
+                pick("Consent to each channel can be withdrawn on its own.", "Согласие на каждый канал можно отозвать отдельно.")
+            );
         }
     }
-    s.push_str("\n## Перечень персональных данных\n\n");
+    let _ = writeln!(s, "\n## {}\n", pick("Personal data", "Перечень персональных данных"));
     for c in categories(catalog, purposes) {
-        let _ = writeln!(s, "- {}", c.name.ru);
+        let _ = writeln!(s, "- {}", local(&c.name));
     }
-    s.push_str("\n## Действия с персональными данными и способы обработки\n\n");
-    let ops: Vec<String> = operations(purposes).iter().map(|o| o.label().ru).collect();
-    let _ = writeln!(s, "{}. Обработка смешанная: с использованием средств автоматизации и без них.", capitalise(&ops.join(", ")));
-    s.push_str("\n## Лица, обрабатывающие данные по поручению оператора, и получатели\n\n");
+    let _ = writeln!(s, "\n## {}\n", pick("Operations and methods", "Действия с персональными данными и способы обработки"));
+    let ops: Vec<String> = operations(purposes).iter().map(|o| o.label().get(lang).to_owned()).collect();
+    let _ = writeln!(
+        s,
+        "{}. {}",
+        capitalise(&ops.join(", ")),
+        pick("Processing is mixed: with and without automation.", "Обработка смешанная: с использованием средств автоматизации и без них.")
+    );
+    let _ = writeln!(
+        s,
+        "\n## {}\n",
+        pick(
+            "Processors acting on the operator's instruction, and recipients",
+            "Лица, обрабатывающие данные по поручению оператора, и получатели"
+        )
+    );
     let recipients = recipients(catalog, purposes);
     if recipients.is_empty() {
-        s.push_str("Данные третьим лицам не передаются и по поручению не обрабатываются.\n");
+        let _ = writeln!(
+            s,
+            "{}",
+            pick(
+                "The data is neither passed to third parties nor processed on the operator's instruction.",
+                "Данные третьим лицам не передаются и по поручению не обрабатываются."
+            )
+        );
     }
     for r in recipients {
-        let _ = write!(s, "- {}", r.name.ru);
+        let _ = write!(s, "- {}", local(&r.name));
         if let Some(a) = &r.address {
-            let _ = write!(s, ", адрес: {a}");
+            let _ = write!(s, ", {}: {a}", pick("address", "адрес"));
         }
         if r.kind == RecipientKind::Processor
             && let Some(c) = &r.entrustment_contract
         {
-            let _ = write!(s, " (поручение: {c})");
+            let _ = write!(s, " ({}: {c})", pick("instruction", "поручение"));
         }
         s.push('\n');
     }
-    s.push_str("\n## Место хранения\n\n");
+    let _ = writeln!(s, "\n## {}\n", pick("Where the data is kept", "Место хранения"));
     let (places, russian) = storage(catalog, purposes);
-    if russian {
-        let _ = writeln!(
-            s,
-            "Запись, систематизация, накопление, хранение, уточнение и извлечение данных граждан Российской Федерации ведутся в базах данных на территории Российской Федерации: {}.",
-            places.join("; ")
-        );
-    } else {
-        let _ = writeln!(s, "Данные хранятся: {}.", places.join("; "));
-    }
-    s.push_str("\n## Срок действия согласия и порядок его отзыва\n\n");
+    let lead = match (russian, ru) {
+        (true, true) => {
+            "Запись, систематизация, накопление, хранение, уточнение и извлечение данных граждан Российской Федерации ведутся в базах данных на территории Российской Федерации"
+        }
+        (true, false) => {
+            "Data of citizens of the Russian Federation is recorded, organised, accumulated, stored, updated and retrieved in databases in the Russian Federation"
+        }
+        (false, true) => "Данные хранятся",
+        (false, false) => "The data is kept in",
+    };
+    let _ = writeln!(s, "{lead}: {}.", places.join("; "));
+    let _ = writeln!(s, "\n## {}\n", pick("Term of the consent and how to withdraw it", "Срок действия согласия и порядок его отзыва"));
     for p in purposes {
+        let until = pick("the consent lasts until withdrawn", "согласие действует до его отзыва");
         match &p.retention {
             Some(r) if !r.period.is_zero() => {
+                let period = if ru { period_ru(&r.period) } else { period_en(&r.period) };
                 let _ = writeln!(
                     s,
-                    "- {}: согласие действует до его отзыва; данные хранятся не дольше {} {}.",
-                    p.name.ru,
-                    period_ru(&r.period),
-                    trigger(r.trigger).ru
+                    "- {}: {until}; {} {period} {}.",
+                    local(&p.name),
+                    pick("the data is kept no longer than", "данные хранятся не дольше"),
+                    trigger(r.trigger).get(lang)
                 );
             }
             _ => {
-                let _ = writeln!(s, "- {}: согласие действует до его отзыва.", p.name.ru);
+                let _ = writeln!(s, "- {}: {until}.", local(&p.name));
             }
         }
     }
     let _ = writeln!(
         s,
-        "\nСогласие можно отозвать в любой момент тем же способом, каким оно дано, а также в личном кабинете или обращением к оператору: {}. После отзыва обработка прекращается, а данные уничтожаются в течение 30 дней, если иное основание обработки не предусмотрено законом (ч. 2 ст. 9, ч. 5 ст. 21 152-ФЗ).",
-        contacts(catalog).join(", ")
+        "\n{} {}. {}",
+        pick(
+            "The consent can be withdrawn at any time the same way it was given, in the personal account, or by writing to the operator:",
+            "Согласие можно отозвать в любой момент тем же способом, каким оно дано, а также в личном кабинете или обращением к оператору:"
+        ),
+        contacts(catalog).join(", "),
+        pick(
+            "After withdrawal the processing stops and the data is destroyed within 30 days unless the law provides another basis (152-FZ art. 9 p.2, art. 21 p.5).",
+            "После отзыва обработка прекращается, а данные уничтожаются в течение 30 дней, если иное основание обработки не предусмотрено законом (ч. 2 ст. 9, ч. 5 ст. 21 152-ФЗ)."
+        )
     );
     if written {
-        s.push_str("\n«___» ________ ____ г.        Подпись: ______________ / ______________ /\n");
-    }
-    s
-}
-
-fn english(catalog: &Catalog, purposes: &[&Purpose], written: bool) -> String {
-    let op = &catalog.operator;
-    let mut s = String::new();
-    let title = if purposes.iter().any(|p| p.marketing) {
-        "Consent to receive advertising and to the processing of personal data for sending it"
-    } else {
-        "Consent to the processing of personal data"
-    };
-    let _ = writeln!(s, "# {title}\n");
-    if written {
-        s.push_str("I, ________________________________ (full name),\n");
-        s.push_str("address: ________________________________,\n");
-        s.push_str("identity document: ____________ series ______ number ________, issued by ____________________ on ____________,\n\n");
-        s.push_str("(when signed by a representative) representative: ________________________________, address: ________________, document: ________________, authority (power of attorney or other document): ________________,\n\n");
-        s.push_str("freely, of my own will and in my own interest give my consent");
-    } else {
-        s.push_str("Freely, of my own will and in my own interest, I give my consent");
-    }
-    let _ = write!(s, " to the operator {}", en_or_ru(&op.legal_name));
-    let ids: Vec<String> =
-        [op.ogrn.as_ref().map(|o| format!("OGRN {o}")), op.inn.as_ref().map(|i| format!("INN {i}"))].into_iter().flatten().collect();
-    if !ids.is_empty() {
-        let _ = write!(s, " ({})", ids.join(", "));
-    }
-    let _ = writeln!(s, ", address: {}, to process my personal data on the terms below.\n", op.address);
-
-    s.push_str("## Purposes\n\n");
-    for p in purposes {
-        let _ = write!(s, "- {}", en_or_ru(&p.name));
-        if let Some(d) = &p.description {
-            let _ = write!(s, ". {}", en_or_ru(d));
-        }
-        s.push('\n');
-        if p.marketing && !p.channels.is_empty() {
-            let channels: Vec<String> = p.channels.iter().map(|c| channel_name(*c).en).collect();
-            let _ = writeln!(s, "  Channels: {}. Consent to each channel can be withdrawn on its own.", channels.join(", "));
-        }
-    }
-    s.push_str("\n## Personal data\n\n");
-    for c in categories(catalog, purposes) {
-        let _ = writeln!(s, "- {}", en_or_ru(&c.name));
-    }
-    s.push_str("\n## Operations and methods\n\n");
-    let ops: Vec<String> = operations(purposes).iter().map(|o| o.label().en).collect();
-    let _ = writeln!(s, "{}. Processing is mixed: with and without automation.", capitalise(&ops.join(", ")));
-    s.push_str("\n## Processors acting on the operator's instruction, and recipients\n\n");
-    let recipients = recipients(catalog, purposes);
-    if recipients.is_empty() {
-        s.push_str("The data is neither passed to third parties nor processed on the operator's instruction.\n");
-    }
-    for r in recipients {
-        let _ = write!(s, "- {}", en_or_ru(&r.name));
-        if let Some(a) = &r.address {
-            let _ = write!(s, ", address: {a}");
-        }
-        if r.kind == RecipientKind::Processor
-            && let Some(c) = &r.entrustment_contract
-        {
-            let _ = write!(s, " (instruction: {c})");
-        }
-        s.push('\n');
-    }
-    s.push_str("\n## Where the data is kept\n\n");
-    let (places, russian) = storage(catalog, purposes);
-    if russian {
-        let _ = writeln!(
-            s,
-            "Data of citizens of the Russian Federation is recorded, organised, accumulated, stored, updated and retrieved in databases in the Russian Federation: {}.",
-            places.join("; ")
-        );
-    } else {
-        let _ = writeln!(s, "The data is kept in: {}.", places.join("; "));
-    }
-    s.push_str("\n## Term of the consent and how to withdraw it\n\n");
-    for p in purposes {
-        match &p.retention {
-            Some(r) if !r.period.is_zero() => {
-                let _ = writeln!(
-                    s,
-                    "- {}: the consent lasts until withdrawn; the data is kept no longer than {} {}.",
-                    en_or_ru(&p.name),
-                    period_en(&r.period),
-                    trigger(r.trigger).en
-                );
-            }
-            _ => {
-                let _ = writeln!(s, "- {}: the consent lasts until withdrawn.", en_or_ru(&p.name));
-            }
-        }
-    }
-    let _ = writeln!(
-        s,
-        "\nThe consent can be withdrawn at any time the same way it was given, in the personal account, or by writing to the operator: {}. After withdrawal the processing stops and the data is destroyed within 30 days unless the law provides another basis (152-FZ art. 9 p.2, art. 21 p.5).",
-        contacts(catalog).join(", ")
-    );
-    if written {
-        s.push_str("\nDate: ____________        Signature: ______________ / ______________ /\n");
+        s.push_str(pick(
+            "\nDate: ____________        Signature: ______________ / ______________ /\n",
+            "\n«___» ________ ____ г.        Подпись: ______________ / ______________ /\n",
+        ));
     }
     s
 }
