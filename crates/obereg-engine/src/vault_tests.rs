@@ -558,3 +558,37 @@ async fn a_batch_lookup_answers_each_value_in_place_and_journals_each_subject_on
     let err = env.engine.find_subjects_many(&support, "contact.phone", &many, "account").await.unwrap_err();
     assert!(matches!(err, EngineError::Invalid { code: "lookup.batch_too_large", .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_card_token_gives_the_number_only_to_a_role_and_purpose_allowed_it() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let billing = env.staff("billing").await;
+    let view = env.engine.read_subject(&billing, &s.id, "payments").await.unwrap();
+    let token = view.attributes.iter().find(|a| a.category == "payment.card").unwrap().token.clone().unwrap();
+    assert!(token.starts_with("crd_"));
+
+    let masked = env.engine.detokenize(&billing, &token, "payments").await.unwrap();
+    assert_eq!((masked.value.expose(), masked.masked, masked.subject.as_str()), ("**** 0004", true, s.id.as_str()));
+    let dpo = env.staff("privacy_officer").await;
+    let full = env.engine.detokenize(&dpo, &token, "payments").await.unwrap();
+    assert_eq!((full.value.expose(), full.masked), ("2200000000000004", false));
+
+    let support = env.staff("support").await;
+    assert!(matches!(env.engine.detokenize(&support, &token, "payments").await, Err(EngineError::Refused { .. })));
+    assert!(matches!(env.engine.detokenize(&billing, &token, "account").await, Err(EngineError::Refused { .. })));
+    assert!(
+        matches!(env.engine.detokenize(&env.admin, &token, "payments").await, Err(EngineError::Refused { .. })),
+        "administrators read no data"
+    );
+    for unknown in [format!("crd_{}", "0".repeat(32)), "crd_x".into(), "2200000000000004".into()] {
+        assert!(matches!(env.engine.detokenize(&dpo, &unknown, "payments").await, Err(EngineError::NotFound("card token"))), "{unknown}");
+    }
+    let journal = env.engine.subject_journal(&env.admin, &s.id, 0, 100).await.unwrap();
+    assert_eq!(
+        journal.iter().filter(|e| e.body.contains("\"card_token\"") && !e.body.contains("denied")).count(),
+        2,
+        "each number handed out is journaled"
+    );
+    assert!(journal.iter().all(|e| !e.body.contains("0004")), "never the number");
+}

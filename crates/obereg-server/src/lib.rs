@@ -57,6 +57,7 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(subjects::add_items))
         .routes(routes!(subjects::rectify_value, subjects::delete_value))
         .routes(routes!(subjects::restrict, subjects::lift_restriction))
+        .routes(routes!(subjects::detokenize))
         .routes(routes!(consents::create_document))
         .routes(routes!(consents::get_document))
         .routes(routes!(consents::record, consents::history))

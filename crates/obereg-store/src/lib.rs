@@ -140,6 +140,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// A subject with its key and, unless erased, its items.
     fn subject<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<SubjectData>>;
 
+    /// The subject holding the card token `token`, if any.
+    fn subject_by_token<'a>(&'a self, tenant: &'a str, token: &'a str) -> StoreFuture<'a, Option<String>>;
+
     /// A subject and its key, without its items (for decisions and consent events, which
     /// need the standing and the key, not the data).
     fn subject_head<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<(SubjectRecord, Option<SubjectKeyRecord>)>>;

@@ -108,6 +108,16 @@ macro_rules! vault_methods {
             })
         }
 
+        fn subject_by_token<'a>(&'a self, tenant: &'a str, token: &'a str) -> $crate::StoreFuture<'a, Option<String>> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar("SELECT subject_id FROM subject_items WHERE tenant_id = $1 AND token = $2")
+                    .bind(tenant)
+                    .bind(token)
+                    .fetch_optional(&self.read)
+                    .await?)
+            })
+        }
+
         fn subject_head<'a>(
             &'a self,
             tenant: &'a str,

@@ -7,6 +7,7 @@
 //! values with the core, seal with the subject's data key, then hand rows *and* their
 //! journal entries to one store call. Refusals by rights are journaled too.
 
+mod cards;
 pub mod crypto;
 mod import;
 mod lookup;
@@ -17,6 +18,7 @@ mod support;
 
 use obereg_core::value::PlainValue;
 
+pub use cards::CardView;
 pub use import::{ImportOutcome, ImportReport, ImportRow, PreparedImport, RowError};
 pub use lookup::{Found, MAX_LOOKUP_BATCH};
 pub use records::{Direction, RecordBody, RecordKind};

@@ -517,3 +517,45 @@ pub async fn import(
     let errors = out.iter().filter(|r| r.outcome == "error").count();
     Ok(Json(ImportOut { created: report.created(), duplicates: report.duplicates(), errors, rows: out }))
 }
+
+/// A card token to resolve.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetokenizeIn {
+    /// `crd_…`, as reads return it.
+    pub token: String,
+    pub purpose: String,
+}
+
+/// The card number behind a token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardOut {
+    pub subject: String,
+    pub item: String,
+    pub token: String,
+    /// The number, or `**** 0004` for a role that sees cards masked.
+    pub value: String,
+    pub masked: bool,
+}
+
+/// The card number behind a token, for a role and purpose the catalog allows (masked where
+/// it says so); journaled as an extraction.
+#[utoipa::path(post, path = "/v1/cards/detokenize", tag = "subjects", security(("bearer" = [])), request_body = DetokenizeIn, responses(
+    (status = 200, description = "the number", body = CardOut),
+    (status = 403, description = "the role may not see cards for this purpose", body = ProblemBody, content_type = "application/problem+json"),
+    (status = 404, description = "no such token", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn detokenize(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    JsonBody(body): JsonBody<DetokenizeIn>,
+) -> Result<Json<CardOut>, ApiError> {
+    let card = engine.detokenize(&actor, &body.token, &body.purpose).await?;
+    Ok(Json(CardOut {
+        subject: card.subject,
+        item: card.item,
+        token: card.token,
+        value: card.value.expose().to_owned(),
+        masked: card.masked,
+    }))
+}

@@ -95,6 +95,35 @@ async fn a_subject_is_created_read_for_a_purpose_found_restricted_and_erased() {
     assert_eq!(put.status, 204, "{}", put.text);
 
     let dpo = staff(&server, "privacy_officer").await;
+    // A card token resolves for the privacy officer (cards unmasked), not for support.
+    let card = server
+        .post_json(
+            &format!("/v1/subjects/{id}/items"),
+            &server.token,
+            json!({"values": [{"category": "payment.card", "value": "2200 0000 0000 0004", "purposes": ["payments"]}]}),
+        )
+        .await;
+    assert_eq!(card.status, 201, "{}", card.text);
+    let token = server.get(&format!("/v1/subjects/{id}?purpose=payments"), Some(&dpo)).await.json()["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["category"] == "payment.card")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let number = server.post_json("/v1/cards/detokenize", &dpo, json!({"token": token, "purpose": "payments"})).await;
+    assert_eq!(number.status, 200, "{}", number.text);
+    assert_eq!((number.json()["value"].as_str(), number.json()["masked"].as_bool()), (Some("2200000000000004"), Some(false)));
+    server
+        .post_json("/v1/cards/detokenize", &support, json!({"token": token, "purpose": "payments"}))
+        .await
+        .problem(403, "access.purpose_not_granted");
+    server
+        .post_json("/v1/cards/detokenize", &dpo, json!({"token": "crd_00000000000000000000000000000000", "purpose": "payments"}))
+        .await
+        .problem(404, "not_found");
     let restricted = server.send("POST", &format!("/v1/subjects/{id}/restriction"), Some(&dpo), None, "").await;
     assert_eq!(restricted.json()["status"], "restricted");
     server.get(&format!("/v1/subjects/{id}?purpose=account"), Some(&support)).await.problem(403, "subject.restricted");
@@ -112,7 +141,7 @@ async fn a_subject_is_created_read_for_a_purpose_found_restricted_and_erased() {
     assert_eq!(none.json(), json!([]));
 
     let logs = captured_logs();
-    for secret in [NAME, PHONE, "903) 555", EMAIL, "new@example.ru", PASSPORT] {
+    for secret in [NAME, PHONE, "903) 555", EMAIL, "new@example.ru", PASSPORT, "2200000000000004"] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
 }
