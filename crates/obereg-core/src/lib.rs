@@ -15,6 +15,7 @@ pub mod decision;
 pub mod ids;
 pub mod operation;
 pub mod registry_numbers;
+pub mod request;
 pub mod text;
 pub mod value;
 
