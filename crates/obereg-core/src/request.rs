@@ -18,6 +18,8 @@
 
 use crate::text::Bilingual;
 
+pub mod deadline;
+
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
