@@ -66,11 +66,12 @@ pub struct ConsentEventView {
     pub has_evidence: bool,
 }
 
-/// A subject's consents: the history, and the state it replays to.
+/// A subject's consents: the history, and the last event of each scope (the state it
+/// replays to).
 #[derive(Debug, Clone)]
 pub struct ConsentHistory {
     pub events: Vec<ConsentEventView>,
-    pub state: ConsentState,
+    pub current: Vec<ConsentEventView>,
 }
 
 /// A decision with its reasons in words.
@@ -213,7 +214,9 @@ impl Engine {
             .iter()
             .map(|r| Ok(ConsentEventView { index: r.idx, event: from_record(r)?, has_evidence: r.evidence.is_some() }))
             .collect::<Result<Vec<_>, EngineError>>()?;
-        Ok(ConsentHistory { events, state })
+        // The replayed state names each scope's last event; its view is the last with that scope.
+        let current = state.scopes().filter_map(|(scope, _)| events.iter().rev().find(|v| &v.event.scope == scope).cloned()).collect();
+        Ok(ConsentHistory { events, current })
     }
 
     /// Decides whether `subject` may be processed for `purpose` (through `channel`, for
@@ -227,7 +230,23 @@ impl Engine {
         categories: &[&str],
     ) -> Result<DecisionView, EngineError> {
         let catalog = self.catalog_in_force(&actor.tenant).await?;
-        let principal = crate::vault::principal_of(&catalog, actor)?;
+        self.decide_under(&catalog, actor, subject, purpose, channel, categories).await
+    }
+
+    /// [`Engine::decide`] under a catalog the caller has read already.
+    async fn decide_under(
+        &self,
+        catalog: &Catalog,
+        actor: &Actor,
+        subject: &str,
+        purpose: &str,
+        channel: Option<Channel>,
+        categories: &[&str],
+    ) -> Result<DecisionView, EngineError> {
+        let principal = match crate::vault::principal_of(catalog, actor)? {
+            Principal::Staff(role) => Some(Principal::Staff(role)),
+            Principal::Administrator => None,
+        };
         if !crate::vault::is_subject_id(subject) {
             return Err(EngineError::NotFound("subject"));
         }
@@ -245,16 +264,8 @@ impl Engine {
         // Objections and age come with data-subject requests (issue 6); none are recorded yet.
         let objections = BTreeMap::new();
         let facts = SubjectFacts { standing, underage: false, consents: &state, objections: &objections };
-        let ask = Ask {
-            purpose,
-            channel,
-            categories,
-            principal: match principal {
-                Principal::Staff(role) => Some(Principal::Staff(role)),
-                Principal::Administrator => None,
-            },
-        };
-        Ok(decision_view(&catalog, &facts, &ask, self.clock.now()))
+        let ask = Ask { purpose, channel, categories, principal };
+        Ok(decision_view(catalog, &facts, &ask, self.clock.now()))
     }
 
     /// A subject that exists in the actor's tenant and is not erased, without its data.
@@ -325,11 +336,7 @@ impl Engine {
 /// Decides and words the answer.
 pub(crate) fn decision_view(catalog: &Catalog, facts: &SubjectFacts<'_>, ask: &Ask<'_>, now: jiff::Timestamp) -> DecisionView {
     let d = decision::decide(catalog, facts, ask, now);
-    DecisionView {
-        allowed: d.allowed,
-        basis: d.basis.map(|b| serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
-        reasons: d.reasons.iter().map(|r| (r.code(), r.explain())).collect(),
-    }
+    DecisionView { allowed: d.allowed, basis: d.basis.map(code), reasons: d.reasons.iter().map(|r| (r.code(), r.explain())).collect() }
 }
 
 fn document_view(doc: ConsentDocumentRecord, created: bool) -> DocumentView {
@@ -355,7 +362,7 @@ fn operation(action: ConsentAction) -> &'static str {
 }
 
 /// A catalog enum's snake_case code, as serde writes it.
-fn code<T: serde::Serialize>(value: T) -> String {
+pub(crate) fn code<T: serde::Serialize>(value: T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
@@ -464,7 +471,7 @@ impl Engine {
             let mut check = ContactCheck { allowed: true, subjects: Vec::new(), reasons: Vec::new() };
             for s in subjects {
                 if !decided.contains_key(&s.id) {
-                    let d = self.decide(actor, &s.id, purpose, channel, &categories).await?;
+                    let d = self.decide_under(&catalog, actor, &s.id, purpose, channel, &categories).await?;
                     decided.insert(s.id.clone(), d);
                 }
                 let d = &decided[&s.id];

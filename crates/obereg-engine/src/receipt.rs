@@ -22,7 +22,7 @@ use base64::engine::general_purpose::STANDARD;
 use obereg_core::Bilingual;
 use serde_json::{Value, json};
 
-use crate::consent::channel_code;
+use crate::consent::{channel_code, code};
 use crate::{Actor, Engine, EngineError};
 
 /// The file format tag.
@@ -159,10 +159,6 @@ impl Engine {
         });
         serde_json::to_string_pretty(&file).map_err(|_| EngineError::Internal("receipt encoding"))
     }
-}
-
-fn code<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Verifies a receipt file and returns the receipt it carries. With `pinned` (the

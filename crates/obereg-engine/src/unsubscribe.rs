@@ -137,9 +137,14 @@ impl Engine {
         })
     }
 
+    /// What a token names, if it is genuine and not expired now.
+    pub fn unsubscribe_target(&self, token: &str) -> Result<UnsubscribeTarget, EngineError> {
+        self.read_unsubscribe_token(token, self.clock.now())
+    }
+
     /// Follows a link: withdraws the consent it names, once (method `unsubscribe_link`).
     pub async fn unsubscribe(&self, token: &str) -> Result<(UnsubscribeTarget, Unsubscribed), EngineError> {
-        let target = self.read_unsubscribe_token(token, self.clock.now())?;
+        let target = self.unsubscribe_target(token)?;
         let actor = Actor::local_operator(&target.tenant);
         let event = NewConsentEvent {
             purpose: target.purpose.clone(),

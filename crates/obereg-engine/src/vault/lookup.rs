@@ -6,7 +6,7 @@
 //! it is not, or anything fails under the cached one, the lookup is repeated once under the
 //! catalog read from the database. A refusal is only ever given under that one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use obereg_core::access;
 use obereg_core::catalog::Catalog;
@@ -144,12 +144,17 @@ impl Engine {
             return Ok(answers);
         }
         let rows = self.store.find_subjects(&actor.tenant, category, &wanted).await.map_err(EngineError::from)?;
+        let mut positions: HashMap<&[u8], Vec<usize>> = HashMap::new();
+        for (i, b) in blinds.iter().enumerate() {
+            if let Some(b) = b {
+                positions.entry(b.as_slice()).or_default().push(i);
+            }
+        }
         let mut subjects = BTreeSet::new();
         for (blind, subject) in &rows {
             subjects.insert(subject.id.clone());
-            for (answer, b) in answers.iter_mut().zip(&blinds) {
-                if let (Found::Subjects(list), Some(b)) = (answer, b)
-                    && b == blind
+            for &i in positions.get(blind.as_slice()).into_iter().flatten() {
+                if let Found::Subjects(list) = &mut answers[i]
                     && !list.iter().any(|s| s.id == subject.id)
                 {
                     list.push(subject_ref(subject));

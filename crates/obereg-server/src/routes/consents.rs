@@ -231,10 +231,7 @@ pub async fn record(
 ))]
 pub async fn history(State(engine): State<Engine>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<ConsentsOut>, ApiError> {
     let h = engine.consents(&actor, &id).await?;
-    let index_of = |e: &ConsentEvent| h.events.iter().rev().find(|v| &v.event == e).map_or(-1, |v| v.index);
-    let state =
-        h.state.scopes().map(|(_, e)| consent_out(index_of(e), e, h.events.iter().any(|v| &v.event == e && v.has_evidence))).collect();
-    Ok(Json(ConsentsOut { events: h.events.into_iter().map(Into::into).collect(), state }))
+    Ok(Json(ConsentsOut { events: h.events.into_iter().map(Into::into).collect(), state: h.current.into_iter().map(Into::into).collect() }))
 }
 
 /// May this subject be processed for this purpose (through this channel, for these

@@ -119,7 +119,7 @@ fn failure(e: &EngineError, lang: Lang) -> Response {
 /// The confirmation page: what the link does, and the button.
 pub async fn confirm_page(State(engine): State<Engine>, Path(token): Path<String>) -> Response {
     let lang = lang();
-    let target = match engine.read_unsubscribe_token(&token, jiff::Timestamp::now()) {
+    let target = match engine.unsubscribe_target(&token) {
         Ok(t) => t,
         Err(e) => return failure(&e, lang),
     };
