@@ -43,10 +43,21 @@ impl Engine {
         if !looks_like_token(presented) {
             return Err(EngineError::Unauthenticated);
         }
-        let record = self.store.token_by_hash(&hash_token(presented)).await?;
-        match record {
+        let hash = hash_token(presented);
+        // A held token counts only once its tenant's index is fresh: a revocation committed
+        // before this call then has dropped it (see `decision_index`).
+        if let Some((tenant, _)) = self.index.token(&hash) {
+            self.index.fresh(self.store.as_ref(), &tenant).await?;
+            if let Some((_, actor)) = self.index.token(&hash) {
+                return Ok(actor);
+            }
+        }
+        let generation = self.index.token_generation();
+        match self.store.token_by_hash(&hash).await? {
             Some(t) if t.revoked_at.is_none() => {
-                Ok(Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None })
+                let actor = Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None };
+                self.index.keep_token(hash, &actor, generation);
+                Ok(actor)
             }
             _ => Err(EngineError::Unauthenticated),
         }

@@ -39,9 +39,16 @@ impl Engine {
     /// The tenant's catalog in force, for the use cases that decide with it. Only the
     /// version's hash is read per call; the model is parsed once per version.
     pub(crate) async fn catalog_in_force(&self, tenant: &str) -> Result<Arc<Catalog>, EngineError> {
-        let (_, sha) = self.store.current_catalog_sha(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        let fresh = self.index.fresh(self.store.as_ref(), tenant).await?;
+        self.catalog_as_of(tenant, fresh.catalog_sha.as_deref()).await
+    }
+
+    /// The catalog whose hash a fresh probe of the decision index saw in force: from the
+    /// cache when it holds that version, else read (then it may be a newer one still).
+    pub(crate) async fn catalog_as_of(&self, tenant: &str, sha: Option<&str>) -> Result<Arc<Catalog>, EngineError> {
+        let sha = sha.ok_or(EngineError::NotFound("catalog"))?;
         if let Some((cached_sha, catalog)) = self.catalogs.lock().unwrap_or_else(|e| e.into_inner()).get(tenant)
-            && *cached_sha == sha
+            && cached_sha == sha
         {
             return Ok(catalog.clone());
         }

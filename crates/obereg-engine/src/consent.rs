@@ -8,14 +8,12 @@
 //! personal data and is sealed under the subject's data key like any value, so erasing the
 //! subject erases it too.
 
-use std::collections::BTreeMap;
-
 use obereg_core::Bilingual;
 use obereg_core::access::Principal;
 use obereg_core::catalog::{Catalog, Channel};
 use obereg_core::consent::document::render;
 use obereg_core::consent::{ConsentAction, ConsentEvent, ConsentMethod, ConsentScope, ConsentState};
-use obereg_core::decision::{self, Ask, Standing, SubjectFacts};
+use obereg_core::decision::{self, Ask, SubjectFacts};
 use obereg_core::value::PlainValue;
 use obereg_store::{ConsentDocumentRecord, ConsentEventRecord, StoreError};
 
@@ -23,6 +21,9 @@ use crate::journal::Record;
 use crate::vault::SubjectStatus;
 use crate::vault::crypto::ItemBinding;
 use crate::{Actor, Engine, EngineError, sha256_hex};
+
+mod decisions;
+pub use decisions::ContactCheck;
 
 /// The sealed evidence's binding kind.
 const EVIDENCE: &str = "consent_evidence";
@@ -219,55 +220,6 @@ impl Engine {
         Ok(ConsentHistory { events, current })
     }
 
-    /// Decides whether `subject` may be processed for `purpose` (through `channel`, for
-    /// `categories`) now, by the acting role when it is a staff one.
-    pub async fn decide(
-        &self,
-        actor: &Actor,
-        subject: &str,
-        purpose: &str,
-        channel: Option<Channel>,
-        categories: &[&str],
-    ) -> Result<DecisionView, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
-        self.decide_under(&catalog, actor, subject, purpose, channel, categories).await
-    }
-
-    /// [`Engine::decide`] under a catalog the caller has read already.
-    async fn decide_under(
-        &self,
-        catalog: &Catalog,
-        actor: &Actor,
-        subject: &str,
-        purpose: &str,
-        channel: Option<Channel>,
-        categories: &[&str],
-    ) -> Result<DecisionView, EngineError> {
-        let principal = match crate::vault::principal_of(catalog, actor)? {
-            Principal::Staff(role) => Some(Principal::Staff(role)),
-            Principal::Administrator => None,
-        };
-        if !crate::vault::is_subject_id(subject) {
-            return Err(EngineError::NotFound("subject"));
-        }
-        let (record, _) = self.store.subject_head(&actor.tenant, subject).await?.ok_or(EngineError::NotFound("subject"))?;
-        let standing = match SubjectStatus::parse(&record.status) {
-            SubjectStatus::Active => Standing::Active,
-            SubjectStatus::Restricted => Standing::Restricted {
-                since: jiff::Timestamp::from_microsecond(record.restricted_at.unwrap_or(record.updated_at)).unwrap_or_default(),
-                request: None,
-            },
-            SubjectStatus::Erased => Standing::Erased,
-        };
-        let history = self.store.consent_events(&actor.tenant, subject).await?;
-        let state = replay(&history)?;
-        // Objections and age come with data-subject requests (issue 6); none are recorded yet.
-        let objections = BTreeMap::new();
-        let facts = SubjectFacts { standing, underage: false, consents: &state, objections: &objections };
-        let ask = Ask { purpose, channel, categories, principal };
-        Ok(decision_view(catalog, &facts, &ask, self.clock.now()))
-    }
-
     /// A subject that exists in the actor's tenant and is not erased, without its data.
     pub(crate) async fn subject_standing(
         &self,
@@ -414,80 +366,7 @@ fn from_record(r: &ConsentEventRecord) -> Result<ConsentEvent, EngineError> {
 }
 
 /// The state a stored history replays to; a history that does not replay is corrupt.
-fn replay(history: &[ConsentEventRecord]) -> Result<ConsentState, EngineError> {
+pub(crate) fn replay(history: &[ConsentEventRecord]) -> Result<ConsentState, EngineError> {
     let events = history.iter().map(from_record).collect::<Result<Vec<_>, _>>()?;
     ConsentState::replay(&events).map_err(|_| EngineError::Internal("a stored consent history does not replay"))
-}
-
-/// The answer for one contact of a pre-dial or pre-send check.
-#[derive(Debug, Clone)]
-pub struct ContactCheck {
-    /// Whether the contact may be used for the purpose and channel.
-    pub allowed: bool,
-    /// The subjects holding the contact (none for an unknown one).
-    pub subjects: Vec<String>,
-    /// The reasons of the decision (for a shared contact: of every subject that denies).
-    pub reasons: Vec<(&'static str, Bilingual)>,
-}
-
-impl Engine {
-    /// The suppression check a voice robot or a mailing runs before a campaign: for each
-    /// of up to 1000 contacts (phones, emails) of `category`, may it be contacted for
-    /// `purpose` through `channel` now? A contact held by several subjects is allowed only
-    /// if every one of them is; an unknown contact has no consent, so it is never allowed
-    /// for a consent-based purpose. Invalid contacts come back as `Err` in place. The
-    /// lookups are journaled like any lookup.
-    pub async fn check_contacts(
-        &self,
-        actor: &Actor,
-        category: &str,
-        values: &[PlainValue],
-        purpose: &str,
-        channel: Option<Channel>,
-    ) -> Result<Vec<Result<ContactCheck, (&'static str, Bilingual)>>, EngineError> {
-        let found = self.find_subjects_many(actor, category, values, purpose).await?;
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
-        let categories = [category];
-        let now = self.clock.now();
-        let mut decided: BTreeMap<String, DecisionView> = BTreeMap::new();
-        let mut out = Vec::with_capacity(found.len());
-        for answer in found {
-            let subjects = match answer {
-                crate::vault::Found::Invalid { code, message } => {
-                    out.push(Err((code, message)));
-                    continue;
-                }
-                crate::vault::Found::Subjects(list) => list,
-            };
-            if subjects.is_empty() {
-                // No one holds the contact: decide as for a subject with an empty ledger.
-                let (state, objections) = (ConsentState::default(), BTreeMap::new());
-                let facts = SubjectFacts { standing: Standing::Active, underage: false, consents: &state, objections: &objections };
-                let ask = Ask { purpose, channel, categories: &categories, principal: None };
-                let d = decision_view(&catalog, &facts, &ask, now);
-                out.push(Ok(ContactCheck { allowed: d.allowed, subjects: vec![], reasons: d.reasons }));
-                continue;
-            }
-            let mut check = ContactCheck { allowed: true, subjects: Vec::new(), reasons: Vec::new() };
-            for s in subjects {
-                if !decided.contains_key(&s.id) {
-                    let d = self.decide_under(&catalog, actor, &s.id, purpose, channel, &categories).await?;
-                    decided.insert(s.id.clone(), d);
-                }
-                let d = &decided[&s.id];
-                if !d.allowed {
-                    if check.allowed {
-                        check.reasons.clear();
-                    }
-                    check.allowed = false;
-                    check.reasons.extend(d.reasons.iter().cloned());
-                } else if check.allowed {
-                    check.reasons.extend(d.reasons.iter().cloned());
-                }
-                check.subjects.push(s.id);
-            }
-            out.push(Ok(check));
-        }
-        Ok(out)
-    }
 }

@@ -7,6 +7,7 @@
 mod actor;
 mod catalogs;
 pub mod consent;
+mod decision_index;
 mod error;
 mod group_commit;
 mod journal;
@@ -53,6 +54,8 @@ pub struct Engine {
     reads: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
     /// Held by an import batch from its deduplication to its commit (see `vault::import`).
     import_lane: Arc<tokio::sync::Mutex<()>>,
+    /// Tokens, catalog hashes and subjects' decision facts in memory, kept exact.
+    index: Arc<decision_index::DecisionIndex>,
 }
 
 /// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
@@ -63,7 +66,17 @@ impl Engine {
         let journal = JournalSettings::defaults_for(&root_key.fingerprint());
         let root_key = Arc::new(root_key);
         let keyring = Arc::new(vault::crypto::Keyring::new(root_key.clone()));
-        Self { store, clock, root_key, journal, keyring, catalogs: Arc::default(), reads: Arc::default(), import_lane: Arc::default() }
+        Self {
+            store,
+            clock,
+            root_key,
+            journal,
+            keyring,
+            catalogs: Arc::default(),
+            reads: Arc::default(),
+            import_lane: Arc::default(),
+            index: Arc::default(),
+        }
     }
 
     /// The same engine with other journal settings.
@@ -104,3 +117,6 @@ mod vault_tests;
 
 #[cfg(test)]
 mod consent_tests;
+
+#[cfg(test)]
+mod decision_index_tests;

@@ -55,6 +55,11 @@ pub(crate) async fn env() -> Env {
 }
 
 impl Env {
+    /// A second engine on the same database and root key: another obereg process.
+    pub(crate) async fn other_process(&self) -> Engine {
+        open_engine(&self.dir.path().join("db.sqlite"), &self.root_hex).await
+    }
+
     pub(crate) async fn staff(&self, role: &str) -> Actor {
         let issued = self.engine.create_token(&self.admin, role, role).await.unwrap();
         self.engine.authenticate(issued.secret.reveal_once()).await.unwrap()

@@ -104,6 +104,7 @@ macro_rules! consent_methods {
                     return Err($crate::StoreError::Conflict("consent event"));
                 }
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                Self::note_change(&mut tx, tenant, "subject", subject, appended).await?;
                 tx.commit().await?;
                 Ok(Some(appended))
             })
@@ -120,6 +121,67 @@ macro_rules! consent_methods {
                 .bind(subject)
                 .fetch_all(&self.read)
                 .await?)
+            })
+        }
+
+        fn consent_events_many<'a>(
+            &'a self,
+            tenant: &'a str,
+            subjects: &'a [String],
+        ) -> $crate::StoreFuture<'a, Vec<(String, $crate::ConsentEventRecord)>> {
+            Box::pin(async move {
+                let mut out = Vec::new();
+                for chunk in subjects.chunks($crate::vault_sql::BLIND_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        // CROSS JOIN: subjects by id first, then each one's events by key.
+                        "SELECT s.id, e.idx, e.tenant_id, e.purpose, e.channel, e.cookie, e.action, e.at, e.method, e.document, \
+                         e.valid_until, e.by_representative, e.evidence FROM subjects s CROSS JOIN consent_events e \
+                         WHERE e.subject_seq = s.seq AND s.status <> 'erased' AND s.tenant_id = ",
+                    );
+                    q.push_bind(tenant.to_owned()).push(" AND s.id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    q.push(") ORDER BY s.id, e.idx");
+                    let rows: Vec<$crate::records::SubjectConsentRow> = q.build_query_as().fetch_all(&self.read).await?;
+                    out.extend(rows.into_iter().map(|r| (r.subject_id.clone(), r.into())));
+                }
+                Ok(out)
+            })
+        }
+
+        fn last_change<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, i64> {
+            Box::pin(async move {
+                let last: Option<i64> = sqlx::query_scalar("SELECT MAX(idx) FROM fact_changes WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok(last.unwrap_or(-1))
+            })
+        }
+
+        fn changes_since<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> $crate::StoreFuture<'a, $crate::ChangeFeed> {
+            Box::pin(async move {
+                // One round trip: the catalog hash in force rides on every row, and on a
+                // single row of its own when nothing changed.
+                let rows: Vec<(Option<i64>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT c.idx, c.kind, c.key, v.sha256 FROM (SELECT 1 AS one) AS o \
+                     LEFT JOIN (SELECT idx, kind, key FROM fact_changes WHERE tenant_id = $1 AND idx > $2 ORDER BY idx LIMIT $3) AS c ON 1 = 1 \
+                     LEFT JOIN (SELECT sha256 FROM catalog_versions WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1) AS v ON 1 = 1",
+                )
+                .bind(tenant)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?;
+                let catalog_sha = rows.first().and_then(|r| r.3.clone());
+                let mut changes: Vec<$crate::ChangeRecord> = rows
+                    .into_iter()
+                    .filter_map(|(idx, kind, key, _)| Some($crate::ChangeRecord { idx: idx?, kind: kind?, key: key? }))
+                    .collect();
+                changes.sort_unstable_by_key(|c| c.idx);
+                Ok($crate::ChangeFeed { catalog_sha, complete: changes.len() < limit as usize, changes })
             })
         }
     };

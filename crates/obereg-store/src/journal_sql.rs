@@ -94,6 +94,34 @@ macro_rules! journal_sql {
                 Ok($crate::Appended { first, size: frontier.size() })
             }
 
+            /// Records in the change feed (migration 000006) that `key` of `kind` changed in
+            /// this transaction, stamped with the index of the transaction's first journal
+            /// entry. Called after [`write_entries`], under the same head lock, so stamps
+            /// follow commit order. A change must journal something: a stamp borrowed from
+            /// the next transaction's entry could hide a change from a reader.
+            async fn note_change(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tenant: &str,
+                kind: &str,
+                key: &str,
+                appended: $crate::Appended,
+            ) -> Result<(), $crate::StoreError> {
+                if appended.size == appended.first {
+                    return Err($crate::StoreError::InvalidJournalEntry(obereg_journal::InvalidDraft("change without journal entry")));
+                }
+                sqlx::query(
+                    "INSERT INTO fact_changes (tenant_id, kind, key, idx) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (tenant_id, kind, key) DO UPDATE SET idx = excluded.idx",
+                )
+                .bind(tenant)
+                .bind(kind)
+                .bind(key)
+                .bind(appended.first as i64)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             /// Stored subtree hashes for `ranges`, in one query: a `UNION ALL` of one indexed
             /// range scan per run (an `OR` of ranges makes SQLite scan the tenant's rows).
             async fn fetch_hashes(

@@ -217,6 +217,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// A subject's consent events in order (none for an unknown or erased subject).
     fn consent_events<'a>(&'a self, tenant: &'a str, subject: &'a str) -> StoreFuture<'a, Vec<ConsentEventRecord>>;
 
+    /// The consent events of many subjects at once, each with its subject's id, in subject
+    /// and event order; unknown and erased subjects have none.
+    fn consent_events_many<'a>(&'a self, tenant: &'a str, subjects: &'a [String]) -> StoreFuture<'a, Vec<(String, ConsentEventRecord)>>;
+
+    /// The highest stamp in the tenant's change feed, `-1` when it is empty.
+    fn last_change<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, i64>;
+
+    /// The tenant's catalog hash in force and up to `limit` changes stamped after `after`,
+    /// oldest first, read together in one query.
+    fn changes_since<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> StoreFuture<'a, ChangeFeed>;
+
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.
     fn keys_to_rewrap(&self, version: i64, after: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<KeySlot>>;

@@ -231,6 +231,7 @@ macro_rules! shared_queries {
                         return Ok(None);
                     }
                     let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                    Self::note_change(&mut tx, tenant, "token", id, appended).await?;
                     tx.commit().await?;
                     Ok(Some(appended))
                 })

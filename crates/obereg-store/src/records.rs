@@ -219,3 +219,37 @@ pub struct ConsentEventRecord {
     /// Sealed under the subject's data key.
     pub evidence: Option<Vec<u8>>,
 }
+
+/// A consent event row with its subject's id, as `consent_events_many` reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SubjectConsentRow {
+    #[sqlx(rename = "id")]
+    pub subject_id: String,
+    #[sqlx(flatten)]
+    pub event: ConsentEventRecord,
+}
+
+impl From<SubjectConsentRow> for ConsentEventRecord {
+    fn from(row: SubjectConsentRow) -> Self {
+        row.event
+    }
+}
+
+/// One entry of the change feed: `key` of `kind` (`subject` or `token`) changed in the
+/// transaction whose first journal entry has index `idx`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub idx: i64,
+    pub kind: String,
+    pub key: String,
+}
+
+/// What a freshness probe reads: the catalog in force and the changes since the last probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeFeed {
+    /// The SHA-256 of the catalog version in force, `None` before the first.
+    pub catalog_sha: Option<String>,
+    pub changes: Vec<ChangeRecord>,
+    /// `false` when the limit cut the list short: there may be more.
+    pub complete: bool,
+}

@@ -245,6 +245,7 @@ macro_rules! vault_methods {
                     return Ok(None);
                 }
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                Self::note_change(&mut tx, tenant, "subject", id, appended).await?;
                 tx.commit().await?;
                 Ok(Some(appended))
             })
@@ -272,6 +273,7 @@ macro_rules! vault_methods {
                 let Some(seq) = seq else { return Ok(None) };
                 sqlx::query("DELETE FROM keystore.subject_keys WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                Self::note_change(&mut tx, tenant, "subject", id, appended).await?;
                 tx.commit().await?;
                 Ok(Some(appended))
             })

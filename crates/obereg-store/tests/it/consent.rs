@@ -78,3 +78,62 @@ async fn events_append_at_their_number_only_and_go_with_the_subject() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn changes_that_decisions_depend_on_are_stamped_in_commit_order() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        let start = store.last_change(T).await.unwrap();
+        assert_eq!(start, -1, "nothing changed yet");
+        let feed = store.changes_since(T, start, 100).await.unwrap();
+        assert!(feed.changes.is_empty() && feed.complete && feed.catalog_sha.is_none(), "no catalog yet");
+        let catalog = obereg_store::NewCatalogVersion {
+            tenant_id: T.into(),
+            sha256: "sha-v1".into(),
+            source: "# v1\n".into(),
+            created_at: 2,
+            created_by: None,
+        };
+        store.add_catalog_version(&catalog, &j(T)).await.unwrap();
+        let sha = store.changes_since(T, start, 100).await.unwrap().catalog_sha;
+        assert_eq!(sha.as_deref(), Some("sha-v1"), "the catalog hash rides on an empty feed too");
+
+        store.create_subjects(T, &[subject("s-a", vec![]), subject("s-b", vec![])], &j(T)).await.unwrap();
+        assert_eq!(store.last_change(T).await.unwrap(), -1, "a new subject changes no decision held anywhere");
+        let given = store.append_consent_event(T, "s-a", &event(0, "given"), &j(T)).await.unwrap().unwrap();
+        let restricted = store.set_subject_status(T, "s-b", "active", "restricted", 20, &j(T)).await.unwrap().unwrap();
+        let revoked = store.revoke_token(T, "t1", 30, &j(T)).await.unwrap().unwrap();
+        let feed = store.changes_since(T, start, 100).await.unwrap();
+        let seen: Vec<(i64, &str, &str)> = feed.changes.iter().map(|c| (c.idx, c.kind.as_str(), c.key.as_str())).collect();
+        assert_eq!(
+            seen,
+            [(given.first as i64, "subject", "s-a"), (restricted.first as i64, "subject", "s-b"), (revoked.first as i64, "token", "t1")]
+        );
+        assert_eq!((feed.catalog_sha, feed.complete), (sha, true));
+        assert_eq!(store.last_change(T).await.unwrap(), revoked.first as i64);
+
+        // A later change of the same subject moves its one row past the watermark.
+        let mark = revoked.first as i64;
+        let withdrawn = store.append_consent_event(T, "s-a", &event(1, "withdrawn"), &j(T)).await.unwrap().unwrap();
+        let erased = store.erase_subject(T, "s-b", 40, &j(T)).await.unwrap().unwrap();
+        let feed = store.changes_since(T, mark, 1).await.unwrap();
+        assert_eq!((feed.changes.len(), feed.complete), (1, false), "the limit says when there is more");
+        assert_eq!((feed.changes[0].idx, feed.changes[0].key.as_str()), (withdrawn.first as i64, "s-a"));
+        let feed = store.changes_since(T, mark, 100).await.unwrap();
+        assert_eq!(feed.changes.iter().map(|c| c.idx).collect::<Vec<_>>(), [withdrawn.first as i64, erased.first as i64]);
+        assert!(store.changes_since("other", -1, 100).await.unwrap().changes.is_empty(), "feeds are per tenant");
+
+        // A change that journals nothing would take a stamp it cannot own: refused, undone.
+        let err = store.append_consent_event(T, "s-a", &event(2, "given"), &[]).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidJournalEntry(_)), "{err:?}");
+        assert_eq!(store.consent_events(T, "s-a").await.unwrap().len(), 2);
+
+        // Many subjects' histories at once, in subject and event order; erased ones have none.
+        let many = store.consent_events_many(T, &["s-a".into(), "s-b".into(), "nobody".into()]).await.unwrap();
+        assert_eq!(many.iter().map(|(id, e)| (id.as_str(), e.idx)).collect::<Vec<_>>(), [("s-a", 0), ("s-a", 1)]);
+        assert_eq!(many[1].1, event(1, "withdrawn"));
+        db
+    })
+    .await;
+}

@@ -1,0 +1,264 @@
+//! The decision index: what decisions and authentication need, held in memory and kept
+//! exact across processes that share the database.
+//!
+//! A decision needs the catalog in force, the caller's token, the subject's standing and its
+//! consent state. Reading them from the database costs several round trips per decision;
+//! the pure decision itself costs about 50 ns. The index keeps them in memory, and stays
+//! exact with a change feed (migration 000006): every write that changes a subject's
+//! standing or consents, or revokes a token, stamps the changed key with its journal index
+//! in the same transaction, and journal indexes follow commit order per tenant.
+//!
+//! **Freshness.** Before it answers, a caller waits for a *probe* that started after the
+//! caller arrived: one query that reads the catalog hash in force and the feed past the
+//! last stamp seen, and drops what changed from memory. So any write that committed before
+//! the caller arrived, in this process or another, is seen: a withdrawal denies the next
+//! decision, a revoked token fails the next request. Callers that arrive while a probe runs
+//! share the next one, so under load a probe serves many callers (the same idea as the
+//! journal's group commit), and an idle system pays one indexed query per caller.
+//!
+//! **Loading.** Entries are loaded on a miss. A load that overlapped an invalidation may
+//! have read the state from before it: its result answers the caller that loaded it (that
+//! read began after the caller arrived) but is not kept. A generation counter, bumped by
+//! every invalidation, tells.
+//!
+//! Erased subjects are never kept; nor are negative answers (an unknown token or subject is
+//! looked up again each time). Memory is bounded: past [`MAX_SUBJECTS`] entries a tenant's
+//! subjects are dropped and reloaded on demand.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use obereg_core::consent::ConsentState;
+use obereg_core::decision::{Standing, SubjectFacts};
+use obereg_store::{ChangeFeed, Store, StoreError};
+
+use crate::Actor;
+
+/// Most subjects kept per tenant; past it the tenant's subjects are dropped at once.
+pub(crate) const MAX_SUBJECTS: usize = 200_000;
+
+/// Most changes one probe reads; a longer backlog clears the tenant's entries instead.
+const PROBE_LIMIT: u32 = 10_000;
+
+/// What a decision needs to know about one subject, as the index holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldFacts {
+    pub standing: Standing<'static>,
+    pub consents: ConsentState,
+    /// Objections by purpose. Recorded with data-subject requests (issue 6); none yet.
+    pub objections: BTreeMap<String, jiff::Timestamp>,
+}
+
+impl HeldFacts {
+    /// A subject with an empty ledger.
+    pub(crate) fn new(standing: Standing<'static>) -> Self {
+        Self { standing, consents: ConsentState::default(), objections: BTreeMap::new() }
+    }
+
+    /// The core's view of these facts, with `standing` (which may be fresher than the held one).
+    pub(crate) fn facts<'a>(&'a self, standing: Standing<'a>) -> SubjectFacts<'a> {
+        SubjectFacts { standing, underage: false, consents: &self.consents, objections: &self.objections }
+    }
+}
+
+/// A token known to be valid, as the index keeps it.
+#[derive(Debug, Clone)]
+struct CachedToken {
+    tenant: String,
+    actor: Actor,
+}
+
+/// The in-memory index of one engine.
+#[derive(Debug, Default)]
+pub(crate) struct DecisionIndex {
+    tenants: Mutex<HashMap<String, Arc<TenantIndex>>>,
+    tokens: Mutex<TokenCache>,
+}
+
+#[derive(Debug, Default)]
+struct TokenCache {
+    by_hash: HashMap<Vec<u8>, CachedToken>,
+    /// Bumped whenever a token is dropped.
+    generation: u64,
+}
+
+#[derive(Debug, Default)]
+struct TenantIndex {
+    /// Held by the probe that is running; probes of one tenant run one at a time.
+    probe: tokio::sync::Mutex<()>,
+    state: Mutex<TenantState>,
+}
+
+#[derive(Debug, Default)]
+struct TenantState {
+    /// Probes numbered so far, and the number of the last one that succeeded.
+    started: u64,
+    finished: u64,
+    /// The highest stamp seen; `None` until the first probe.
+    watermark: Option<i64>,
+    catalog_sha: Option<String>,
+    /// Bumped by every invalidation (see "Loading" above).
+    generation: u64,
+    subjects: HashMap<String, Arc<HeldFacts>>,
+}
+
+/// Proof that the index of a tenant was fresh for a caller: what it saw then.
+#[derive(Debug, Clone)]
+pub(crate) struct Fresh {
+    /// The catalog hash in force, `None` before the first catalog.
+    pub catalog_sha: Option<String>,
+    generation: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl DecisionIndex {
+    fn tenant(&self, tenant: &str) -> Arc<TenantIndex> {
+        let mut tenants = lock(&self.tenants);
+        if let Some(t) = tenants.get(tenant) {
+            return t.clone();
+        }
+        tenants.entry(tenant.to_owned()).or_default().clone()
+    }
+
+    /// Waits until a probe that started after this call has finished, and returns what it saw.
+    pub(crate) async fn fresh(&self, store: &dyn Store, tenant: &str) -> Result<Fresh, StoreError> {
+        let index = self.tenant(tenant);
+        let need = lock(&index.state).started + 1;
+        loop {
+            if let Some(fresh) = index.seen_since(need) {
+                return Ok(fresh);
+            }
+            let _probing = index.probe.lock().await;
+            let (number, watermark) = {
+                let mut state = lock(&index.state);
+                if state.finished >= need {
+                    continue;
+                }
+                state.started += 1;
+                (state.started, state.watermark)
+            };
+            let outcome = self.probe(store, tenant, watermark).await;
+            let mut state = lock(&index.state);
+            match outcome {
+                Ok(Probed::Feed(feed)) => self.apply(tenant, &mut state, feed),
+                // The first probe of a tenant, or too much changed to read it all: start
+                // from the feed's end and forget whatever of the tenant was held before (a
+                // token may have been kept before its tenant was ever probed).
+                Ok(Probed::Restart(last, catalog_sha)) => {
+                    state.subjects.clear();
+                    state.generation += 1;
+                    state.watermark = Some(last);
+                    state.catalog_sha = catalog_sha;
+                    self.drop_tokens(|t| t.tenant == tenant);
+                }
+                // A failed probe proves nothing: it is not counted as finished, so each
+                // caller that waited on it probes again itself.
+                Err(e) => return Err(e),
+            }
+            state.finished = number;
+        }
+    }
+
+    async fn probe(&self, store: &dyn Store, tenant: &str, watermark: Option<i64>) -> Result<Probed, StoreError> {
+        let Some(after) = watermark else {
+            // The first probe of a tenant: nothing is held yet, so only the stamp to start
+            // from is needed. It is read before anything is loaded.
+            let last = store.last_change(tenant).await?;
+            let feed = store.changes_since(tenant, last, 1).await?;
+            return Ok(Probed::Restart(last, feed.catalog_sha));
+        };
+        let feed = store.changes_since(tenant, after, PROBE_LIMIT).await?;
+        if feed.complete {
+            return Ok(Probed::Feed(feed));
+        }
+        let last = store.last_change(tenant).await?;
+        Ok(Probed::Restart(last, feed.catalog_sha))
+    }
+
+    fn apply(&self, tenant: &str, state: &mut TenantState, feed: ChangeFeed) {
+        state.catalog_sha = feed.catalog_sha;
+        if feed.changes.is_empty() {
+            return;
+        }
+        state.generation += 1;
+        let mut revoked = Vec::new();
+        for change in &feed.changes {
+            match change.kind.as_str() {
+                "subject" => {
+                    state.subjects.remove(&change.key);
+                }
+                _ => revoked.push(change.key.as_str()),
+            }
+            state.watermark = Some(state.watermark.unwrap_or(-1).max(change.idx));
+        }
+        if !revoked.is_empty() {
+            self.drop_tokens(|t| t.tenant == tenant && t.actor.token_id.as_deref().is_some_and(|id| revoked.contains(&id)));
+        }
+    }
+
+    fn drop_tokens(&self, which: impl Fn(&CachedToken) -> bool) {
+        let mut tokens = lock(&self.tokens);
+        tokens.by_hash.retain(|_, t| !which(t));
+        tokens.generation += 1;
+    }
+
+    /// The facts of a subject as of `fresh`, if held.
+    pub(crate) fn subject(&self, tenant: &str, id: &str) -> Option<Arc<HeldFacts>> {
+        lock(&self.tenant(tenant).state).subjects.get(id).cloned()
+    }
+
+    /// Keeps facts loaded after `fresh`, unless something was invalidated since.
+    pub(crate) fn keep_subjects(&self, tenant: &str, fresh: &Fresh, loaded: impl IntoIterator<Item = (String, Arc<HeldFacts>)>) {
+        let index = self.tenant(tenant);
+        let mut state = lock(&index.state);
+        if state.generation != fresh.generation {
+            return;
+        }
+        for (id, facts) in loaded {
+            if matches!(facts.standing, Standing::Erased) {
+                continue;
+            }
+            if state.subjects.len() >= MAX_SUBJECTS {
+                state.subjects.clear();
+            }
+            state.subjects.insert(id, facts);
+        }
+    }
+
+    /// A valid token's actor by the token's hash, if held. Its tenant must then be made
+    /// fresh and the token asked for again (see [`Engine::authenticate`](crate::Engine::authenticate)).
+    pub(crate) fn token(&self, hash: &[u8]) -> Option<(String, Actor)> {
+        lock(&self.tokens).by_hash.get(hash).map(|t| (t.tenant.clone(), t.actor.clone()))
+    }
+
+    /// The token generation, read before a token is looked up in the database.
+    pub(crate) fn token_generation(&self) -> u64 {
+        lock(&self.tokens).generation
+    }
+
+    /// Keeps a token read from the database, unless a token was dropped since `generation`.
+    pub(crate) fn keep_token(&self, hash: Vec<u8>, actor: &Actor, generation: u64) {
+        let mut tokens = lock(&self.tokens);
+        if tokens.generation == generation {
+            tokens.by_hash.insert(hash, CachedToken { tenant: actor.tenant.clone(), actor: actor.clone() });
+        }
+    }
+}
+
+enum Probed {
+    Feed(ChangeFeed),
+    /// Start over from this stamp, with this catalog hash.
+    Restart(i64, Option<String>),
+}
+
+impl TenantIndex {
+    /// What the index saw, if a probe numbered `need` or later has finished.
+    fn seen_since(&self, need: u64) -> Option<Fresh> {
+        let state = lock(&self.state);
+        (state.finished >= need && state.watermark.is_some())
+            .then(|| Fresh { catalog_sha: state.catalog_sha.clone(), generation: state.generation })
+    }
+}
