@@ -60,6 +60,8 @@ pub enum ConsentMethod {
     Staff,
     /// Set by obereg itself (a consent term running out).
     System,
+    /// The cookie banner on the operator's site.
+    CookieBanner,
 }
 
 impl ConsentMethod {
@@ -74,6 +76,7 @@ impl ConsentMethod {
             ConsentMethod::Portal => ("personal account", "личный кабинет"),
             ConsentMethod::Staff => ("staff entry", "запись сотрудника"),
             ConsentMethod::System => ("term expiry", "истечение срока"),
+            ConsentMethod::CookieBanner => ("cookie banner", "баннер cookie"),
         };
         Bilingual::new(en, ru)
     }

@@ -40,6 +40,17 @@ impl Engine {
     /// Turns a presented bearer token into an actor. Malformed, unknown and revoked tokens
     /// all give the same [`EngineError::Unauthenticated`].
     pub async fn authenticate(&self, presented: &str) -> Result<Actor, EngineError> {
+        self.authenticate_since(presented, self.ticket()).await
+    }
+
+    /// A ticket for a request arriving now: pass it to [`Engine::authenticate_since`] and
+    /// then to the `…_since` use case, and one freshness probe serves both.
+    pub fn ticket(&self) -> crate::Ticket {
+        self.index.ticket()
+    }
+
+    /// [`Engine::authenticate`] for a request that took `since` when it arrived.
+    pub async fn authenticate_since(&self, presented: &str, since: crate::Ticket) -> Result<Actor, EngineError> {
         if !looks_like_token(presented) {
             return Err(EngineError::Unauthenticated);
         }
@@ -47,7 +58,7 @@ impl Engine {
         // A held token counts only once its tenant's index is fresh: a revocation committed
         // before this call then has dropped it (see `decision_index`).
         if let Some((tenant, _)) = self.index.token(&hash) {
-            self.index.fresh(self.store.as_ref(), &tenant).await?;
+            self.index.fresh_since(self.store.as_ref(), &tenant, since).await?;
             if let Some((_, actor)) = self.index.token(&hash) {
                 return Ok(actor);
             }

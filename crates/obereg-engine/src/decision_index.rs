@@ -26,6 +26,7 @@
 //! subjects are dropped and reloaded on demand.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use obereg_core::consent::ConsentState;
@@ -73,7 +74,14 @@ struct CachedToken {
 pub(crate) struct DecisionIndex {
     tenants: Mutex<HashMap<String, Arc<TenantIndex>>>,
     tokens: Mutex<TokenCache>,
+    /// Probes numbered so far, across tenants: a caller's [`Ticket`] is the next number.
+    probes: AtomicU64,
 }
+
+/// Taken when a caller arrives: any probe numbered from it on started after the arrival.
+/// One request may check a token and then decide on the one ticket (one probe for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket(u64);
 
 #[derive(Debug, Default)]
 struct TokenCache {
@@ -91,8 +99,7 @@ struct TenantIndex {
 
 #[derive(Debug, Default)]
 struct TenantState {
-    /// Probes numbered so far, and the number of the last one that succeeded.
-    started: u64,
+    /// The number of the tenant's last probe that succeeded.
     finished: u64,
     /// The highest stamp seen; `None` until the first probe.
     watermark: Option<i64>,
@@ -123,22 +130,33 @@ impl DecisionIndex {
         tenants.entry(tenant.to_owned()).or_default().clone()
     }
 
+    /// A ticket for a caller arriving now.
+    pub(crate) fn ticket(&self) -> Ticket {
+        Ticket(self.probes.load(Ordering::SeqCst) + 1)
+    }
+
     /// Waits until a probe that started after this call has finished, and returns what it saw.
     pub(crate) async fn fresh(&self, store: &dyn Store, tenant: &str) -> Result<Fresh, StoreError> {
+        self.fresh_since(store, tenant, self.ticket()).await
+    }
+
+    /// Waits until a probe of `tenant` numbered `since` or later has finished: one that
+    /// started after the ticket was taken (numbers are handed out in order, so a number
+    /// at or past the ticket was handed out after it).
+    pub(crate) async fn fresh_since(&self, store: &dyn Store, tenant: &str, since: Ticket) -> Result<Fresh, StoreError> {
         let index = self.tenant(tenant);
-        let need = lock(&index.state).started + 1;
+        let need = since.0;
         loop {
             if let Some(fresh) = index.seen_since(need) {
                 return Ok(fresh);
             }
             let _probing = index.probe.lock().await;
             let (number, watermark) = {
-                let mut state = lock(&index.state);
+                let state = lock(&index.state);
                 if state.finished >= need {
                     continue;
                 }
-                state.started += 1;
-                (state.started, state.watermark)
+                (self.probes.fetch_add(1, Ordering::SeqCst) + 1, state.watermark)
             };
             let outcome = self.probe(store, tenant, watermark).await;
             let mut state = lock(&index.state);

@@ -7,6 +7,7 @@
 mod actor;
 mod catalogs;
 pub mod consent;
+pub mod cookies;
 mod decision_index;
 mod error;
 mod group_commit;
@@ -27,6 +28,7 @@ use obereg_store::Store;
 
 pub use actor::Actor;
 pub use catalogs::{CatalogPut, CurrentCatalog};
+pub use decision_index::Ticket;
 pub use error::EngineError;
 pub use journal::{ConsistencyProofView, InclusionProofView, JournalEntryView, JournalKey, JournalSettings, MAX_PAGE};
 pub use obereg_journal::{AuditReport, Finding, NoteVerifier};
@@ -46,7 +48,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     root_key: Arc<RootKey>,
-    journal: JournalSettings,
+    journal: Arc<JournalSettings>,
     keyring: Arc<vault::crypto::Keyring>,
     /// Parsed catalogs in force, by tenant, with the hash they were parsed from.
     catalogs: Arc<Mutex<CatalogCache>>,
@@ -63,7 +65,7 @@ type CatalogCache = HashMap<String, (String, Arc<obereg_core::catalog::Catalog>)
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, root_key: RootKey) -> Self {
-        let journal = JournalSettings::defaults_for(&root_key.fingerprint());
+        let journal = Arc::new(JournalSettings::defaults_for(&root_key.fingerprint()));
         let root_key = Arc::new(root_key);
         let keyring = Arc::new(vault::crypto::Keyring::new(root_key.clone()));
         Self {
@@ -82,7 +84,7 @@ impl Engine {
     /// The same engine with other journal settings.
     pub fn with_journal_settings(mut self, settings: JournalSettings) -> Result<Self, EngineError> {
         settings.validate()?;
-        self.journal = settings;
+        self.journal = Arc::new(settings);
         Ok(self)
     }
 
@@ -120,3 +122,6 @@ mod consent_tests;
 
 #[cfg(test)]
 mod decision_index_tests;
+
+#[cfg(test)]
+mod cookies_tests;

@@ -25,9 +25,7 @@ impl std::fmt::Debug for SecretToken {
 
 impl SecretToken {
     pub fn generate() -> Result<Self, crate::EngineError> {
-        let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
-        rand::fill(bytes.as_mut()).map_err(|_| crate::EngineError::Internal("random generator failed"))?;
-        Ok(Self(Zeroizing::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes.as_ref())))))
+        Ok(Self(Zeroizing::new(format!("{TOKEN_PREFIX}{}", random_text(TOKEN_BYTES)?.as_str()))))
     }
 
     /// The token text; named so that every place printing it stands out in review.
@@ -38,6 +36,13 @@ impl SecretToken {
     pub fn hash(&self) -> Vec<u8> {
         hash_token(&self.0)
     }
+}
+
+/// `bytes` random bytes as base64url text, wiped from memory when dropped.
+pub(crate) fn random_text(bytes: usize) -> Result<Zeroizing<String>, crate::EngineError> {
+    let mut raw = Zeroizing::new(vec![0u8; bytes]);
+    rand::fill(raw.as_mut()).map_err(|_| crate::EngineError::Internal("random generator failed"))?;
+    Ok(Zeroizing::new(URL_SAFE_NO_PAD.encode(raw.as_slice())))
 }
 
 /// SHA-256 of a presented token, the form tokens are looked up by.

@@ -6,7 +6,7 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use obereg_core::Bilingual;
-use obereg_engine::{Actor, Engine};
+use obereg_engine::{Actor, Engine, Ticket};
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
@@ -24,6 +24,27 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Caller(FreshCaller::from_request_parts(parts, state).await?.actor))
+    }
+}
+
+/// The authenticated caller with the ticket taken as the request arrived, for use cases
+/// that answer from the engine's decision index: the token check and the use case then
+/// share one freshness probe (see `Engine::ticket`).
+#[derive(Debug)]
+pub struct FreshCaller {
+    pub actor: Actor,
+    pub since: Ticket,
+}
+
+impl<S> FromRequestParts<S> for FreshCaller
+where
+    Engine: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -31,12 +52,14 @@ where
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or_else(ApiError::unauthenticated)?;
         let engine = Engine::from_ref(state);
-        let actor = engine.authenticate(presented.trim()).await?;
+        let since = engine.ticket();
+        let actor = engine.authenticate_since(presented.trim(), since).await?;
         // The request id goes into journal entries, to match them with server logs.
-        Ok(Caller(match crate::context::current() {
+        let actor = match crate::context::current() {
             Some(ctx) if !ctx.request_id.is_empty() => actor.with_request(ctx.request_id),
             _ => actor,
-        }))
+        };
+        Ok(FreshCaller { actor, since })
     }
 }
 

@@ -137,6 +137,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// [`StoreError::Conflict`] when an id or a card token exists already.
     fn create_subjects<'a>(&'a self, tenant: &'a str, subjects: &'a [NewSubject], journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
 
+    /// Stores a new site visitor: a subject, and the hash of the secret its browser holds,
+    /// together. Fails with [`StoreError::Conflict`] when the hash is taken.
+    fn create_visitor<'a>(
+        &'a self,
+        tenant: &'a str,
+        secret_hash: &'a [u8],
+        subject: &'a NewSubject,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Appended>;
+
+    /// The id of the visitor whose secret has `secret_hash`, unless erased.
+    fn visitor<'a>(&'a self, tenant: &'a str, secret_hash: &'a [u8]) -> StoreFuture<'a, Option<String>>;
+
     /// A subject with its key and, unless erased, its items.
     fn subject<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<SubjectData>>;
 

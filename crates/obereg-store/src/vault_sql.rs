@@ -43,50 +43,48 @@ macro_rules! vault_methods {
             Box::pin(async move {
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
-                let mut items = Vec::new();
-                for chunk in subjects.chunks($crate::vault_sql::ITEM_CHUNK / 2) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at) ",
-                    );
-                    insert.push_values(chunk, |mut row, n| {
-                        let s = &n.subject;
-                        row.push_bind(tenant.to_owned())
-                            .push_bind(s.id.clone())
-                            .push_bind(s.kind.clone())
-                            .push_bind(s.status.clone())
-                            .push_bind(s.created_at)
-                            .push_bind(s.updated_at)
-                            .push_bind(s.restricted_at)
-                            .push_bind(s.erased_at);
-                    });
-                    insert.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
-                    let assigned: Vec<(String, i64)> = insert.build_query_as().fetch_all(&mut *tx).await?;
-                    if assigned.len() != chunk.len() {
-                        return Err($crate::StoreError::Conflict("subject"));
-                    }
-                    let seqs: std::collections::HashMap<String, i64> = assigned.into_iter().collect();
-                    let seq_of = |n: &$crate::NewSubject| seqs.get(&n.subject.id).copied().ok_or($crate::StoreError::Conflict("subject"));
-                    let mut keys = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO keystore.subject_keys (subject_seq, tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) ",
-                    );
-                    let slotted = chunk.iter().map(|n| Ok((seq_of(n)?, n))).collect::<Result<Vec<_>, $crate::StoreError>>()?;
-                    keys.push_values(&slotted, |mut row, (seq, n)| {
-                        let k = &n.key;
-                        row.push_bind(*seq)
-                            .push_bind(tenant.to_owned())
-                            .push_bind(k.subject_id.clone())
-                            .push_bind(k.dek_version)
-                            .push_bind(k.kek_version)
-                            .push_bind(k.wrapped.clone())
-                            .push_bind(k.created_at);
-                    });
-                    keys.build().execute(&mut *tx).await?;
-                    items.extend(slotted.iter().flat_map(|(seq, n)| n.items.iter().map(move |i| (*seq, i))));
-                }
-                Self::insert_items(&mut tx, tenant, &items).await?;
+                Self::insert_subjects(&mut tx, tenant, subjects).await?;
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
                 tx.commit().await?;
                 Ok(appended)
+            })
+        }
+
+        fn create_visitor<'a>(
+            &'a self,
+            tenant: &'a str,
+            secret_hash: &'a [u8],
+            subject: &'a $crate::NewSubject,
+            journal: &'a [obereg_journal::EntryDraft],
+        ) -> $crate::StoreFuture<'a, $crate::Appended> {
+            Box::pin(async move {
+                let mut tx = self.write.begin().await?;
+                let head = Self::lock_head(&mut tx, tenant).await?;
+                let seqs = Self::insert_subjects(&mut tx, tenant, std::slice::from_ref(subject)).await?;
+                let seq = seqs.get(&subject.subject.id).copied().ok_or($crate::StoreError::Conflict("subject"))?;
+                sqlx::query("INSERT INTO visitors (tenant_id, secret_hash, subject_seq, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(tenant)
+                    .bind(secret_hash)
+                    .bind(seq)
+                    .bind(subject.subject.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                tx.commit().await?;
+                Ok(appended)
+            })
+        }
+
+        fn visitor<'a>(&'a self, tenant: &'a str, secret_hash: &'a [u8]) -> $crate::StoreFuture<'a, Option<String>> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar(
+                    "SELECT s.id FROM visitors v CROSS JOIN subjects s \
+                     WHERE s.seq = v.subject_seq AND s.status <> 'erased' AND v.tenant_id = $1 AND v.secret_hash = $2",
+                )
+                .bind(tenant)
+                .bind(secret_hash)
+                .fetch_optional(&self.read)
+                .await?)
             })
         }
 
@@ -150,9 +148,11 @@ macro_rules! vault_methods {
                     q.push(")");
                     let rows: Vec<(Vec<u8>, String, String, String, String, i64, i64, Option<i64>, Option<i64>)> =
                         q.build_query_as().fetch_all(&self.read).await?;
-                    out.extend(rows.into_iter().map(|(blind, tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at)| {
-                        (blind, $crate::SubjectRecord { tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at })
-                    }));
+                    out.extend(rows.into_iter().map(
+                        |(blind, tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at)| {
+                            (blind, $crate::SubjectRecord { tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at })
+                        },
+                    ));
                 }
                 Ok(out)
             })
@@ -167,23 +167,25 @@ macro_rules! vault_methods {
                 let tenant = change.tenant_id.as_str();
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
-                let seq: Option<i64> =
-                    sqlx::query_scalar("UPDATE subjects SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4 RETURNING seq")
-                        .bind(tenant)
-                        .bind(&change.subject_id)
-                        .bind(change.at)
-                        .bind(change.expected_status)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let seq: Option<i64> = sqlx::query_scalar(
+                    "UPDATE subjects SET updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = $4 RETURNING seq",
+                )
+                .bind(tenant)
+                .bind(&change.subject_id)
+                .bind(change.at)
+                .bind(change.expected_status)
+                .fetch_optional(&mut *tx)
+                .await?;
                 let Some(seq) = seq else { return Ok(None) };
                 let inserts: Vec<(i64, &$crate::ItemRecord)> = change.insert.iter().map(|i| (seq, i)).collect();
                 Self::insert_items(&mut tx, tenant, &inserts).await?;
                 for item in &change.update {
-                    let old: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT blind FROM subject_items WHERE subject_seq = $1 AND id = $2")
-                        .bind(seq)
-                        .bind(&item.id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let old: Option<Option<Vec<u8>>> =
+                        sqlx::query_scalar("SELECT blind FROM subject_items WHERE subject_seq = $1 AND id = $2")
+                            .bind(seq)
+                            .bind(&item.id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
                     let old = old.ok_or($crate::StoreError::NotFound("item"))?;
                     sqlx::query("UPDATE subject_items SET sealed = $3, blind = $4, token = $5 WHERE subject_seq = $1 AND id = $2")
                         .bind(seq)
@@ -201,11 +203,12 @@ macro_rules! vault_methods {
                     }
                 }
                 for id in &change.delete {
-                    let gone: Option<Option<Vec<u8>>> = sqlx::query_scalar("DELETE FROM subject_items WHERE subject_seq = $1 AND id = $2 RETURNING blind")
-                        .bind(seq)
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                    let gone: Option<Option<Vec<u8>>> =
+                        sqlx::query_scalar("DELETE FROM subject_items WHERE subject_seq = $1 AND id = $2 RETURNING blind")
+                            .bind(seq)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
                     if let Some(blind) = gone.ok_or($crate::StoreError::NotFound("item"))? {
                         Self::release_blind(&mut tx, seq, &blind).await?;
                     }
@@ -300,6 +303,7 @@ macro_rules! vault_methods {
                     .await?;
                     sqlx::query("DELETE FROM subject_items WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM consent_events WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM visitors WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("UPDATE subjects SET purged = 1 WHERE seq = $1").bind(seq).execute(&mut *tx).await?;
                     tx.commit().await?;
                 }
@@ -310,11 +314,10 @@ macro_rules! vault_methods {
         fn keystore_status(&self) -> $crate::StoreFuture<'_, $crate::KeystoreStatus> {
             Box::pin(async move {
                 let current: i64 = sqlx::query_scalar("SELECT MAX(version) FROM keystore.kek_versions").fetch_one(&self.read).await?;
-                let counts: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT kek_version, COUNT(*) FROM keystore.subject_keys GROUP BY kek_version ORDER BY kek_version",
-                )
-                .fetch_all(&self.read)
-                .await?;
+                let counts: Vec<(i64, i64)> =
+                    sqlx::query_as("SELECT kek_version, COUNT(*) FROM keystore.subject_keys GROUP BY kek_version ORDER BY kek_version")
+                        .fetch_all(&self.read)
+                        .await?;
                 Ok($crate::KeystoreStatus {
                     current_version: current,
                     keys_by_version: counts.into_iter().map(|(v, n)| (v, n as u64)).collect(),
@@ -323,9 +326,7 @@ macro_rules! vault_methods {
         }
 
         fn current_kek_version(&self) -> $crate::StoreFuture<'_, i64> {
-            Box::pin(async move {
-                Ok(sqlx::query_scalar("SELECT MAX(version) FROM keystore.kek_versions").fetch_one(&self.read).await?)
-            })
+            Box::pin(async move { Ok(sqlx::query_scalar("SELECT MAX(version) FROM keystore.kek_versions").fetch_one(&self.read).await?) })
         }
 
         fn add_kek_version(&self, at: i64) -> $crate::StoreFuture<'_, i64> {
@@ -405,6 +406,58 @@ macro_rules! vault_helpers {
                 .fetch_optional(&self.read)
                 .await?;
                 Ok(Some((seq, subject, key)))
+            }
+
+            /// Inserts new subjects with their keys and items; returns each one's sequence number.
+            async fn insert_subjects(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tenant: &str,
+                subjects: &[$crate::NewSubject],
+            ) -> Result<std::collections::HashMap<String, i64>, $crate::StoreError> {
+                let mut all = std::collections::HashMap::new();
+                let mut items = Vec::new();
+                for chunk in subjects.chunks($crate::vault_sql::ITEM_CHUNK / 2) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, n| {
+                        let s = &n.subject;
+                        row.push_bind(tenant.to_owned())
+                            .push_bind(s.id.clone())
+                            .push_bind(s.kind.clone())
+                            .push_bind(s.status.clone())
+                            .push_bind(s.created_at)
+                            .push_bind(s.updated_at)
+                            .push_bind(s.restricted_at)
+                            .push_bind(s.erased_at);
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
+                    let assigned: Vec<(String, i64)> = insert.build_query_as().fetch_all(&mut **tx).await?;
+                    if assigned.len() != chunk.len() {
+                        return Err($crate::StoreError::Conflict("subject"));
+                    }
+                    let seqs: std::collections::HashMap<String, i64> = assigned.into_iter().collect();
+                    let seq_of = |n: &$crate::NewSubject| seqs.get(&n.subject.id).copied().ok_or($crate::StoreError::Conflict("subject"));
+                    let mut keys = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO keystore.subject_keys (subject_seq, tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) ",
+                    );
+                    let slotted = chunk.iter().map(|n| Ok((seq_of(n)?, n))).collect::<Result<Vec<_>, $crate::StoreError>>()?;
+                    keys.push_values(&slotted, |mut row, (seq, n)| {
+                        let k = &n.key;
+                        row.push_bind(*seq)
+                            .push_bind(tenant.to_owned())
+                            .push_bind(k.subject_id.clone())
+                            .push_bind(k.dek_version)
+                            .push_bind(k.kek_version)
+                            .push_bind(k.wrapped.clone())
+                            .push_bind(k.created_at);
+                    });
+                    keys.build().execute(&mut **tx).await?;
+                    items.extend(slotted.iter().flat_map(|(seq, n)| n.items.iter().map(move |i| (*seq, i))));
+                    all.extend(seqs);
+                }
+                Self::insert_items(tx, tenant, &items).await?;
+                Ok(all)
             }
 
             /// Inserts items, each with its subject's sequence number, and their blind indexes.

@@ -31,6 +31,8 @@ pub struct Catalog {
     pub roles: Vec<Role>,
     #[serde(default)]
     pub cookies: Vec<CookieCategory>,
+    /// The operator's websites, for the cookie banner.
+    pub site: Option<Site>,
     pub age: Option<AgeRule>,
     pub documents: Documents,
 }
@@ -443,6 +445,18 @@ pub enum CookieKind {
 pub struct CookieVendor {
     pub name: String,
     pub country: String,
+}
+
+/// The operator's websites that embed obereg's cookie banner. One visitor's choice is
+/// shared by all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Origins allowed to call the banner's endpoints: `https://host` or `https://host:port`,
+    /// no path (`http://` only for `localhost`).
+    pub origins: Vec<String>,
+    /// The subject kind a visitor is recorded as.
+    pub visitor_kind: String,
 }
 
 /// What is done about subjects under a minimum age.

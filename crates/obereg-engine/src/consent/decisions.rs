@@ -44,7 +44,21 @@ impl Engine {
         channel: Option<Channel>,
         categories: &[&str],
     ) -> Result<DecisionView, EngineError> {
-        let fresh = self.index.fresh(self.store.as_ref(), &actor.tenant).await?;
+        self.decide_since(self.ticket(), actor, subject, purpose, channel, categories).await
+    }
+
+    /// [`Engine::decide`] for a request that took `since` when it arrived (see
+    /// [`Engine::ticket`]): it reflects every change committed before then.
+    pub async fn decide_since(
+        &self,
+        since: crate::Ticket,
+        actor: &Actor,
+        subject: &str,
+        purpose: &str,
+        channel: Option<Channel>,
+        categories: &[&str],
+    ) -> Result<DecisionView, EngineError> {
+        let fresh = self.index.fresh_since(self.store.as_ref(), &actor.tenant, since).await?;
         let catalog = self.catalog_as_of(&actor.tenant, fresh.catalog_sha.as_deref()).await?;
         let principal = staff(&catalog, actor)?;
         if !crate::vault::is_subject_id(subject) {

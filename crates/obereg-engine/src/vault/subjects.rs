@@ -47,6 +47,30 @@ impl Engine {
         Ok(subject_ref(&new.subject))
     }
 
+    /// Creates a site visitor of `input.kind` (no values), found later by the hash of the
+    /// secret its browser holds (see `cookies`). Returns the subject id.
+    pub(crate) async fn create_visitor_subject(
+        &self,
+        actor: &Actor,
+        input: NewSubjectInput,
+        secret_hash: &[u8],
+    ) -> Result<String, EngineError> {
+        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let principal = principal(&catalog, actor)?;
+        let kek = self.store.current_kek_version().await?;
+        let (new, mut journal) = match self.prepare_subject(&catalog, principal, actor, input, kek) {
+            Ok(prepared) => prepared,
+            Err(Prepare::Denied(denied)) => return Err(self.refuse(actor, denied.0, denied.1).await),
+            Err(Prepare::Failed(e)) => return Err(e),
+        };
+        // A visitor starts with no data; its creation is still on the record.
+        let id = new.subject.id.clone();
+        journal.push(self.entry(actor, &actor.tenant, Record::op(Operation::Collection.code()).subject(id.clone()).object("visitor")));
+        let appended = self.store.create_visitor(&actor.tenant, secret_hash, &new, &journal).await?;
+        self.after_append(&actor.tenant, appended).await;
+        Ok(id)
+    }
+
     /// Validates, checks and seals one new subject; shared by creation and import.
     pub(crate) fn prepare_subject(
         &self,

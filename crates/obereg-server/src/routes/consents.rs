@@ -12,7 +12,7 @@ use obereg_engine::consent::{ConsentEventView, DocumentView, NewConsentEvent, ch
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::extract::{Caller, JsonBody};
+use crate::extract::{Caller, FreshCaller, JsonBody};
 use crate::problem::{ApiError, ProblemBody};
 
 /// The purposes one consent document covers.
@@ -242,12 +242,12 @@ pub async fn history(State(engine): State<Engine>, Caller(actor): Caller, Path(i
 ))]
 pub async fn decide(
     State(engine): State<Engine>,
-    Caller(actor): Caller,
+    FreshCaller { actor, since }: FreshCaller,
     JsonBody(body): JsonBody<DecisionIn>,
 ) -> Result<Json<DecisionOut>, ApiError> {
     let lang = crate::context::current().map(|c| c.lang).unwrap_or_default();
     let categories: Vec<&str> = body.categories.iter().map(String::as_str).collect();
-    let d = engine.decide(&actor, &body.subject, &body.purpose, body.channel, &categories).await?;
+    let d = engine.decide_since(since, &actor, &body.subject, &body.purpose, body.channel, &categories).await?;
     Ok(Json(DecisionOut {
         allowed: d.allowed,
         basis: d.basis,

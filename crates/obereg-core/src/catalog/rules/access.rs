@@ -11,6 +11,7 @@ use crate::text::Bilingual;
 pub(super) fn check(cx: &mut Ctx<'_>) {
     roles(cx);
     cookies(cx);
+    site(cx);
     age(cx);
 }
 
@@ -111,6 +112,53 @@ fn cookies(cx: &mut Ctx<'_>) {
             );
         }
     }
+}
+
+/// The banner's origins are compared with the browser's `Origin` header byte for byte, so
+/// they must be written as browsers send them; a visitor kind must exist.
+fn site(cx: &mut Ctx<'_>) {
+    let Some(site) = &cx.catalog.site else { return };
+    for (i, origin) in site.origins.iter().enumerate() {
+        if !is_origin(origin) {
+            cx.error(
+                "site.bad_origin",
+                DocPath::root().key("site").key("origins").index(i),
+                Bilingual::new(
+                    format!("`{origin}` is not a web origin as browsers send it"),
+                    format!("`{origin}` — не источник (origin) в том виде, в каком его передаёт браузер"),
+                ),
+                Bilingual::new(
+                    "write `https://host` or `https://host:port`, lower case, without a path or a trailing slash",
+                    "укажите `https://host` или `https://host:port` строчными буквами, без пути и завершающей косой черты",
+                ),
+            );
+        }
+    }
+    if !cx.catalog.subject_kinds.iter().any(|k| k.id == site.visitor_kind) {
+        let kind = &site.visitor_kind;
+        cx.error(
+            "site.unknown_visitor_kind",
+            DocPath::root().key("site").key("visitor_kind"),
+            Bilingual::new(format!("subject kind `{kind}` is not declared"), format!("вид субъектов `{kind}` не объявлен")),
+            Bilingual::new("add it under [[subject_kinds]]", "добавьте его в [[subject_kinds]]"),
+        );
+    }
+}
+
+/// Whether `text` is an origin as a browser serialises it: scheme, host, optional port.
+pub fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else { return false };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok());
+    host_ok && port_ok && (scheme == "https" || (scheme == "http" && host == "localhost"))
 }
 
 /// Under 14 a Russian child's consent is given by a parent (Civil Code art. 28); the GDPR's

@@ -376,3 +376,25 @@ fn implausible_minimum_age_is_an_error() {
     c.age = Some(AgeRule { minimum: 30, on_underage: UnderageAction::Destroy });
     assert_error(&c, "age.implausible_minimum");
 }
+
+#[test]
+fn site_origins_are_written_as_browsers_send_them_and_the_visitor_kind_exists() {
+    let mut c = base();
+    assert!(c.site.is_some(), "the example declares its site");
+    for bad in [
+        "https://Voice-Robot.example",
+        "https://voice-robot.example/",
+        "voice-robot.example",
+        "http://voice-robot.example",
+        "https://a:99999",
+    ] {
+        c.site.as_mut().unwrap().origins = vec![bad.into()];
+        assert_error(&c, "site.bad_origin");
+    }
+    for good in ["https://voice-robot.example", "https://app.voice-robot.example:8443", "http://localhost:3000"] {
+        assert!(super::access::is_origin(good), "{good}");
+    }
+    let mut c = base();
+    c.site.as_mut().unwrap().visitor_kind = "ghost".into();
+    assert_error(&c, "site.unknown_visitor_kind");
+}
