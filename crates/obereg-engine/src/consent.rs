@@ -314,7 +314,7 @@ fn operation(action: ConsentAction) -> &'static str {
 }
 
 /// A catalog enum's snake_case code, as serde writes it.
-pub(crate) fn code<T: serde::Serialize>(value: T) -> String {
+pub fn code<T: serde::Serialize>(value: T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 

@@ -67,6 +67,21 @@ impl Engine {
         Ok(Banner { categories: catalog.cookies.clone(), document })
     }
 
+    /// Whether `origin` is one of the tenant's sites (for a CORS preflight).
+    pub async fn check_site_origin(&self, tenant: &str, origin: &str) -> Result<(), EngineError> {
+        let catalog = self.catalog_in_force(tenant).await?;
+        allowed_origin(&catalog, origin).map(|_| ())
+    }
+
+    /// A stored consent document by hash, for anyone: a consent text is published to the
+    /// people asked to agree to it.
+    pub async fn public_consent_document(&self, tenant: &str, sha256: &str) -> Result<DocumentView, EngineError> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(EngineError::NotFound("consent document"));
+        }
+        self.consent_document_by_hash(&Actor::local_operator(tenant), sha256).await
+    }
+
     /// The choices of the visitor holding `secret`.
     pub async fn cookie_choices(&self, tenant: &str, origin: &str, secret: &str) -> Result<VisitorChoices, EngineError> {
         let catalog = self.catalog_in_force(tenant).await?;

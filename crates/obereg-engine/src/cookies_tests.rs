@@ -72,7 +72,9 @@ async fn bad_cookie_choices_are_refused_and_record_nothing() {
     let e = &env.engine;
     let doc = e.cookie_banner("default", SITE).await.unwrap().document.unwrap().sha256;
     let before = e.store.journal_head("default").await.unwrap().unwrap().size;
-    let cases: Vec<(&str, Option<&str>, BTreeMap<String, bool>, &str, &str)> = vec![
+    // (origin, visitor secret, choices, document, expected code)
+    type Case<'a> = (&'a str, Option<&'a str>, BTreeMap<String, bool>, &'a str, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         ("https://evil.example", None, choices(true), doc.as_str(), "cookies.origin_not_allowed"),
         ("https://voice-robot.example/", None, choices(true), doc.as_str(), "cookies.origin_not_allowed"),
         (SITE, None, BTreeMap::from([("tracking".to_owned(), true)]), doc.as_str(), "consent.unknown_cookie"),

@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, consents, health, journal, subjects, tenants, tokens, unsubscribe};
+use routes::{catalog, consents, cookies, health, journal, subjects, tenants, tokens, unsubscribe};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -91,6 +91,11 @@ pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Rout
         .merge(
             Router::new()
                 .route("/u/{token}", axum::routing::get(unsubscribe::confirm_page).post(unsubscribe::one_click))
+                // The cookie banner of the tenant's sites (no API token: the Origin is checked).
+                .route("/c/{tenant}/banner.js", axum::routing::get(cookies::script))
+                .route("/c/{tenant}/banner", axum::routing::get(cookies::banner))
+                .route("/c/{tenant}/document/{sha}", axum::routing::get(cookies::document))
+                .route("/c/{tenant}/choices", axum::routing::get(cookies::current).post(cookies::record).options(cookies::preflight))
                 .with_state(engine),
         )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod consents;
+pub mod cookies;
 pub mod health;
 pub mod journal;
 pub mod subjects;

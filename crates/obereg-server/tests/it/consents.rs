@@ -204,3 +204,55 @@ async fn the_unsubscribe_link_in_an_email_ends_in_a_denied_decision() {
     assert!(broken.text.contains("not valid"), "{}", broken.text);
     assert_eq!(server.get(&consents, Some(&admin)).await.json()["events"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_cookie_banner_records_a_choice_shared_by_the_tenants_sites_and_honours_gpc() {
+    let server = TestServer::start().await;
+    let site = [("origin", "https://voice-robot.example")];
+    let other = [("origin", "https://app.voice-robot.example")];
+    let script = server.get("/c/default/banner.js", None).await;
+    assert_eq!(script.status, 200);
+    assert!(script.content_type().starts_with("text/javascript") && script.text.len() < 8 * 1024, "a small self-hosted script");
+    assert!(!script.text.contains("http://") && !script.text.contains("https://cdn"), "no third-party resources");
+
+    let banner = server.send_with("GET", "/c/default/banner", None, None, &site, "").await;
+    assert_eq!(banner.status, 200, "{}", banner.text);
+    assert_eq!(banner.headers["access-control-allow-origin"], "https://voice-robot.example");
+    let doc = banner.json()["document"].as_str().unwrap().to_owned();
+    let url = banner.json()["document_url"].as_str().unwrap().to_owned();
+    let text = server.get(&format!("/c/default{url}?lang=en"), None).await;
+    assert_eq!(text.status, 200);
+    assert!(text.content_type().starts_with("text/markdown") && text.text.starts_with('#'), "{}", text.text);
+
+    // A foreign site gets nothing, not even a preflight.
+    let evil = [("origin", "https://evil.example")];
+    server.send_with("GET", "/c/default/banner", None, None, &evil, "").await.problem(403, "cookies.origin_not_allowed");
+    server.send_with("OPTIONS", "/c/default/choices", None, None, &evil, "").await.problem(403, "cookies.origin_not_allowed");
+    let preflight = server.send_with("OPTIONS", "/c/default/choices", None, None, &site, "").await;
+    assert_eq!(preflight.status, 204);
+
+    let body = json!({"choices": {"ads": true}, "document": doc}).to_string();
+    let chosen = server.send_with("POST", "/c/default/choices", None, Some("application/json"), &site, body.clone()).await;
+    assert_eq!(chosen.status, 200, "{}", chosen.text);
+    let secret = chosen.json()["visitor"].as_str().unwrap().to_owned();
+    let cookie = chosen.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with(&format!("__Host-obereg_visitor={secret};")) && cookie.contains("Secure") && cookie.contains("HttpOnly"));
+    assert_eq!(chosen.json()["choices"][1], json!({"category": "ads", "kind": "advertising", "allowed": true, "reason": "given"}));
+
+    // The other site, the same browser (cookie on obereg's origin): the same choice.
+    let jar = format!("__Host-obereg_visitor={secret}");
+    let seen = server.send_with("GET", "/c/default/choices", None, None, &[other[0], ("cookie", &jar)], "").await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert_eq!(seen.json()["choices"][1]["allowed"], true);
+    assert_eq!(seen.json()["visitor"], serde_json::Value::Null, "the secret is only handed out once");
+
+    // A browser sending Sec-GPC: 1 opts out of advertising whatever it clicks.
+    let gpc = server.send_with("POST", "/c/default/choices", None, Some("application/json"), &[site[0], ("sec-gpc", "1")], body).await;
+    assert_eq!(gpc.json()["choices"][1], json!({"category": "ads", "kind": "advertising", "allowed": false, "reason": "gpc"}));
+
+    // Bad input: an unknown category is a problem, and no visitor is created.
+    let bad = json!({"choices": {"tracking": true}, "document": doc}).to_string();
+    let refused = server.send_with("POST", "/c/default/choices", None, Some("application/json"), &site, bad).await;
+    refused.problem(422, "consent.unknown_cookie");
+    assert!(refused.headers.get("set-cookie").is_none());
+}
