@@ -137,20 +137,7 @@ impl Engine {
         let record = Record::op(operation(new.action)).purpose(&new.purpose).subject(subject);
         self.authorize(actor, allowed, record).await?;
         if let Some(sha) = &new.document {
-            let doc = self.store.consent_document(&actor.tenant, sha).await?.ok_or_else(|| {
-                EngineError::invalid(
-                    "consent.unknown_document",
-                    "no consent document has that hash",
-                    "документа согласия с таким хешем нет",
-                )
-            })?;
-            if !doc.purposes.split(',').any(|p| p == new.purpose) {
-                return Err(EngineError::invalid(
-                    "consent.document_mismatch",
-                    format!("that document does not cover purpose `{}`", new.purpose),
-                    format!("этот документ не охватывает цель `{}`", new.purpose),
-                ));
-            }
+            self.check_document(&actor.tenant, sha, std::slice::from_ref(&new.purpose)).await?;
         }
         let (_, key) = self.subject_standing(actor, subject).await?;
         let key = key.ok_or(EngineError::Internal("a live subject has no key"))?;
@@ -197,6 +184,26 @@ impl Engine {
             }
         }
         Err(EngineError::Conflict("consent event"))
+    }
+
+    /// Checks that document `sha` exists and covers every one of `purposes`.
+    pub(crate) async fn check_document(&self, tenant: &str, sha: &str, purposes: &[String]) -> Result<(), EngineError> {
+        let doc = self.store.consent_document(tenant, sha).await?.ok_or_else(|| {
+            EngineError::invalid("consent.unknown_document", "no consent document has that hash", "документа согласия с таким хешем нет")
+        })?;
+        match purposes.iter().find(|purpose| !doc.purposes.split(',').any(|p| p == purpose.as_str())) {
+            Some(purpose) => Err(EngineError::invalid(
+                "consent.document_mismatch",
+                format!("that document does not cover purpose `{purpose}`"),
+                format!("этот документ не охватывает цель `{purpose}`"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A subject's consent state as its ledger replays now; an internal read, not journaled.
+    pub(crate) async fn ledger_state(&self, tenant: &str, subject: &str) -> Result<ConsentState, EngineError> {
+        replay(&self.store.consent_events(tenant, subject).await?)
     }
 
     /// A subject's consent history and state. Readable by administrators and by roles

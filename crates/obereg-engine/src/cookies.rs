@@ -126,12 +126,9 @@ impl Engine {
             let allow = allow && !(gpc && category.kind == CookieKind::Advertising);
             wanted.push((category.id.clone(), purpose, allow));
         }
-        if !wanted.is_empty() && self.store.consent_document(tenant, document).await?.is_none() {
-            return Err(EngineError::invalid(
-                "consent.unknown_document",
-                "no consent document has that hash",
-                "документа согласия с таким хешем нет",
-            ));
+        if !wanted.is_empty() {
+            let purposes: Vec<String> = wanted.iter().map(|(_, purpose, _)| purpose.clone()).collect();
+            self.check_document(tenant, document, &purposes).await?;
         }
         let actor = Actor::local_operator(tenant);
         let (subject, new_secret) = match secret {
@@ -141,10 +138,11 @@ impl Engine {
             },
             None => self.new_visitor(&actor, &site.visitor_kind).await?,
         };
-        let history = self.consents(&actor, &subject).await?;
+        // Only to skip choices already in force: record_consent validates against the ledger again.
+        let state = self.ledger_state(tenant, &subject).await?;
         for (cookie, purpose, allow) in wanted {
             let scope = ConsentScope { purpose: purpose.clone(), channel: None, cookie: Some(cookie.clone()) };
-            let last = history.current.iter().find(|v| v.event.scope == scope).map(|v| v.event.action);
+            let last = state.last(&scope).map(|e| e.action);
             let action = match (allow, last) {
                 (true, Some(ConsentAction::Given)) | (false, Some(ConsentAction::Refused | ConsentAction::Withdrawn)) => continue,
                 (true, _) => ConsentAction::Given,

@@ -71,6 +71,7 @@ async fn bad_cookie_choices_are_refused_and_record_nothing() {
     let env = env().await;
     let e = &env.engine;
     let doc = e.cookie_banner("default", SITE).await.unwrap().document.unwrap().sha256;
+    let news = e.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
     let before = e.store.journal_head("default").await.unwrap().unwrap().size;
     // (origin, visitor secret, choices, document, expected code)
     type Case<'a> = (&'a str, Option<&'a str>, BTreeMap<String, bool>, &'a str, &'a str);
@@ -80,6 +81,7 @@ async fn bad_cookie_choices_are_refused_and_record_nothing() {
         (SITE, None, BTreeMap::from([("tracking".to_owned(), true)]), doc.as_str(), "consent.unknown_cookie"),
         (SITE, None, BTreeMap::from([("session".to_owned(), false)]), doc.as_str(), "cookies.necessary_not_optional"),
         (SITE, None, choices(true), "0000", "consent.unknown_document"),
+        (SITE, None, choices(true), news.as_str(), "consent.document_mismatch"),
         (SITE, Some("vis_short"), choices(true), doc.as_str(), "cookies.bad_visitor"),
     ];
     for (origin, secret, chosen, document, expected) in cases {

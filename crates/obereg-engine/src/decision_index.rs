@@ -228,6 +228,13 @@ impl DecisionIndex {
         lock(&self.tenant(tenant).state).subjects.get(id).cloned()
     }
 
+    /// The held facts of each of `ids`, under one lock (a contact check asks for a thousand).
+    pub(crate) fn subjects<'i>(&self, tenant: &str, ids: impl IntoIterator<Item = &'i str>) -> Vec<Option<Arc<HeldFacts>>> {
+        let index = self.tenant(tenant);
+        let state = lock(&index.state);
+        ids.into_iter().map(|id| state.subjects.get(id).cloned()).collect()
+    }
+
     /// Keeps facts loaded after `fresh`, unless something was invalidated since.
     pub(crate) fn keep_subjects(&self, tenant: &str, fresh: &Fresh, loaded: impl IntoIterator<Item = (String, Arc<HeldFacts>)>) {
         let index = self.tenant(tenant);

@@ -68,8 +68,8 @@ impl Engine {
             Some(held) => held,
             None => {
                 let (record, _) = self.store.subject_head(&actor.tenant, subject).await?.ok_or(EngineError::NotFound("subject"))?;
-                let history = self.store.consent_events(&actor.tenant, subject).await?;
-                let held = Arc::new(HeldFacts { standing: standing_of(&record), consents: replay(&history)?, objections: BTreeMap::new() });
+                let consents = self.ledger_state(&actor.tenant, subject).await?;
+                let held = Arc::new(HeldFacts { standing: standing_of(&record), consents, objections: BTreeMap::new() });
                 self.index.keep_subjects(&actor.tenant, &fresh, [(subject.to_owned(), held.clone())]);
                 held
             }
@@ -151,13 +151,16 @@ impl Engine {
         fresh: &crate::decision_index::Fresh,
         found: &[Found],
     ) -> Result<HashMap<String, Arc<HeldFacts>>, EngineError> {
+        let all: Vec<&SubjectRef> =
+            found.iter().filter_map(|f| if let Found::Subjects(list) = f { Some(list) } else { None }).flatten().collect();
+        let cached = self.index.subjects(&actor.tenant, all.iter().map(|s| s.id.as_str()));
         let mut held = HashMap::new();
         let mut missing = Vec::new();
-        for s in found.iter().filter_map(|f| if let Found::Subjects(list) = f { Some(list) } else { None }).flatten() {
+        for (s, cached) in all.into_iter().zip(cached) {
             if held.contains_key(&s.id) {
                 continue;
             }
-            match self.index.subject(&actor.tenant, &s.id) {
+            match cached {
                 Some(facts) => {
                     held.insert(s.id.clone(), facts);
                 }
