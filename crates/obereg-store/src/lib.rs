@@ -15,6 +15,7 @@ mod journal_sql;
 mod postgres;
 mod queries;
 mod records;
+mod requests_sql;
 mod schema;
 mod sqlite;
 mod vault_sql;
@@ -240,6 +241,57 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The tenant's catalog hash in force and up to `limit` changes stamped after `after`,
     /// oldest first, read together in one query.
     fn changes_since<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> StoreFuture<'a, ChangeFeed>;
+
+    // --- requests and the outbox (see `requests_sql.rs`) ---
+
+    /// Stores a new request with its first event, the messages it sends and its journal
+    /// entries. Fails with [`StoreError::Conflict`] when the id exists.
+    fn insert_request<'a>(
+        &'a self,
+        request: &'a RequestRecord,
+        event: Option<&'a RequestEventRecord>,
+        outbox: &'a [OutboxRecord],
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Appended>;
+
+    /// Replaces a request by `request` (whose `version` is one above the stored one) with
+    /// its event, messages and entries; `None` (nothing written) when the stored version is
+    /// not `request.version - 1` any more.
+    fn update_request<'a>(
+        &'a self,
+        request: &'a RequestRecord,
+        event: Option<&'a RequestEventRecord>,
+        outbox: &'a [OutboxRecord],
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    fn request<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<RequestRecord>>;
+
+    /// A request's transitions in order.
+    fn request_events<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Vec<RequestEventRecord>>;
+
+    /// Requests matching `filter`, by due date then id.
+    fn requests<'a>(&'a self, tenant: &'a str, filter: &'a RequestFilter) -> StoreFuture<'a, Vec<RequestRecord>>;
+
+    /// Requests from one contact address (by its blind index) received since `since`.
+    fn requests_by_contact<'a>(&'a self, tenant: &'a str, contact_blind: &'a [u8], since: i64) -> StoreFuture<'a, Vec<RequestRecord>>;
+
+    /// Claims up to `limit` pending messages due at `now`, moving their next attempt to
+    /// `lease_until` so no other worker takes them meanwhile.
+    fn claim_outbox(&self, now: i64, lease_until: i64, limit: u32) -> StoreFuture<'_, Vec<OutboxRecord>>;
+
+    /// Marks a pending message sent and wipes its payload; `false` if it was not pending.
+    fn outbox_delivered<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> StoreFuture<'a, bool>;
+
+    /// Records a failed attempt: retried at `next_attempt_at`, or dead (payload wiped) when
+    /// `None`. `error` is a code, never the message.
+    fn outbox_failed<'a>(&'a self, tenant: &'a str, id: &'a str, next_attempt_at: Option<i64>, error: &'a str) -> StoreFuture<'a, bool>;
+
+    /// The messages a request sent, oldest first.
+    fn outbox_of_request<'a>(&'a self, tenant: &'a str, request: &'a str) -> StoreFuture<'a, Vec<OutboxRecord>>;
+
+    /// How many messages wait for delivery, over all tenants.
+    fn outbox_pending(&self) -> StoreFuture<'_, i64>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

@@ -9,6 +9,7 @@ macro_rules! shared_queries {
     ($store:ty, $pool:ty, $db:ty, $backend:expr) => {
         $crate::journal_sql::journal_sql!($store, $db);
         $crate::vault_sql::vault_helpers!($store, $db);
+        $crate::requests_sql::request_helpers!($store, $db);
 
         impl $store {
             /// The newest migration applied to the database, `None` for a fresh database.
@@ -26,6 +27,7 @@ macro_rules! shared_queries {
         impl $crate::Store for $store {
             $crate::vault_sql::vault_methods!($db);
             $crate::consent_sql::consent_methods!($db);
+            $crate::requests_sql::request_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend

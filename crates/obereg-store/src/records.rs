@@ -253,3 +253,94 @@ pub struct ChangeFeed {
     /// `false` when the limit cut the list short: there may be more.
     pub complete: bool,
 }
+
+/// A data-subject request's current state, as one row (migration 000008).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RequestRecord {
+    pub tenant_id: String,
+    pub id: String,
+    pub kind: String,
+    pub jurisdiction: String,
+    /// How it arrived: `api`, `portal`, `email`, `phone`, `paper`.
+    pub channel: String,
+    pub state: String,
+    /// Bumped by every change; the optimistic lock.
+    pub version: i64,
+    /// The subject it concerns, once identity is established and matched.
+    pub subject_id: Option<String>,
+    /// Blind index of the normalised contact address.
+    pub contact_blind: Option<Vec<u8>>,
+    pub received_at: i64,
+    /// The due date, `YYYY-MM-DD`.
+    pub due_on: String,
+    /// A year without a published production calendar went into the due date.
+    pub due_provisional: bool,
+    pub extended: bool,
+    /// How identity was established: `code`, `manual`, `staff`.
+    pub verified_by: Option<String>,
+    /// Keyed hash of the pending one-time code.
+    pub code_hash: Option<Vec<u8>>,
+    pub code_expires_at: Option<i64>,
+    pub code_attempts: i64,
+    pub codes_sent: i64,
+    /// Hash of the secret the requester follows the request with.
+    pub key_hash: Option<Vec<u8>>,
+    /// Contact, request text and answer, sealed.
+    pub sealed: Vec<u8>,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// One transition of a request.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RequestEventRecord {
+    pub tenant_id: String,
+    pub request_id: String,
+    /// The version the request left.
+    pub idx: i64,
+    pub at: i64,
+    pub event: String,
+    pub from_state: String,
+    pub to_state: String,
+    /// The role that acted, or `subject`.
+    pub actor: String,
+    /// The reason given, sealed.
+    pub sealed_note: Option<Vec<u8>>,
+}
+
+/// Which requests a listing returns, most urgent first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFilter {
+    /// Only requests not yet completed, refused or withdrawn.
+    pub open_only: bool,
+    pub state: Option<String>,
+    pub subject_id: Option<String>,
+    /// Only requests due on or before this date (`YYYY-MM-DD`).
+    pub due_by: Option<String>,
+    /// Resume after this `(due_on, id)`.
+    pub after: Option<(String, String)>,
+    pub limit: u32,
+}
+
+/// One message of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRecord {
+    pub tenant_id: String,
+    /// The delivery id: receivers de-duplicate by it.
+    pub id: String,
+    pub request_id: Option<String>,
+    /// `email`, `sms` or `webhook`.
+    pub channel: String,
+    /// What the message is (`verification_code`, `request_received`, …).
+    pub template: String,
+    /// `pending`, `sent` or `dead`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    /// Address and text, sealed; wiped once delivered.
+    pub sealed: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    /// The code of the last delivery failure (never the message or the address).
+    pub last_error: Option<String>,
+}

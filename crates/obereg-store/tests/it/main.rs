@@ -4,4 +4,5 @@ mod conformance;
 mod consent;
 mod harness;
 mod journal;
+mod requests;
 mod vault;
