@@ -62,6 +62,8 @@ pub enum ConsentMethod {
     System,
     /// The cookie banner on the operator's site.
     CookieBanner,
+    /// Carried out on a data-subject request (withdrawal, distribution stop).
+    SubjectRequest,
 }
 
 impl ConsentMethod {
@@ -77,6 +79,7 @@ impl ConsentMethod {
             ConsentMethod::Staff => ("staff entry", "запись сотрудника"),
             ConsentMethod::System => ("term expiry", "истечение срока"),
             ConsentMethod::CookieBanner => ("cookie banner", "баннер cookie"),
+            ConsentMethod::SubjectRequest => ("data-subject request", "запрос субъекта"),
         };
         Bilingual::new(en, ru)
     }

@@ -136,6 +136,12 @@ impl Engine {
         };
         let record = Record::op(operation(new.action)).purpose(&new.purpose).subject(subject);
         self.authorize(actor, allowed, record).await?;
+        self.append_consent(actor, subject, new).await
+    }
+
+    /// Appends a checked event for `actor`, whose right to record it was established by
+    /// the caller (a role's purposes, or a data-subject request being carried out).
+    pub(crate) async fn append_consent(&self, actor: &Actor, subject: &str, new: NewConsentEvent) -> Result<ConsentEventView, EngineError> {
         if let Some(sha) = &new.document {
             self.check_document(&actor.tenant, sha, std::slice::from_ref(&new.purpose)).await?;
         }

@@ -28,6 +28,9 @@ pub enum EngineError {
     Invalid { code: &'static str, message: Bilingual },
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// Too many attempts from one caller; try later.
+    #[error("{}", .0.en)]
+    RateLimited(Bilingual),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -45,6 +48,7 @@ impl EngineError {
             EngineError::InvalidCatalog(_) => "catalog.invalid",
             EngineError::Invalid { code, .. } => code,
             EngineError::Conflict(_) => "conflict",
+            EngineError::RateLimited(_) => "rate_limited",
             EngineError::Store(e) => e.code(),
             EngineError::Internal(_) => "internal",
         }

@@ -12,7 +12,9 @@ mod decision_index;
 mod error;
 mod group_commit;
 mod journal;
+pub mod outbox;
 pub mod receipt;
+pub mod requests;
 pub mod root_key;
 mod tenants;
 pub mod token;
@@ -58,6 +60,8 @@ pub struct Engine {
     import_lane: Arc<tokio::sync::Mutex<()>>,
     /// Tokens, catalog hashes and subjects' decision facts in memory, kept exact.
     index: Arc<decision_index::DecisionIndex>,
+    /// The production calendar request deadlines are counted on.
+    calendar: Arc<obereg_core::calendar::ProductionCalendar>,
 }
 
 /// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
@@ -78,7 +82,15 @@ impl Engine {
             reads: Arc::default(),
             import_lane: Arc::default(),
             index: Arc::default(),
+            calendar: Arc::new(obereg_core::calendar::ProductionCalendar::russian()),
         }
+    }
+
+    /// The same engine counting deadlines on `calendar` (the shipped one with the
+    /// operator's years added or replaced).
+    pub fn with_calendar(mut self, calendar: obereg_core::calendar::ProductionCalendar) -> Self {
+        self.calendar = Arc::new(calendar);
+        self
     }
 
     /// The same engine with other journal settings.
@@ -125,3 +137,6 @@ mod decision_index_tests;
 
 #[cfg(test)]
 mod cookies_tests;
+
+#[cfg(test)]
+mod requests_tests;

@@ -85,6 +85,9 @@ impl From<EngineError> for ApiError {
                 Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, title: message, diagnostics: Vec::new() }
             }
             EngineError::Conflict(_) => Self::new(StatusCode::CONFLICT, code, "it exists already", "такой объект уже существует"),
+            EngineError::RateLimited(message) => {
+                Self { status: StatusCode::TOO_MANY_REQUESTS, code, title: message, diagnostics: Vec::new() }
+            }
             other => {
                 tracing::error!(code, error = %other, "request failed");
                 Self::new(

@@ -290,6 +290,22 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The messages a request sent, oldest first.
     fn outbox_of_request<'a>(&'a self, tenant: &'a str, request: &'a str) -> StoreFuture<'a, Vec<OutboxRecord>>;
 
+    /// Records that a subject (not erased) objects to `purposes`, with the request it came
+    /// on; an objection already made keeps its first date. `None` for no such subject.
+    #[allow(clippy::too_many_arguments)]
+    fn add_objections<'a>(
+        &'a self,
+        tenant: &'a str,
+        subject: &'a str,
+        purposes: &'a [String],
+        at: i64,
+        request: Option<&'a str>,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    /// `(subject, purpose, at)` of every objection of `subjects` (erased ones have none).
+    fn objections_many<'a>(&'a self, tenant: &'a str, subjects: &'a [String]) -> StoreFuture<'a, Vec<(String, String, i64)>>;
+
     /// How many messages wait for delivery, over all tenants.
     fn outbox_pending(&self) -> StoreFuture<'_, i64>;
 

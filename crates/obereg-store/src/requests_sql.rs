@@ -341,6 +341,67 @@ macro_rules! request_methods {
             })
         }
 
+        fn add_objections<'a>(
+            &'a self,
+            tenant: &'a str,
+            subject: &'a str,
+            purposes: &'a [String],
+            at: i64,
+            request: Option<&'a str>,
+            journal: &'a [obereg_journal::EntryDraft],
+        ) -> $crate::StoreFuture<'a, Option<$crate::Appended>> {
+            Box::pin(async move {
+                let mut tx = self.write.begin().await?;
+                let head = Self::lock_head(&mut tx, tenant).await?;
+                let seq: Option<i64> =
+                    sqlx::query_scalar("SELECT seq FROM subjects WHERE tenant_id = $1 AND id = $2 AND status <> 'erased'")
+                        .bind(tenant)
+                        .bind(subject)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(seq) = seq else { return Ok(None) };
+                for purpose in purposes {
+                    // An objection stands from the first time it was made.
+                    sqlx::query(
+                        "INSERT INTO objections (subject_seq, purpose, tenant_id, at, request_id) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(seq)
+                    .bind(purpose)
+                    .bind(tenant)
+                    .bind(at)
+                    .bind(request)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                Self::note_change(&mut tx, tenant, "subject", subject, appended).await?;
+                tx.commit().await?;
+                Ok(Some(appended))
+            })
+        }
+
+        fn objections_many<'a>(&'a self, tenant: &'a str, subjects: &'a [String]) -> $crate::StoreFuture<'a, Vec<(String, String, i64)>> {
+            Box::pin(async move {
+                let mut out = Vec::new();
+                for chunk in subjects.chunks($crate::vault_sql::BLIND_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT s.id, o.purpose, o.at FROM subjects s CROSS JOIN objections o \
+                         WHERE o.subject_seq = s.seq AND s.status <> 'erased' AND s.tenant_id = ",
+                    );
+                    q.push_bind(tenant.to_owned()).push(" AND s.id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    q.push(") ORDER BY s.id, o.purpose");
+                    let rows: Vec<(String, String, i64)> = q.build_query_as().fetch_all(&self.read).await?;
+                    out.extend(rows);
+                }
+                Ok(out)
+            })
+        }
+
         fn outbox_pending(&self) -> $crate::StoreFuture<'_, i64> {
             Box::pin(
                 async move { Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&self.read).await?) },

@@ -119,6 +119,17 @@ fn period_ru(p: &Period) -> String {
     parts.join(" ")
 }
 
+/// How long a purpose keeps data, in words: "no longer than 3 years after the contract
+/// ends (Tax Code art. 23)", for documents and access answers.
+pub fn retention_text(r: &crate::catalog::Retention) -> Bilingual {
+    let when = trigger(r.trigger);
+    let norm = r.legal_reference.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    Bilingual::new(
+        format!("no longer than {} {}{norm}", period_en(&r.period), when.en),
+        format!("не дольше {} {}{norm}", period_ru(&r.period), when.ru),
+    )
+}
+
 /// From what a retention period runs.
 fn trigger(t: RetentionTrigger) -> Bilingual {
     let (en, ru) = match t {

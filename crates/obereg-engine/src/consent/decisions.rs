@@ -69,7 +69,8 @@ impl Engine {
             None => {
                 let (record, _) = self.store.subject_head(&actor.tenant, subject).await?.ok_or(EngineError::NotFound("subject"))?;
                 let consents = self.ledger_state(&actor.tenant, subject).await?;
-                let held = Arc::new(HeldFacts { standing: standing_of(&record), consents, objections: BTreeMap::new() });
+                let objections = self.objections_of(&actor.tenant, &[subject.to_owned()]).await?.remove(subject).unwrap_or_default();
+                let held = Arc::new(HeldFacts { standing: standing_of(&record), consents, objections });
                 self.index.keep_subjects(&actor.tenant, &fresh, [(subject.to_owned(), held.clone())]);
                 held
             }
@@ -179,15 +180,32 @@ impl Engine {
         for (id, event) in self.store.consent_events_many(&actor.tenant, &ids).await? {
             histories.entry(id).or_default().push(event);
         }
+        let mut objections = self.objections_of(&actor.tenant, &ids).await?;
         let mut loaded = Vec::with_capacity(missing.len());
         for s in missing {
             let history = histories.remove(&s.id).unwrap_or_default();
-            let facts = Arc::new(HeldFacts { standing: standing_of_ref(&s), consents: replay(&history)?, objections: BTreeMap::new() });
+            let objected = objections.remove(&s.id).unwrap_or_default();
+            let facts = Arc::new(HeldFacts { standing: standing_of_ref(&s), consents: replay(&history)?, objections: objected });
             held.insert(s.id.clone(), facts.clone());
             loaded.push((s.id, facts));
         }
         self.index.keep_subjects(&actor.tenant, fresh, loaded);
         Ok(held)
+    }
+}
+
+impl Engine {
+    /// The objections of `subjects`, by subject and purpose (see `requests::execute`).
+    async fn objections_of(
+        &self,
+        tenant: &str,
+        subjects: &[String],
+    ) -> Result<HashMap<String, BTreeMap<String, jiff::Timestamp>>, EngineError> {
+        let mut out: HashMap<String, BTreeMap<String, jiff::Timestamp>> = HashMap::new();
+        for (subject, purpose, at) in self.store.objections_many(tenant, subjects).await? {
+            out.entry(subject).or_default().insert(purpose, crate::vault::micros_to_time(at));
+        }
+        Ok(out)
     }
 }
 

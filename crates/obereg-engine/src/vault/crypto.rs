@@ -94,6 +94,11 @@ impl DataKey {
         LessSafeKey::new(UnboundKey::new(&AES_256_GCM, self.0.as_ref()).expect("AES-256 key length"))
     }
 
+    /// A key derived elsewhere (from the root key, for data that is not a subject's).
+    pub(crate) fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> Self {
+        Self(bytes)
+    }
+
     /// A sealer for many values of one subject (the key schedule is computed once).
     pub fn sealer(&self) -> Sealer {
         Sealer(self.aead())

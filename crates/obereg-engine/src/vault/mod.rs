@@ -23,7 +23,10 @@ pub use import::{ImportOutcome, ImportReport, ImportRow, PreparedImport, RowErro
 pub use lookup::{Found, MAX_LOOKUP_BATCH};
 pub use records::{Direction, RecordBody, RecordKind};
 pub use rotation::{RotationProgress, RotationReport};
-pub(crate) use support::{is_id as is_subject_id, principal as principal_of, random_id as random_hex_id};
+pub use subjects::MAX_ITEMS_PER_CALL;
+pub(crate) use support::{
+    ATTRIBUTE as ATTRIBUTE_KIND, is_id as is_subject_id, micros as micros_to_time, principal as principal_of, random_id as random_hex_id,
+};
 
 /// A value to store: its category, the purposes it is collected for, where it came from.
 #[derive(Debug, Clone)]

@@ -71,10 +71,6 @@ fn lang() -> Lang {
     crate::context::current().map(|c| c.lang).unwrap_or_default()
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 /// A small self-contained page: no scripts, no external resources.
 fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let html = format!(
@@ -113,7 +109,7 @@ fn failure(e: &EngineError, lang: Lang) -> Response {
         ),
     };
     let title = if lang == Lang::Ru { "Ссылка отписки" } else { "Unsubscribe link" };
-    page(status, lang, title, &format!("<p>{}</p>", escape(&message)))
+    page(status, lang, title, &format!("<p>{}</p>", obereg_core::text::html_escape(&message)))
 }
 
 /// The confirmation page: what the link does, and the button.
@@ -129,8 +125,8 @@ pub async fn confirm_page(State(engine): State<Engine>, Path(token): Path<String
             "Отписаться от рассылки",
             format!(
                 "Вы перестанете получать рекламу «{}» по каналу «{}». Другие рассылки это не затронет.",
-                escape(&target.purpose),
-                escape(&channel.ru)
+                obereg_core::text::html_escape(&target.purpose),
+                obereg_core::text::html_escape(&channel.ru)
             ),
             "Отписаться",
         ),
@@ -138,15 +134,15 @@ pub async fn confirm_page(State(engine): State<Engine>, Path(token): Path<String
             "Unsubscribe",
             format!(
                 "You will stop receiving `{}` advertising by {}. Other mailings are not affected.",
-                escape(&target.purpose),
-                escape(&channel.en)
+                obereg_core::text::html_escape(&target.purpose),
+                obereg_core::text::html_escape(&channel.en)
             ),
             "Unsubscribe",
         ),
     };
     let form = format!(
         "<p>{text}</p><form method=\"post\" action=\"/u/{}\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\"><button type=\"submit\">{button}</button></form>",
-        escape(&token)
+        obereg_core::text::html_escape(&token)
     );
     page(StatusCode::OK, lang, title, &form)
 }

@@ -73,3 +73,15 @@ CREATE TABLE outbox (
 
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_by_request ON outbox (tenant_id, request_id);
+
+-- Objections (152-FZ art. 21 p.5.1, GDPR art. 21): the purposes a subject objected to, with
+-- when and on which request. A decision for such a purpose denies when it rests on
+-- legitimate interests or is marketing. Rows go with the subject's purge after erasure.
+CREATE TABLE objections (
+    subject_seq  INTEGER NOT NULL,
+    purpose      TEXT    NOT NULL,
+    tenant_id    TEXT    NOT NULL,
+    at           INTEGER NOT NULL,
+    request_id   TEXT,
+    PRIMARY KEY (subject_seq, purpose)
+) STRICT, WITHOUT ROWID;

@@ -1,0 +1,173 @@
+//! Delivery of the outbox: every message obereg sends (verification codes, notices to
+//! subjects) is written in the transaction of the change that causes it, then delivered
+//! here, by a worker the server runs.
+//!
+//! A worker claims due messages under a lease (see `requests_sql.rs` in the store), opens
+//! each payload, hands it to the [`Transport`] and records the outcome. A crash after the
+//! change commits loses nothing: the message waits in the table. A crash after a send but
+//! before it is marked sent can repeat that one message when the lease runs out, so every
+//! message carries its delivery id (the email `Message-ID`), by which the receiving side
+//! drops a repeat. Failures back off exponentially (30 s doubling to 6 h); a permanent
+//! refusal or the tenth failure makes a message dead. A delivered or dead message's payload
+//! (address and text) is wiped: the outbox keeps only that it was sent.
+
+mod smtp;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use zeroize::Zeroize;
+
+pub use smtp::{SmtpSecurity, SmtpSettings, SmtpTransport};
+
+use crate::{Engine, EngineError};
+
+/// How long a claimed message is reserved for the worker that claimed it.
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+/// Messages claimed per round.
+const BATCH: u32 = 50;
+/// Attempts before a message is given up.
+const MAX_ATTEMPTS: i64 = 10;
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+/// A message as the transport sends it. Its `Debug` shows no address or text.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Message {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Message(…)")
+    }
+}
+
+impl Drop for Message {
+    fn drop(&mut self) {
+        self.to.zeroize();
+        self.subject.zeroize();
+        self.body.zeroize();
+    }
+}
+
+/// Why a send failed: a code for the outbox table (never the message), and whether trying
+/// again could help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub code: &'static str,
+    pub permanent: bool,
+}
+
+/// Something that delivers messages: SMTP for email, a gateway for SMS, a recorder in tests.
+pub trait Transport: Send + Sync + std::fmt::Debug {
+    /// Sends `message` over `channel`; `delivery_id` lets the receiver drop a repeat.
+    fn send<'a>(
+        &'a self,
+        channel: Channel,
+        delivery_id: &'a str,
+        message: &'a Message,
+    ) -> Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: u64,
+    pub retried: u64,
+    pub dead: u64,
+}
+
+impl Engine {
+    /// Delivers the messages due now, one round of at most 50.
+    pub async fn deliver_outbox(&self, transport: &dyn Transport) -> Result<DeliveryReport, EngineError> {
+        let now = self.clock.now();
+        let lease = now.checked_add(LEASE).map_err(|_| EngineError::Internal("clock out of range"))?;
+        let claimed = self.store.claim_outbox(now.as_microsecond(), lease.as_microsecond(), BATCH).await?;
+        let mut report = DeliveryReport::default();
+        for record in claimed {
+            let outcome = match (&record.sealed, record.request_id.as_deref()) {
+                (Some(sealed), Some(request)) => {
+                    let channel = if record.channel == "sms" { Channel::Sms } else { Channel::Email };
+                    match self.open_message(&record.tenant_id, request, &record.id, sealed) {
+                        Ok(message) => transport.send(channel, &record.id, &message).await,
+                        Err(_) => Err(SendError { code: "outbox.unreadable", permanent: true }),
+                    }
+                }
+                _ => Err(SendError { code: "outbox.unreadable", permanent: true }),
+            };
+            let at = self.now_micros();
+            match outcome {
+                Ok(()) => {
+                    self.store.outbox_delivered(&record.tenant_id, &record.id, at).await?;
+                    report.sent += 1;
+                }
+                Err(e) => {
+                    let attempt = record.attempts + 1;
+                    let next = (!e.permanent && attempt < MAX_ATTEMPTS).then(|| at + backoff_micros(record.attempts));
+                    self.store.outbox_failed(&record.tenant_id, &record.id, next, e.code).await?;
+                    tracing::warn!(tenant = %record.tenant_id, delivery = %record.id, code = e.code, attempt, "delivery failed");
+                    if next.is_some() {
+                        report.retried += 1;
+                    } else {
+                        report.dead += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// How many messages wait for delivery (for metrics).
+    pub async fn outbox_pending(&self) -> Result<i64, EngineError> {
+        Ok(self.store.outbox_pending().await?)
+    }
+
+    fn open_message(&self, tenant: &str, request: &str, id: &str, sealed: &[u8]) -> Result<Message, EngineError> {
+        let json = self.open_request_field(tenant, request, crate::requests::Field::Message(id), sealed)?;
+        serde_json::from_slice(&json).map_err(|_| EngineError::Internal("a sealed message does not decode"))
+    }
+}
+
+/// The wait after a failure when `attempts` failed before it: 30 s, doubling, at most 6 hours.
+fn backoff_micros(attempts: i64) -> i64 {
+    let secs = 30i64.saturating_mul(1 << attempts.clamp(0, 20)).min(6 * 3600);
+    secs * 1_000_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_thirty_seconds_up_to_six_hours() {
+        assert_eq!(backoff_micros(0), 30_000_000);
+        assert_eq!(backoff_micros(1), 60_000_000);
+        assert_eq!(backoff_micros(3), 240_000_000);
+        assert_eq!(backoff_micros(9), 15_360_000_000);
+        assert_eq!(backoff_micros(10), 6 * 3600 * 1_000_000);
+        assert_eq!(backoff_micros(60), 6 * 3600 * 1_000_000);
+    }
+
+    #[test]
+    fn a_message_debug_shows_nothing_personal() {
+        let m = Message { to: "ivan@example.ru".into(), subject: "Код 123456".into(), body: "текст".into() };
+        assert_eq!(format!("{m:?}"), "Message(…)");
+    }
+}

@@ -1,0 +1,391 @@
+//! Carrying out a request: each right's effect on the vault, the consent ledger and the
+//! decisions, then the `complete` transition with the answer to the subject.
+//!
+//! The effect is the subject's right exercised through staff who work requests (an
+//! administrator or a `dpo` role), so it does not depend on that role's purposes: the
+//! request is the authority, and every journal entry of the effect carries the request id.
+//! Effects are idempotent (an erased subject is not erased twice, a withdrawn consent is
+//! not withdrawn again), so a completion interrupted between effect and transition is
+//! simply completed again.
+//!
+//! Erasure keeps what a law obliges the operator to keep (purposes whose basis is a federal
+//! law or a GDPR legal obligation): those values stay, the subject is restricted, and the
+//! answer lists them with the norm. Everything else goes; with nothing to keep, the subject
+//! is crypto-shredded.
+
+use std::collections::BTreeSet;
+
+use obereg_core::Bilingual;
+use obereg_core::catalog::{Catalog, GdprBasis, RuBasis};
+use obereg_core::consent::{ConsentAction, ConsentMethod};
+use obereg_core::operation::Operation;
+use obereg_core::request::deadline::RequestKind;
+use obereg_core::request::{RequestEvent, RequestState};
+use obereg_core::value::PlainValue;
+use obereg_store::{ItemChange, SubjectData};
+
+use super::intake::MAX_NOTE;
+use super::notices::Notice;
+use super::workflow::{Step, Who};
+use super::{RequestView, check_text, moscow_date, parse_kind, parse_state, view};
+use crate::consent::NewConsentEvent;
+use crate::journal::Record;
+use crate::vault::{NewValue, SubjectStatus};
+use crate::{Actor, Engine, EngineError};
+
+/// What staff supply to complete a request; which fields matter depends on its kind.
+#[derive(Debug, Clone, Default)]
+pub struct Completion {
+    /// Words for the subject, added to the answer (required for a complaint).
+    pub answer: Option<PlainValue>,
+    /// Rectification: the values to correct, by item id.
+    pub corrections: Vec<(String, PlainValue)>,
+    /// Objection, consent withdrawal, distribution stop: the purposes concerned (an empty
+    /// list means every purpose the right reaches; a distribution stop must name them).
+    pub purposes: Vec<String>,
+}
+
+impl Engine {
+    /// Carries out a request in progress and completes it, telling the subject.
+    pub async fn complete_request(&self, actor: &Actor, id: &str, completion: Completion) -> Result<RequestView, EngineError> {
+        let (catalog, record) = self.request_for_staff(actor, id).await?;
+        let state = parse_state(&record.state)?;
+        if !matches!(state, RequestState::InProgress | RequestState::Extended) {
+            return Err(EngineError::invalid(
+                "request.not_in_progress",
+                format!("a request that is {} cannot be completed", state.as_str()),
+                format!("запрос в состоянии «{}» нельзя исполнить", state.as_str()),
+            ));
+        }
+        if let Some(answer) = &completion.answer {
+            check_text(answer, "answer", MAX_NOTE)?;
+        }
+        let kind = parse_kind(&record.kind)?;
+        let mut private = self.open_private(&actor.tenant, id, &record.sealed)?;
+        // The effect acts under the request: its entries carry the request id.
+        let exec = Actor { request_id: Some(record.id.clone()), ..actor.clone() };
+        let summary = match &record.subject_id {
+            None if !private.candidates.is_empty() => {
+                return Err(EngineError::invalid(
+                    "request.subject_ambiguous",
+                    "the requester's contact matches several subjects: confirm identity and name the subject first",
+                    "контакт заявителя совпадает с несколькими субъектами: сначала подтвердите личность и укажите субъекта",
+                ));
+            }
+            None => no_data(kind, &completion)?,
+            Some(subject) => self.carry_out(&catalog, &exec, kind, subject, &completion).await?,
+        };
+        let summary = match &completion.answer {
+            Some(words) => Bilingual::new(format!("{}\n{}", summary.en, words.expose()), format!("{}\n{}", summary.ru, words.expose())),
+            None => summary,
+        };
+        let mut next = record.clone();
+        private.answer = Some(if private.language == super::Language::En { summary.en.clone() } else { summary.ru.clone() });
+        next.sealed = self.seal_private(&actor.tenant, id, &private)?;
+        let mut step = Step::transition(Who::Staff(actor), RequestEvent::Complete);
+        let notice = Notice::Completed { summary: &summary };
+        if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name.ru, &private, notice)? {
+            step = step.send(m);
+        }
+        let saved = self.save(&actor.tenant, &record, next, step).await?;
+        view(&saved, moscow_date(self.clock.now()))
+    }
+
+    /// The effect of `kind` on `subject`, and its summary for the answer.
+    async fn carry_out(
+        &self,
+        catalog: &Catalog,
+        exec: &Actor,
+        kind: RequestKind,
+        subject: &str,
+        completion: &Completion,
+    ) -> Result<Bilingual, EngineError> {
+        let tenant = exec.tenant.as_str();
+        match kind {
+            RequestKind::Access | RequestKind::Portability => Ok(Bilingual::new(
+                "The information about your personal data is ready: download it with your request key (JSON and HTML).",
+                "Сведения о ваших персональных данных подготовлены: скачайте их по ключу запроса (JSON и HTML).",
+            )),
+            RequestKind::Complaint => {
+                if completion.answer.as_ref().is_none_or(|a| a.expose().trim().is_empty()) {
+                    return Err(EngineError::invalid(
+                        "request.answer_required",
+                        "a complaint is answered in words: give the answer",
+                        "на жалобу отвечают по существу: укажите ответ",
+                    ));
+                }
+                Ok(Bilingual::new("Your complaint has been reviewed.", "Ваша жалоба рассмотрена."))
+            }
+            RequestKind::Restriction => {
+                self.restrict_for_request(exec, subject).await?;
+                Ok(Bilingual::new(
+                    "Processing of your personal data is blocked: they are kept but not used.",
+                    "Обработка ваших персональных данных заблокирована: данные хранятся, но не используются.",
+                ))
+            }
+            RequestKind::Erasure => self.erase_for_request(catalog, exec, subject).await,
+            RequestKind::Rectification => self.rectify_for_request(catalog, exec, subject, &completion.corrections).await,
+            RequestKind::Objection => {
+                let purposes = objection_purposes(catalog, &completion.purposes)?;
+                let entries = purposes
+                    .iter()
+                    .map(|p| {
+                        self.entry(exec, tenant, Record::op(Operation::Blocking.code()).purpose(p).subject(subject).object("objection"))
+                    })
+                    .collect::<Vec<_>>();
+                let at = self.now_micros();
+                let appended = self
+                    .store
+                    .add_objections(tenant, subject, &purposes, at, exec.request_id.as_deref(), &entries)
+                    .await?
+                    .ok_or(EngineError::NotFound("subject"))?;
+                self.after_append(tenant, appended).await;
+                let list = purposes.join(", ");
+                Ok(Bilingual::new(
+                    format!("Your objection is recorded: processing for these purposes has stopped: {list}."),
+                    format!("Ваше возражение учтено: обработка в этих целях прекращена: {list}."),
+                ))
+            }
+            RequestKind::ConsentWithdrawal | RequestKind::DistributionStop => {
+                if kind == RequestKind::DistributionStop && completion.purposes.is_empty() {
+                    return Err(EngineError::invalid(
+                        "request.purposes_required",
+                        "name the purposes whose distribution stops",
+                        "укажите цели, для которых прекращается распространение",
+                    ));
+                }
+                let withdrawn = self.withdraw_for_request(catalog, exec, subject, &completion.purposes).await?;
+                let list = if withdrawn.is_empty() { "—".to_owned() } else { withdrawn.join(", ") };
+                Ok(Bilingual::new(
+                    format!("Your consent is withdrawn; processing on it has stopped: {list}."),
+                    format!("Ваше согласие отозвано, обработка на его основании прекращена: {list}."),
+                ))
+            }
+        }
+    }
+
+    async fn restrict_for_request(&self, exec: &Actor, subject: &str) -> Result<(), EngineError> {
+        let data = self.live_subject(exec, subject).await?;
+        if data.subject.status == SubjectStatus::Restricted.as_str() {
+            return Ok(());
+        }
+        let entry = self.entry(exec, &exec.tenant, Record::op(Operation::Blocking.code()).subject(subject).object("restrict"));
+        let (from, to) = (SubjectStatus::Active.as_str(), SubjectStatus::Restricted.as_str());
+        let now = self.now_micros();
+        let appended = self
+            .store
+            .set_subject_status(&exec.tenant, subject, from, to, now, &[entry])
+            .await?
+            .ok_or(EngineError::Conflict("subject status"))?;
+        self.after_append(&exec.tenant, appended).await;
+        Ok(())
+    }
+
+    async fn erase_for_request(&self, catalog: &Catalog, exec: &Actor, subject: &str) -> Result<Bilingual, EngineError> {
+        let data = match self.live_subject(exec, subject).await {
+            Ok(data) => data,
+            // Erased already (an interrupted completion, or another request): nothing left.
+            Err(EngineError::NotFound(_)) => return Ok(erased_summary()),
+            Err(e) => return Err(e),
+        };
+        let duty = legal_duty_purposes(catalog);
+        let (kept, gone): (Vec<_>, Vec<_>) = data.items.iter().partition(|i| i.purposes.split(',').any(|p| duty.contains(p)));
+        if kept.is_empty() {
+            let entry =
+                self.entry(exec, &exec.tenant, Record::op(Operation::Destruction.code()).subject(subject).object("crypto_shredding"));
+            if let Some(appended) = self.store.erase_subject(&exec.tenant, subject, self.now_micros(), &[entry]).await? {
+                self.after_append(&exec.tenant, appended).await;
+            }
+            return Ok(erased_summary());
+        }
+        if !gone.is_empty() {
+            let categories = gone.iter().map(|i| i.category.as_str());
+            let entry = self.entry(
+                exec,
+                &exec.tenant,
+                Record::op(Operation::Destruction.code()).subject(subject).categories(categories).object("items"),
+            );
+            let change = ItemChange {
+                tenant_id: exec.tenant.clone(),
+                subject_id: subject.to_owned(),
+                expected_status: SubjectStatus::parse(&data.subject.status).as_str(),
+                at: self.now_micros(),
+                insert: vec![],
+                update: vec![],
+                delete: gone.iter().map(|i| i.id.clone()).collect(),
+            };
+            let appended = self.store.change_items(&change, &[entry]).await?.ok_or(EngineError::Conflict("subject status"))?;
+            self.after_append(&exec.tenant, appended).await;
+        }
+        self.restrict_for_request(exec, subject).await?;
+        Ok(kept_summary(catalog, &data, &kept.iter().map(|i| i.purposes.as_str()).collect::<Vec<_>>(), &duty))
+    }
+
+    async fn rectify_for_request(
+        &self,
+        catalog: &Catalog,
+        exec: &Actor,
+        subject: &str,
+        corrections: &[(String, PlainValue)],
+    ) -> Result<Bilingual, EngineError> {
+        if corrections.is_empty() || corrections.len() > crate::vault::MAX_ITEMS_PER_CALL {
+            return Err(EngineError::invalid(
+                "request.corrections_required",
+                "give between 1 and 1000 corrected values, by item id",
+                "укажите от 1 до 1000 исправленных значений с идентификаторами",
+            ));
+        }
+        let data = self.live_subject(exec, subject).await?;
+        let sealer = self.subject_sealer(&data)?;
+        let mut update = Vec::with_capacity(corrections.len());
+        for (item_id, value) in corrections {
+            let item = data
+                .items
+                .iter()
+                .find(|i| &i.id == item_id && i.kind == crate::vault::ATTRIBUTE_KIND)
+                .ok_or(EngineError::NotFound("value"))?;
+            let new = NewValue {
+                category: item.category.clone(),
+                value: value.clone(),
+                purposes: item.purposes.split(',').map(str::to_owned).collect(),
+                source: item.source.clone(),
+            };
+            update.push(self.seal_value(catalog, &exec.tenant, subject, &sealer, 1, &new, item.collected_at, Some(&item.id))?);
+        }
+        let categories: Vec<&str> = update.iter().map(|i| i.category.as_str()).collect();
+        let entry =
+            self.entry(exec, &exec.tenant, Record::op(Operation::Clarification.code()).subject(subject).categories(categories.clone()));
+        let change = ItemChange {
+            tenant_id: exec.tenant.clone(),
+            subject_id: subject.to_owned(),
+            expected_status: SubjectStatus::parse(&data.subject.status).as_str(),
+            at: self.now_micros(),
+            insert: vec![],
+            update: update.clone(),
+            delete: vec![],
+        };
+        let appended = self.store.change_items(&change, &[entry]).await?.ok_or(EngineError::Conflict("subject status"))?;
+        self.after_append(&exec.tenant, appended).await;
+        let list = categories.into_iter().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ");
+        Ok(Bilingual::new(format!("Your data has been corrected: {list}."), format!("Ваши данные уточнены: {list}.")))
+    }
+
+    /// Withdraws every consent in force for `purposes` (all when empty); returns the
+    /// purposes withdrawn.
+    async fn withdraw_for_request(
+        &self,
+        catalog: &Catalog,
+        exec: &Actor,
+        subject: &str,
+        purposes: &[String],
+    ) -> Result<Vec<String>, EngineError> {
+        for p in purposes {
+            obereg_core::access::purpose(catalog, p)
+                .map_err(|d| EngineError::Invalid { code: "request.unknown_purpose", message: d.reason })?;
+        }
+        let state = self.ledger_state(&exec.tenant, subject).await?;
+        let mut done = BTreeSet::new();
+        for (scope, last) in state.scopes() {
+            if last.action != ConsentAction::Given || (!purposes.is_empty() && !purposes.contains(&scope.purpose)) {
+                continue;
+            }
+            let event = NewConsentEvent {
+                purpose: scope.purpose.clone(),
+                channel: scope.channel,
+                cookie: scope.cookie.clone(),
+                action: ConsentAction::Withdrawn,
+                method: ConsentMethod::SubjectRequest,
+                document: None,
+                valid_until: None,
+                by_representative: false,
+                evidence: None,
+            };
+            match self.append_consent(exec, subject, event).await {
+                Ok(_) | Err(EngineError::Invalid { code: "consent.not_given", .. }) => {
+                    done.insert(scope.purpose.clone());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done.into_iter().collect())
+    }
+}
+
+/// The answer when obereg holds nothing about the requester.
+fn no_data(kind: RequestKind, completion: &Completion) -> Result<Bilingual, EngineError> {
+    if kind == RequestKind::Complaint && completion.answer.as_ref().is_none_or(|a| a.expose().trim().is_empty()) {
+        return Err(EngineError::invalid(
+            "request.answer_required",
+            "a complaint is answered in words: give the answer",
+            "на жалобу отвечают по существу: укажите ответ",
+        ));
+    }
+    Ok(Bilingual::new(
+        "We do not process any personal data about you (none was found for the contact details you confirmed).",
+        "Мы не обрабатываем ваших персональных данных (по подтверждённым вами контактам ничего не найдено).",
+    ))
+}
+
+fn erased_summary() -> Bilingual {
+    Bilingual::new(
+        "Your personal data has been destroyed; no copy of it can be read any more.",
+        "Ваши персональные данные уничтожены; ни одну их копию больше нельзя прочитать.",
+    )
+}
+
+/// Purposes whose basis obliges the operator to keep data: a federal law (152-FZ art. 6
+/// p.1 item 2) or a GDPR legal obligation (art. 6(1)(c)).
+fn legal_duty_purposes(catalog: &Catalog) -> BTreeSet<String> {
+    catalog
+        .purposes
+        .iter()
+        .filter(|p| p.basis.is_some_and(|b| b.ru == Some(RuBasis::Law) || b.gdpr == Some(GdprBasis::LegalObligation)))
+        .map(|p| p.id.clone())
+        .collect()
+}
+
+fn kept_summary(catalog: &Catalog, data: &SubjectData, kept: &[&str], duty: &BTreeSet<String>) -> Bilingual {
+    let mut lines_en =
+        vec!["Your personal data has been destroyed, except what the law obliges us to keep; that is blocked (kept, not used):".to_owned()];
+    let mut lines_ru =
+        vec!["Ваши персональные данные уничтожены, кроме тех, которые мы обязаны хранить по закону; они заблокированы (хранятся, не используются):".to_owned()];
+    let purposes: BTreeSet<&str> = kept.iter().flat_map(|p| p.split(',')).filter(|p| duty.contains(*p)).collect();
+    for id in purposes {
+        let Some(p) = catalog.purposes.iter().find(|p| p.id == id) else { continue };
+        let norm = p.retention.as_ref().and_then(|r| r.legal_reference.clone()).unwrap_or_default();
+        let cats: BTreeSet<&str> =
+            data.items.iter().filter(|i| i.purposes.split(',').any(|x| x == id)).map(|i| i.category.as_str()).collect();
+        let cats = cats.into_iter().collect::<Vec<_>>().join(", ");
+        let en = p.name.en.clone().unwrap_or_else(|| p.name.ru.clone());
+        lines_en.push(format!("- {en}: {cats} {norm}"));
+        lines_ru.push(format!("- {}: {cats} {norm}", p.name.ru));
+    }
+    Bilingual::new(lines_en.join("\n"), lines_ru.join("\n"))
+}
+
+/// The purposes an objection reaches: those named (each must be marketing or rest on
+/// legitimate interests), or all such purposes.
+fn objection_purposes(catalog: &Catalog, named: &[String]) -> Result<Vec<String>, EngineError> {
+    let objectable = |p: &obereg_core::catalog::Purpose| {
+        p.marketing || p.basis.is_some_and(|b| b.ru == Some(RuBasis::LegitimateInterests) || b.gdpr == Some(GdprBasis::LegitimateInterests))
+    };
+    if named.is_empty() {
+        return Ok(catalog.purposes.iter().filter(|p| objectable(p)).map(|p| p.id.clone()).collect());
+    }
+    named
+        .iter()
+        .map(|id| {
+            let p = obereg_core::access::purpose(catalog, id)
+                .map_err(|d| EngineError::Invalid { code: "request.unknown_purpose", message: d.reason })?;
+            if objectable(p) {
+                Ok(p.id.clone())
+            } else {
+                Err(EngineError::invalid(
+                    "request.not_objectable",
+                    format!("purpose `{id}` is neither marketing nor based on legitimate interests: an objection does not reach it"),
+                    format!("цель `{id}` не рекламная и не основана на законном интересе: возражение на неё не распространяется"),
+                ))
+            }
+        })
+        .collect()
+}
