@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// The fields, as named in files and after `OBEREG_` in the environment.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 15] = [
     "data_dir",
     "listen",
     "metrics_listen",
@@ -31,6 +31,8 @@ const FIELDS: [&str; 13] = [
     "journal_origin",
     "journal_checkpoint_every",
     "journal_checkpoint_interval_secs",
+    "calendar_file",
+    "smtp",
 ];
 
 /// The effective configuration.
@@ -65,6 +67,11 @@ pub struct Config {
     pub journal_checkpoint_every: u64,
     /// And at least this often (seconds) while entries are unsigned.
     pub journal_checkpoint_interval_secs: u64,
+    /// A production calendar file adding or replacing years of the shipped one
+    /// (docs/calendar.md); request deadlines are counted on it.
+    pub calendar_file: Option<PathBuf>,
+    /// The SMTP server the outbox sends email through; unset keeps messages waiting.
+    pub smtp: Option<obereg_engine::outbox::SmtpSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +97,8 @@ impl Default for Config {
             journal_origin: None,
             journal_checkpoint_every: 1000,
             journal_checkpoint_interval_secs: 60,
+            calendar_file: None,
+            smtp: None,
         }
     }
 }
@@ -189,6 +198,8 @@ impl Config {
             journal_origin: &'a str,
             journal_checkpoint_every: u64,
             journal_checkpoint_interval_secs: u64,
+            calendar_file: String,
+            smtp: String,
         }
         let shown = Shown {
             data_dir: &self.data_dir,
@@ -204,6 +215,10 @@ impl Config {
             journal_origin: self.journal_origin.as_deref().unwrap_or("[default: obereg/<root key fingerprint>]"),
             journal_checkpoint_every: self.journal_checkpoint_every,
             journal_checkpoint_interval_secs: self.journal_checkpoint_interval_secs,
+            calendar_file: self.calendar_file.as_ref().map_or("[shipped]".into(), |p| p.display().to_string()),
+            smtp: self.smtp.as_ref().map_or("[not set: messages wait in the outbox]".into(), |s| {
+                format!("{}:{} ({:?}), from {}", s.host, s.port.map_or("default".into(), |p| p.to_string()), s.security, s.from)
+            }),
         };
         toml::to_string(&shown).unwrap_or_default()
     }

@@ -54,7 +54,15 @@ pub async fn open_engine(config: &Config) -> Result<Engine, Failure> {
     let key = root_key(config)?;
     let store = obereg_store::open(&config.database_url()).await.map_err(|e| Failure::failed(format!("database: {e}")))?;
     let settings = config.journal_settings(&key.fingerprint());
+    let mut calendar = obereg_core::calendar::ProductionCalendar::russian();
+    if let Some(path) = &config.calendar_file {
+        let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("calendar / календарь {}: {e}", path.display())))?;
+        calendar
+            .load(&text)
+            .map_err(|e| Failure::usage(format!("calendar / календарь {}: {} / {}", path.display(), e.message.en, e.message.ru)))?;
+    }
     Engine::new(store, Arc::new(SystemClock), key)
+        .with_calendar(calendar)
         .with_journal_settings(settings)
         .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
 }
@@ -118,7 +126,14 @@ pub async fn serve(config: Config) -> Result<u8, Failure> {
     }
     print_token(token.as_deref());
     tracing::info!(root_key = %engine.root_key_fingerprint(), "serving");
-    obereg_server::serve(engine, api, metrics, config.max_body_bytes, shutdown_signal())
+    let outbox: Option<Arc<dyn obereg_engine::outbox::Transport>> = match &config.smtp {
+        Some(smtp) => Some(Arc::new(obereg_engine::outbox::SmtpTransport::new(smtp).map_err(|e| Failure::usage(format!("smtp: {e}")))?)),
+        None => {
+            tracing::warn!("no [smtp] configured: messages to subjects wait in the outbox");
+            None
+        }
+    };
+    obereg_server::serve(engine, api, metrics, config.max_body_bytes, outbox, shutdown_signal())
         .await
         .map_err(|e| Failure::failed(format!("server: {e}")))?;
     tracing::info!("stopped");

@@ -54,7 +54,7 @@ impl EngineError {
         }
     }
 
-    pub(crate) fn invalid(code: &'static str, en: impl Into<String>, ru: impl Into<String>) -> Self {
+    pub fn invalid(code: &'static str, en: impl Into<String>, ru: impl Into<String>) -> Self {
         EngineError::Invalid { code, message: Bilingual::new(en, ru) }
     }
 }

@@ -140,3 +140,6 @@ mod cookies_tests;
 
 #[cfg(test)]
 mod requests_tests;
+
+#[cfg(test)]
+mod outbox_tests;

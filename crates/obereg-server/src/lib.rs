@@ -22,6 +22,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use obereg_engine::Engine;
+use obereg_engine::outbox::Transport;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -33,7 +34,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, consents, cookies, health, journal, subjects, tenants, tokens, unsubscribe};
+use routes::{catalog, consents, cookies, health, journal, requests, subjects, tenants, tokens, unsubscribe};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -66,6 +67,20 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::receipt_key))
         .routes(routes!(consents::receipt))
         .routes(routes!(unsubscribe::issue))
+        .routes(routes!(requests::open, requests::list))
+        .routes(routes!(requests::detail))
+        .routes(routes!(requests::verify))
+        .routes(routes!(requests::send_code))
+        .routes(routes!(requests::extend))
+        .routes(routes!(requests::refuse))
+        .routes(routes!(requests::complete))
+        .routes(routes!(requests::export))
+        .routes(routes!(requests::submit))
+        .routes(routes!(requests::status))
+        .routes(routes!(requests::confirm))
+        .routes(routes!(requests::resend))
+        .routes(routes!(requests::withdraw))
+        .routes(routes!(requests::download))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))
@@ -111,7 +126,12 @@ pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Rout
         .layer(middleware::from_fn(context::scope))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE, HeaderName::from_static("x-obereg-visitor")]))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+            HeaderName::from_static("x-obereg-visitor"),
+            HeaderName::from_static(requests::FOLLOW_KEY_HEADER),
+        ]))
         .layer(SetSensitiveResponseHeadersLayer::new([header::SET_COOKIE]))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
@@ -125,6 +145,7 @@ pub async fn serve(
     api: TcpListener,
     metrics_listener: Option<TcpListener>,
     max_body_bytes: usize,
+    outbox: Option<Arc<dyn Transport>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let metrics = Arc::new(Metrics::default());
@@ -142,12 +163,54 @@ pub async fn serve(
         tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stopped(rx)).await })
     });
     let checkpoints = tokio::spawn(sign_checkpoints_periodically(engine.clone(), stop_rx.clone()));
+    let deliveries = tokio::spawn(deliver_periodically(engine.clone(), outbox, metrics.clone(), stop_rx.clone()));
     let result = axum::serve(api, app(engine, metrics, max_body_bytes)).with_graceful_shutdown(stopped(stop_rx)).await;
     if let Some(task) = metrics_task {
         task.await.map_err(std::io::Error::other)??;
     }
     checkpoints.await.map_err(std::io::Error::other)?;
+    deliveries.await.map_err(std::io::Error::other)?;
     result
+}
+
+/// How often the outbox is looked at.
+const DELIVERY_TICK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Delivers the outbox every few seconds (draining it while rounds come back full) and
+/// keeps the outbox and overdue-request gauges current. Without a transport (no `[smtp]`
+/// configured) messages wait in the outbox and the gauge shows them.
+async fn deliver_periodically(
+    engine: Engine,
+    transport: Option<Arc<dyn Transport>>,
+    metrics: Arc<Metrics>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(DELIVERY_TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Some(transport) = &transport {
+            loop {
+                match engine.deliver_outbox(transport.as_ref()).await {
+                    Ok(r) if r.sent + r.retried + r.dead >= obereg_engine::outbox::BATCH as u64 => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(code = e.code(), "outbox delivery failed");
+                        break;
+                    }
+                }
+            }
+        }
+        if let Ok(n) = engine.outbox_pending().await {
+            metrics.outbox_pending.set(n);
+        }
+        if let Ok(n) = engine.overdue_requests().await {
+            metrics.requests_overdue.set(n);
+        }
+    }
 }
 
 /// Signs due journal checkpoints every `checkpoint_interval`, and once more on shutdown so

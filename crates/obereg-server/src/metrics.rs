@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -28,6 +29,10 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram>,
+    /// Messages waiting in the outbox.
+    pub outbox_pending: Gauge,
+    /// Open data-subject requests past their due date, over all tenants.
+    pub requests_overdue: Gauge,
 }
 
 impl Default for Metrics {
@@ -37,7 +42,11 @@ impl Default for Metrics {
         let latency = Family::<RequestLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer an HTTP request", latency.clone());
-        Self { registry, requests, latency }
+        let outbox_pending = Gauge::default();
+        let requests_overdue = Gauge::default();
+        registry.register("outbox_pending", "Messages waiting for delivery", outbox_pending.clone());
+        registry.register("requests_overdue", "Open data-subject requests past their due date", requests_overdue.clone());
+        Self { registry, requests, latency, outbox_pending, requests_overdue }
     }
 }
 

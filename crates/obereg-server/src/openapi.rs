@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         (name = "tenants", description = "tenants (platform tokens)"),
         (name = "subjects", description = "the vault: subjects, sealed values and records, lookup, restriction, erasure, import"),
         (name = "journal", description = "the tamper-evident journal: checkpoints, entries, proofs"),
+        (name = "requests", description = "data-subject requests: the staff work queue, identity, extension, refusal, execution, the access answer"),
+        (name = "subject requests", description = "the subject's side of a request: submit, confirm with a code, follow, withdraw, download the answer (follow key in X-Obereg-Request-Key)"),
     )
 )]
 pub struct ApiDoc;

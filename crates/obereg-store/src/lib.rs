@@ -306,6 +306,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// `(subject, purpose, at)` of every objection of `subjects` (erased ones have none).
     fn objections_many<'a>(&'a self, tenant: &'a str, subjects: &'a [String]) -> StoreFuture<'a, Vec<(String, String, i64)>>;
 
+    /// How many open requests, over all tenants, were due before `today` (`YYYY-MM-DD`).
+    fn overdue_requests<'a>(&'a self, today: &'a str) -> StoreFuture<'a, i64>;
+
     /// How many messages wait for delivery, over all tenants.
     fn outbox_pending(&self) -> StoreFuture<'_, i64>;
 

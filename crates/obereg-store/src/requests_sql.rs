@@ -402,6 +402,15 @@ macro_rules! request_methods {
             })
         }
 
+        fn overdue_requests<'a>(&'a self, today: &'a str) -> $crate::StoreFuture<'a, i64> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE closed_at IS NULL AND due_on < $1")
+                    .bind(today)
+                    .fetch_one(&self.read)
+                    .await?)
+            })
+        }
+
         fn outbox_pending(&self) -> $crate::StoreFuture<'_, i64> {
             Box::pin(
                 async move { Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&self.read).await?) },

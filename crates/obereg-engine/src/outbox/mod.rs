@@ -25,7 +25,7 @@ use crate::{Engine, EngineError};
 /// How long a claimed message is reserved for the worker that claimed it.
 const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 /// Messages claimed per round.
-const BATCH: u32 = 50;
+pub const BATCH: u32 = 50;
 /// Attempts before a message is given up.
 const MAX_ATTEMPTS: i64 = 10;
 
@@ -137,6 +137,12 @@ impl Engine {
     /// How many messages wait for delivery (for metrics).
     pub async fn outbox_pending(&self) -> Result<i64, EngineError> {
         Ok(self.store.outbox_pending().await?)
+    }
+
+    /// How many open requests, over all tenants, are past their due date (for metrics).
+    pub async fn overdue_requests(&self) -> Result<i64, EngineError> {
+        let today = crate::requests::moscow_date(self.clock.now()).to_string();
+        Ok(self.store.overdue_requests(&today).await?)
     }
 
     fn open_message(&self, tenant: &str, request: &str, id: &str, sealed: &[u8]) -> Result<Message, EngineError> {

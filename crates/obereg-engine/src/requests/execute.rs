@@ -84,7 +84,7 @@ impl Engine {
         next.sealed = self.seal_private(&actor.tenant, id, &private)?;
         let mut step = Step::transition(Who::Staff(actor), RequestEvent::Complete);
         let notice = Notice::Completed { summary: &summary };
-        if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name.ru, &private, notice)? {
+        if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name, &private, notice)? {
             step = step.send(m);
         }
         let saved = self.save(&actor.tenant, &record, next, step).await?;

@@ -133,7 +133,7 @@ impl Engine {
             ));
         }
         let due_on: jiff::civil::Date = record.due_on.parse().map_err(|_| EngineError::Internal("due date"))?;
-        let operator = &catalog.operator.legal_name.ru;
+        let operator = &catalog.operator.legal_name;
         let outbox: Vec<_> =
             self.notice(&actor.tenant, &record.id, new.kind, operator, &private, Notice::Received { due_on })?.into_iter().collect();
         let appended = self.store.insert_request(&record, event.as_ref(), &outbox, &entries).await?;
@@ -185,7 +185,7 @@ impl Engine {
             actor: "subject".into(),
             sealed_note: None,
         };
-        let operator = &catalog.operator.legal_name.ru;
+        let operator = &catalog.operator.legal_name;
         let due_on: jiff::civil::Date = record.due_on.parse().map_err(|_| EngineError::Internal("due date"))?;
         let mut outbox = Vec::new();
         outbox.extend(self.notice(tenant, &record.id, submission.kind, operator, &private, Notice::Code { code: &code })?);
@@ -310,7 +310,7 @@ impl Engine {
         next.code_attempts = 0;
         next.codes_sent += 1;
         let kind = super::parse_kind(&record.kind)?;
-        let message = self.notice(tenant, &record.id, kind, &catalog.operator.legal_name.ru, &private, Notice::Code { code: &code })?;
+        let message = self.notice(tenant, &record.id, kind, &catalog.operator.legal_name, &private, Notice::Code { code: &code })?;
         let Some(message) = message else {
             return Err(EngineError::invalid(
                 "request.no_contact",

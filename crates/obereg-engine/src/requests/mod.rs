@@ -137,7 +137,7 @@ fn parse_jurisdiction(text: &str) -> Jurisdiction {
 /// The civil date of an instant in Moscow, where 152-FZ terms are counted. Moscow keeps
 /// UTC+3 all year (no daylight saving since 2014), so a fixed offset needs no time-zone
 /// database on the server.
-pub(crate) fn moscow_date(t: jiff::Timestamp) -> jiff::civil::Date {
+pub fn moscow_date(t: jiff::Timestamp) -> jiff::civil::Date {
     t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).date()
 }
 

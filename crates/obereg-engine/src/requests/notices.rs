@@ -4,6 +4,7 @@
 //! here), addressed to the contact the request came with, sealed, and queued in the same
 //! transaction as the change it reports (see `crate::outbox` for delivery).
 
+use obereg_core::catalog::LocalizedText;
 use obereg_core::text::Bilingual;
 use obereg_store::OutboxRecord;
 
@@ -96,7 +97,7 @@ impl Engine {
         tenant: &str,
         request: &str,
         kind: obereg_core::request::deadline::RequestKind,
-        operator: &str,
+        operator: &LocalizedText,
         private: &RequestPrivate,
         notice: Notice<'_>,
     ) -> Result<Option<OutboxRecord>, EngineError> {
@@ -105,7 +106,11 @@ impl Engine {
             (None, Some(phone)) => (Channel::Sms, phone.clone()),
             (None, None) => return Ok(None),
         };
-        let (subject, body) = notice.text(request, kind_code(kind), operator);
+        let name = match (private.language, &operator.en) {
+            (Language::En, Some(en)) => en.as_str(),
+            _ => operator.ru.as_str(),
+        };
+        let (subject, body) = notice.text(request, kind_code(kind), name);
         let pick = |b: Bilingual| if private.language == Language::En { b.en } else { b.ru };
         let id = uuid::Uuid::new_v4().to_string();
         let message = Message { to, subject: pick(subject), body: pick(body) };

@@ -238,7 +238,7 @@ impl Engine {
         let notice = Notice::Extended { due_on: deadline.date, reason: reason.expose() };
         let mut step =
             Step::transition(Who::Staff(actor), RequestEvent::Extend { reason: reason.expose().to_owned() }).note(reason.expose());
-        if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name.ru, &private, notice)? {
+        if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name, &private, notice)? {
             step = step.send(m);
         }
         let saved = self.save(&actor.tenant, &record, next, step).await?;
@@ -271,9 +271,7 @@ impl Engine {
         let private = self.open_private(&actor.tenant, id, &record.sealed)?;
         let said = if private.language == Language::En { &reason.en } else { &reason.ru };
         let mut step = Step::transition(Who::Staff(actor), RequestEvent::Refuse { reason: said.clone() }).note(said);
-        if let Some(m) =
-            self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name.ru, &private, Notice::Refused { reason: said })?
-        {
+        if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name, &private, Notice::Refused { reason: said })? {
             step = step.send(m);
         }
         let saved = self.save(&actor.tenant, &record, record.clone(), step).await?;
@@ -287,7 +285,7 @@ impl Engine {
         let private = self.open_private(tenant, id, &record.sealed)?;
         let kind = parse_kind(&record.kind)?;
         let mut step = Step::transition(Who::Subject, RequestEvent::Withdraw);
-        if let Some(m) = self.notice(tenant, id, kind, &catalog.operator.legal_name.ru, &private, Notice::Withdrawn)? {
+        if let Some(m) = self.notice(tenant, id, kind, &catalog.operator.legal_name, &private, Notice::Withdrawn)? {
             step = step.send(m);
         }
         let saved = self.save(tenant, &record, record.clone(), step).await?;

@@ -17,6 +17,8 @@ pub const EXAMPLE: &str = include_str!("../../../../examples/voice-robot-calls.t
 
 pub struct TestServer {
     pub app: Router,
+    /// The engine behind the app, for what HTTP does not reach (delivering the outbox).
+    pub engine: Engine,
     pub metrics: Arc<Metrics>,
     /// A platform token of the `default` tenant.
     pub token: String,
@@ -58,17 +60,32 @@ impl TestServer {
     }
 
     pub async fn with_body_limit(limit: usize) -> Self {
-        capture_logs();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("obereg.db").display());
-        let store = obereg_store::open(&url).await.unwrap();
+        Self::on(&url, dir, limit).await
+    }
+
+    /// A server over a fresh PostgreSQL database, when `OBEREG_TEST_POSTGRES_URL` is set.
+    pub async fn on_postgres() -> Option<Self> {
+        use sqlx::Connection;
+        let admin_url = std::env::var("OBEREG_TEST_POSTGRES_URL").ok()?;
+        let name = format!("obereg_srv_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("OBEREG_TEST_POSTGRES_URL must be reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await.unwrap();
+        let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+        Some(Self::on(&url, tempfile::tempdir().unwrap(), obereg_server::DEFAULT_MAX_BODY_BYTES).await)
+    }
+
+    async fn on(url: &str, dir: tempfile::TempDir, limit: usize) -> Self {
+        capture_logs();
+        let store = obereg_store::open(url).await.unwrap();
         let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
         let Bootstrap::Created(issued) = engine.bootstrap("default", "Default", EXAMPLE, Role::Platform).await.unwrap() else {
             panic!("fresh database")
         };
         let metrics = Arc::new(Metrics::default());
-        let app = obereg_server::app(engine, metrics.clone(), limit);
-        Self { app, metrics, token: issued.secret.reveal_once().to_owned(), _dir: dir }
+        let app = obereg_server::app(engine.clone(), metrics.clone(), limit);
+        Self { app, engine, metrics, token: issued.secret.reveal_once().to_owned(), _dir: dir }
     }
 
     /// Sends a request with optional bearer token, content type and body.

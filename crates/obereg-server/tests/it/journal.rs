@@ -111,7 +111,7 @@ async fn served(
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(obereg_server::serve(engine.clone(), listener, None, 1024, async move {
+    let server = tokio::spawn(obereg_server::serve(engine.clone(), listener, None, 1024, None, async move {
         let _ = stopped.await;
     }));
     // Let the first round (which runs at once) pass.

@@ -5,4 +5,5 @@ mod consents;
 mod harness;
 mod journal;
 mod ops;
+mod requests;
 mod subjects;
