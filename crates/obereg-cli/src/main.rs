@@ -11,6 +11,7 @@ mod journal;
 mod keys;
 mod progress;
 mod receipt;
+mod requests;
 mod setup;
 mod token;
 
@@ -57,6 +58,9 @@ enum Command {
     /// Signed consent receipts: verify one offline
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
+    /// Data-subject requests: the work queue, identity, extension, refusal, completion, answers
+    #[command(subcommand)]
+    Requests(requests::RequestsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +117,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Keys(cmd) => runtime()?.block_on(keys::run(config, cmd)),
         Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),
         Command::CheckList(args) => runtime()?.block_on(check_list::run(config, args)),
+        Command::Requests(cmd) => runtime()?.block_on(requests::run(config, cmd)),
         Command::Check(_) | Command::Receipt(_) => unreachable!("handled without configuration"),
     }
 }

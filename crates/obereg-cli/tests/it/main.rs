@@ -3,6 +3,7 @@
 mod check;
 mod journal;
 mod receipt;
+mod requests;
 mod serve;
 mod vault;
 
