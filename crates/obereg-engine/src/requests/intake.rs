@@ -102,7 +102,7 @@ impl Engine {
         if let Some(identity) = &new.identity {
             check_text(&identity.note, "identity.note", MAX_NOTE)?;
             if let Some(subject) = &identity.subject_id {
-                self.live_subject(actor, subject).await?;
+                self.subject_standing(actor, subject).await?;
             }
         }
         let contact = Contact::parse(new.email.as_ref(), new.phone.as_ref(), new.channel == RequestChannel::Paper)?;
@@ -280,7 +280,7 @@ impl Engine {
         }
         let (_, record) = self.request_for_staff(actor, id).await?;
         if let Some(subject) = &identity.subject_id {
-            self.live_subject(actor, subject).await?;
+            self.subject_standing(actor, subject).await?;
         }
         let mut next = record.clone();
         next.subject_id = identity.subject_id.clone();
