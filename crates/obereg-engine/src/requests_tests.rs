@@ -489,3 +489,19 @@ async fn a_crash_before_delivery_loses_nothing_and_each_message_goes_once() {
     assert_eq!((detail.messages[0].state.as_str(), detail.messages[0].last_error.as_deref()), ("dead", Some("smtp.rejected")));
     assert_eq!(e.outbox_pending().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn the_operators_calendar_moves_due_dates() {
+    let env = env().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let mut calendar = obereg_core::calendar::ProductionCalendar::russian();
+    let shipped = include_str!("../../obereg-core/data/calendar-ru.toml");
+    // The shipped 2026 decree plus a regional day off on Monday 23 November.
+    let start = shipped.find("year = 2026").unwrap();
+    let year_2026 = &shipped[start..];
+    let overlay = format!("[[year]]\n{}", year_2026.replacen("\"2026-12-31\"", "\"2026-11-23\", \"2026-12-31\"", 1));
+    calendar.load(&overlay).unwrap();
+    let engine = env.engine.clone().with_calendar(calendar);
+    let r = engine.open_request(&env.dpo, staff_request(RequestKind::Restriction, &s.id)).await.unwrap();
+    assert_eq!(r.due_on.to_string(), "2026-11-26", "3 working days from Friday 20 November, Monday off");
+}

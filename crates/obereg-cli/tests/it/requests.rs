@@ -182,3 +182,24 @@ fn a_killed_server_delivers_each_message_once_after_restart_and_staff_work_the_q
     let closed = obereg(dir.path(), &["requests", "extend", &request, "--reason", "архив"]);
     assert_eq!(closed.status.code(), Some(1));
 }
+
+#[test]
+fn a_calendar_file_is_loaded_and_a_bad_one_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(obereg(dir.path(), &["init"]).status.code(), Some(0));
+    // A regional overlay: Monday 23 November 2026 made a day off.
+    std::fs::write(
+        dir.path().join("calendar.toml"),
+        "[[year]]\nyear = 2026\nsource = \"test overlay\"\ndays_off = [\"2026-01-01\", \"2026-01-02\", \"2026-01-05\", \"2026-01-06\", \"2026-01-07\", \"2026-01-08\", \"2026-01-09\", \"2026-02-23\", \"2026-03-09\", \"2026-05-01\", \"2026-05-11\", \"2026-06-12\", \"2026-11-04\", \"2026-11-23\", \"2026-12-31\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("obereg.toml"), "calendar_file = \"calendar.toml\"\n").unwrap();
+    let listed = obereg(dir.path(), &["requests", "list"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", String::from_utf8_lossy(&listed.stderr));
+
+    std::fs::write(dir.path().join("calendar.toml"), "[[year]]\nyear = 2026\nsource = \"x\"\ndays_off = [\"2027-01-01\"]\n").unwrap();
+    let refused = obereg(dir.path(), &["requests", "list"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(err.contains("calendar") && err.contains("календарь"), "{err}");
+}
