@@ -370,6 +370,9 @@ pub struct Recipient {
     pub cross_border_notified: bool,
     /// The GDPR chapter V safeguard for a transfer outside the EEA (adequacy, SCC, BCR).
     pub transfer_safeguard: Option<String>,
+    /// Where obereg posts signed notices of corrections, erasures and restrictions the
+    /// recipient must carry out too (GDPR arts. 17(2), 19; 152-FZ art. 21).
+    pub notify_url: Option<String>,
 }
 
 /// What a recipient is to the operator.

@@ -89,6 +89,22 @@ fn recipients(cx: &mut Ctx<'_>) {
     for (i, r) in cx.catalog.recipients.iter().enumerate() {
         let id = &r.id;
         let at = entry("recipients", i);
+        if let Some(url) = &r.notify_url
+            && !is_notify_url(url)
+        {
+            cx.error(
+                "recipient.bad_notify_url",
+                at.clone().key("notify_url"),
+                Bilingual::new(
+                    format!("`{url}` is not a URL obereg can post notices to"),
+                    format!("`{url}` — не адрес, на который obereg может отправлять уведомления"),
+                ),
+                Bilingual::new(
+                    "write `https://host/path` (plain `http://` only for localhost or 127.0.0.1), without spaces or credentials",
+                    "укажите `https://host/path` (`http://` — только для localhost или 127.0.0.1), без пробелов и учётных данных",
+                ),
+            );
+        }
         if r.kind == RecipientKind::Processor && r.entrustment_contract.as_deref().is_none_or(|s| s.trim().is_empty()) {
             cx.error(
                 "recipient.processor_without_contract",
@@ -140,4 +156,24 @@ fn recipients(cx: &mut Ctx<'_>) {
             );
         }
     }
+}
+
+/// Whether `url` can receive notices: HTTPS to a host name, or plain HTTP to this machine
+/// (a local relay), with no credentials in it and nothing but printable ASCII.
+pub fn is_notify_url(url: &str) -> bool {
+    let (secure, rest) = match url.split_once("://") {
+        Some(("https", rest)) => (true, rest),
+        Some(("http", rest)) => (false, rest),
+        _ => return false,
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.parse::<u16>().is_ok() => h,
+        Some(_) => return false,
+        None => authority,
+    };
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && (secure || host == "localhost" || host == "127.0.0.1");
+    host_ok && url.len() <= 2000 && url.bytes().all(|b| b.is_ascii_graphic()) && !authority.contains('@')
 }
