@@ -126,13 +126,14 @@ pub async fn serve(config: Config) -> Result<u8, Failure> {
     }
     print_token(token.as_deref());
     tracing::info!(root_key = %engine.root_key_fingerprint(), "serving");
-    let outbox: Option<Arc<dyn obereg_engine::outbox::Transport>> = match &config.smtp {
-        Some(smtp) => Some(Arc::new(obereg_engine::outbox::SmtpTransport::new(smtp).map_err(|e| Failure::usage(format!("smtp: {e}")))?)),
+    let smtp = match &config.smtp {
+        Some(smtp) => Some(obereg_engine::outbox::SmtpTransport::new(smtp).map_err(|e| Failure::usage(format!("smtp: {e}")))?),
         None => {
-            tracing::warn!("no [smtp] configured: messages to subjects wait in the outbox");
+            tracing::warn!("no [smtp] configured: email to subjects waits in the outbox");
             None
         }
     };
+    let outbox: Option<Arc<dyn obereg_engine::outbox::Transport>> = Some(Arc::new(obereg_engine::outbox::Transports::new(smtp)));
     obereg_server::serve(engine, api, metrics, config.max_body_bytes, outbox, shutdown_signal())
         .await
         .map_err(|e| Failure::failed(format!("server: {e}")))?;

@@ -57,6 +57,10 @@ struct Recorder {
 }
 
 impl Transport for Recorder {
+    fn channels(&self) -> &[Channel] {
+        &[Channel::Email, Channel::Sms]
+    }
+
     fn send<'a>(
         &'a self,
         channel: Channel,
@@ -504,4 +508,145 @@ async fn the_operators_calendar_moves_due_dates() {
     let engine = env.engine.clone().with_calendar(calendar);
     let r = engine.open_request(&env.dpo, staff_request(RequestKind::Restriction, &s.id)).await.unwrap();
     assert_eq!(r.due_on.to_string(), "2026-11-26", "3 working days from Friday 20 November, Monday off");
+}
+
+/// A one-shot-per-connection HTTP server keeping each request's head and body, answering
+/// `status`.
+async fn http_receiver(status: u16) -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let keep = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = socket.read(&mut buf).await.unwrap();
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize =
+                        head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                    if body.len() >= len {
+                        keep.lock().unwrap().push((head.to_owned(), body.to_owned()));
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let _ = socket.write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n").as_bytes()).await;
+        }
+    });
+    (port, received)
+}
+
+fn header<'a>(head: &'a str, name: &str) -> &'a str {
+    head.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": "))).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn recipients_get_a_signed_notice_of_an_erasure_and_confirm_it() {
+    let env = env().await;
+    let e = &env.engine;
+    let (port, received) = http_receiver(200).await;
+    let catalog = EXAMPLE.replacen(
+        "id = \"telecom-carrier\"\n",
+        &format!("id = \"telecom-carrier\"\nnotify_url = \"http://127.0.0.1:{port}/obereg/notices\"\n"),
+        1,
+    );
+    e.put_catalog(&env.admin, &catalog).await.unwrap();
+    let called = NewSubjectInput {
+        kind: "called_person".into(),
+        values: vec![NewValue {
+            category: "contact.phone".into(),
+            value: PlainValue::new("+7 916 555-44-33"),
+            purposes: vec!["robot_calls".into()],
+            source: "robot".into(),
+        }],
+        records: vec![],
+    };
+    let s = e.create_subject(&env.admin, called).await.unwrap();
+    let r = e.open_request(&env.dpo, staff_request(RequestKind::Erasure, &s.id)).await.unwrap();
+    e.complete_request(&env.dpo, &r.id, Completion::default()).await.unwrap();
+
+    let webhooks = crate::outbox::WebhookTransport::default();
+    assert_eq!(e.deliver_outbox(&webhooks).await.unwrap().sent, 1, "one notice, to the carrier of robot_calls");
+    let (head, body) = received.lock().unwrap()[0].clone();
+    assert!(head.starts_with("POST /obereg/notices HTTP/1.1"), "{head}");
+    let notice: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((notice["action"].as_str(), notice["subject"].as_str()), (Some("erasure"), Some(s.id.as_str())));
+    assert_eq!(notice["identifiers"][0]["value"], "+79165554433");
+    let delivery = header(&head, "Obereg-Delivery").to_owned();
+    assert_eq!(notice["delivery_id"], delivery.as_str());
+
+    // The recipient checks the signature with its secret, then confirms, signed the same way.
+    let secret = hex::decode(e.recipient_notify_secret(&env.admin, "telecom-carrier").await.unwrap()).unwrap();
+    let signature = header(&head, "Obereg-Signature");
+    let (t, mac) = signature.split_once(",v1=").unwrap();
+    let t = t.strip_prefix("t=").unwrap();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
+    aws_lc_rs::hmac::verify(&key, format!("{t}.{body}").as_bytes(), &hex::decode(mac).unwrap()).expect("the notice verifies");
+    assert!(matches!(e.recipient_notify_secret(&env.admin, "fns").await, Err(EngineError::NotFound(_))), "no notify_url, no secret");
+
+    let now = obereg_core::clock::Clock::now(env.clock.as_ref()).as_second();
+    let confirm = br#"{"done":true}"#;
+    let sign = |t: i64| {
+        format!("t={t},v1={}", hex::encode(aws_lc_rs::hmac::sign(&key, &[t.to_string().as_bytes(), b".", confirm].concat()).as_ref()))
+    };
+    let forged = format!("t={now},v1={}", "00".repeat(32));
+    assert!(matches!(e.confirm_notice("default", &delivery, &forged, confirm).await, Err(EngineError::NotFound(_))));
+    assert!(matches!(e.confirm_notice("default", &delivery, &sign(now - 3600), confirm).await, Err(EngineError::NotFound(_))), "stale");
+    e.confirm_notice("default", &delivery, &sign(now), confirm).await.unwrap();
+    e.confirm_notice("default", &delivery, &sign(now), confirm).await.unwrap();
+    let detail = e.request_detail(&env.dpo, &r.id).await.unwrap();
+    let notice = detail.messages.iter().find(|m| m.channel == "webhook").unwrap();
+    assert_eq!((notice.recipient.as_deref(), notice.state.as_str()), (Some("telecom-carrier"), "sent"));
+    assert!(notice.confirmed_at.is_some());
+    let entries = e.journal_entries(&env.admin, 0, 10_000).await.unwrap();
+    assert_eq!(entries.iter().filter(|x| x.body.contains("request.recipient_confirmed")).count(), 1, "confirmed once");
+    assert!(entries.iter().all(|x| !x.body.contains("+79165554433")));
+}
+
+#[tokio::test]
+async fn a_recipient_that_refuses_a_notice_leaves_it_dead_and_retries_on_server_errors() {
+    let env = env().await;
+    let e = &env.engine;
+    let (refusing, _) = http_receiver(410).await;
+    let (failing, _) = http_receiver(503).await;
+    let catalog = EXAMPLE.replacen(
+        "id = \"telecom-carrier\"\n",
+        &format!("id = \"telecom-carrier\"\nnotify_url = \"http://127.0.0.1:{refusing}/n\"\n"),
+        1,
+    );
+    e.put_catalog(&env.admin, &catalog).await.unwrap();
+    let called = |phone: &str| NewSubjectInput {
+        kind: "called_person".into(),
+        values: vec![NewValue {
+            category: "contact.phone".into(),
+            value: PlainValue::new(phone),
+            purposes: vec!["robot_calls".into()],
+            source: "robot".into(),
+        }],
+        records: vec![],
+    };
+    let s = e.create_subject(&env.admin, called("+79160000011")).await.unwrap();
+    let r = e.open_request(&env.dpo, staff_request(RequestKind::Restriction, &s.id)).await.unwrap();
+    e.complete_request(&env.dpo, &r.id, Completion::default()).await.unwrap();
+    let webhooks = crate::outbox::WebhookTransport::default();
+    assert_eq!(e.deliver_outbox(&webhooks).await.unwrap().dead, 1);
+
+    let catalog = EXAMPLE.replacen(
+        "id = \"telecom-carrier\"\n",
+        &format!("id = \"telecom-carrier\"\nnotify_url = \"http://127.0.0.1:{failing}/n\"\n"),
+        1,
+    );
+    e.put_catalog(&env.admin, &catalog).await.unwrap();
+    let s = e.create_subject(&env.admin, called("+79160000012")).await.unwrap();
+    let r = e.open_request(&env.dpo, staff_request(RequestKind::Restriction, &s.id)).await.unwrap();
+    e.complete_request(&env.dpo, &r.id, Completion::default()).await.unwrap();
+    assert_eq!(e.deliver_outbox(&webhooks).await.unwrap().retried, 1);
 }

@@ -81,6 +81,8 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(requests::resend))
         .routes(routes!(requests::withdraw))
         .routes(routes!(requests::download))
+        .routes(routes!(requests::notify_secret))
+        .routes(routes!(requests::confirm_notice))
         .routes(routes!(journal::key))
         .routes(routes!(journal::latest_checkpoint))
         .routes(routes!(journal::sign_checkpoint))

@@ -276,9 +276,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Requests from one contact address (by its blind index) received since `since`.
     fn requests_by_contact<'a>(&'a self, tenant: &'a str, contact_blind: &'a [u8], since: i64) -> StoreFuture<'a, Vec<RequestRecord>>;
 
-    /// Claims up to `limit` pending messages due at `now`, moving their next attempt to
-    /// `lease_until` so no other worker takes them meanwhile.
-    fn claim_outbox(&self, now: i64, lease_until: i64, limit: u32) -> StoreFuture<'_, Vec<OutboxRecord>>;
+    /// Claims up to `limit` pending messages of `channels` due at `now`, moving their next
+    /// attempt to `lease_until` so no other worker takes them meanwhile.
+    fn claim_outbox<'a>(&'a self, now: i64, lease_until: i64, limit: u32, channels: &'a [&'a str]) -> StoreFuture<'a, Vec<OutboxRecord>>;
+
+    /// One message of the outbox.
+    fn outbox_message<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<OutboxRecord>>;
+
+    /// Records that the recipient of a webhook notice confirmed it; `false` when there is no
+    /// such notice or it was confirmed already.
+    fn confirm_outbox<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> StoreFuture<'a, bool>;
 
     /// Marks a pending message sent and wipes its payload; `false` if it was not pending.
     fn outbox_delivered<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> StoreFuture<'a, bool>;

@@ -329,6 +329,8 @@ pub struct OutboxRecord {
     /// The delivery id: receivers de-duplicate by it.
     pub id: String,
     pub request_id: Option<String>,
+    /// The catalog recipient a webhook notice goes to.
+    pub recipient: Option<String>,
     /// `email`, `sms` or `webhook`.
     pub channel: String,
     /// What the message is (`verification_code`, `request_received`, …).
@@ -343,4 +345,6 @@ pub struct OutboxRecord {
     pub sent_at: Option<i64>,
     /// The code of the last delivery failure (never the message or the address).
     pub last_error: Option<String>,
+    /// When the recipient confirmed it acted on a webhook notice.
+    pub confirmed_at: Option<i64>,
 }

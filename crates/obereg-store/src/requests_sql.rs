@@ -18,8 +18,8 @@ pub(crate) const REQUEST_COLUMNS: &str = "tenant_id, id, kind, jurisdiction, cha
 /// Columns of `request_events`.
 pub(crate) const EVENT_COLUMNS: &str = "tenant_id, request_id, idx, at, event, from_state, to_state, actor, sealed_note";
 /// Columns of `outbox`.
-pub(crate) const OUTBOX_COLUMNS: &str =
-    "tenant_id, id, request_id, channel, template, state, attempts, next_attempt_at, sealed, created_at, sent_at, last_error";
+pub(crate) const OUTBOX_COLUMNS: &str = "tenant_id, id, request_id, recipient, channel, template, state, attempts, next_attempt_at, sealed, created_at, sent_at, last_error, \
+     confirmed_at";
 
 macro_rules! request_helpers {
     ($store:ty, $db:ty) => {
@@ -56,12 +56,14 @@ macro_rules! request_helpers {
             ) -> Result<(), $crate::StoreError> {
                 for m in messages {
                     sqlx::query(
-                        "INSERT INTO outbox (tenant_id, id, request_id, channel, template, state, attempts, next_attempt_at, sealed, \
-                         created_at, sent_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        "INSERT INTO outbox (tenant_id, id, request_id, recipient, channel, template, state, attempts, next_attempt_at, \
+                         sealed, created_at, sent_at, last_error, confirmed_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )
                     .bind(&m.tenant_id)
                     .bind(&m.id)
                     .bind(&m.request_id)
+                    .bind(&m.recipient)
                     .bind(&m.channel)
                     .bind(&m.template)
                     .bind(&m.state)
@@ -71,6 +73,7 @@ macro_rules! request_helpers {
                     .bind(m.created_at)
                     .bind(m.sent_at)
                     .bind(&m.last_error)
+                    .bind(m.confirmed_at)
                     .execute(&mut **tx)
                     .await?;
                 }
@@ -265,12 +268,23 @@ macro_rules! request_methods {
             })
         }
 
-        fn claim_outbox(&self, now: i64, lease_until: i64, limit: u32) -> $crate::StoreFuture<'_, Vec<$crate::OutboxRecord>> {
+        fn claim_outbox<'a>(
+            &'a self,
+            now: i64,
+            lease_until: i64,
+            limit: u32,
+            channels: &'a [&'a str],
+        ) -> $crate::StoreFuture<'a, Vec<$crate::OutboxRecord>> {
             Box::pin(async move {
+                if channels.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // The channels are fixed codes (`email`, `sms`, `webhook`), never input.
+                let list = channels.iter().map(|c| format!("'{}'", c.replace('\'', ""))).collect::<Vec<_>>().join(", ");
                 let mut tx = self.write.begin().await?;
                 let mut claimed: Vec<$crate::OutboxRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE outbox SET next_attempt_at = $2 WHERE state = 'pending' AND next_attempt_at <= $1 AND (tenant_id, id) IN \
-                     (SELECT tenant_id, id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 \
+                     (SELECT tenant_id, id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 AND channel IN ({list}) \
                       ORDER BY next_attempt_at LIMIT $3) RETURNING {}",
                     $crate::requests_sql::OUTBOX_COLUMNS
                 )))
@@ -321,6 +335,34 @@ macro_rules! request_methods {
                 .bind(id)
                 .bind(next_attempt_at)
                 .bind(error)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
+            })
+        }
+
+        fn outbox_message<'a>(&'a self, tenant: &'a str, id: &'a str) -> $crate::StoreFuture<'a, Option<$crate::OutboxRecord>> {
+            Box::pin(async move {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM outbox WHERE tenant_id = $1 AND id = $2",
+                    $crate::requests_sql::OUTBOX_COLUMNS
+                )))
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?)
+            })
+        }
+
+        fn confirm_outbox<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> $crate::StoreFuture<'a, bool> {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE outbox SET confirmed_at = $3 WHERE tenant_id = $1 AND id = $2 AND channel = 'webhook' AND confirmed_at IS NULL",
+                )
+                .bind(tenant)
+                .bind(id)
+                .bind(at)
                 .execute(&self.write)
                 .await?
                 .rows_affected();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, DocPath, Position, Severity};
 pub use model::*;
-pub use rules::validate;
+pub use rules::{is_notify_url, validate};
 
 use crate::text::Bilingual;
 

@@ -12,6 +12,7 @@
 //! (address and text) is wiped: the outbox keeps only that it was sent.
 
 mod smtp;
+mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,6 +20,7 @@ use std::pin::Pin;
 use zeroize::Zeroize;
 
 pub use smtp::{SmtpSecurity, SmtpSettings, SmtpTransport};
+pub use webhook::{Transports, WebhookTransport};
 
 use crate::{Engine, EngineError};
 
@@ -34,6 +36,8 @@ const MAX_ATTEMPTS: i64 = 10;
 pub enum Channel {
     Email,
     Sms,
+    /// A signed HTTP POST to a catalog recipient's `notify_url`.
+    Webhook,
 }
 
 impl Channel {
@@ -41,6 +45,15 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Sms => "sms",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "sms" => Channel::Sms,
+            "webhook" => Channel::Webhook,
+            _ => Channel::Email,
         }
     }
 }
@@ -48,9 +61,16 @@ impl Channel {
 /// A message as the transport sends it. Its `Debug` shows no address or text.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Message {
+    /// An address, a phone number, or a webhook URL.
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The catalog recipient of a webhook notice.
+    #[serde(default)]
+    pub recipient: Option<String>,
+    /// `Obereg-Signature` of a webhook notice, computed as it is sent.
+    #[serde(skip)]
+    pub signature: Option<String>,
 }
 
 impl std::fmt::Debug for Message {
@@ -77,6 +97,9 @@ pub struct SendError {
 
 /// Something that delivers messages: SMTP for email, a gateway for SMS, a recorder in tests.
 pub trait Transport: Send + Sync + std::fmt::Debug {
+    /// The channels this transport delivers; messages of others wait in the outbox.
+    fn channels(&self) -> &[Channel];
+
     /// Sends `message` over `channel`; `delivery_id` lets the receiver drop a repeat.
     fn send<'a>(
         &'a self,
@@ -99,14 +122,21 @@ impl Engine {
     pub async fn deliver_outbox(&self, transport: &dyn Transport) -> Result<DeliveryReport, EngineError> {
         let now = self.clock.now();
         let lease = now.checked_add(LEASE).map_err(|_| EngineError::Internal("clock out of range"))?;
-        let claimed = self.store.claim_outbox(now.as_microsecond(), lease.as_microsecond(), BATCH).await?;
+        let channels: Vec<&str> = transport.channels().iter().map(|c| c.as_str()).collect();
+        let claimed = self.store.claim_outbox(now.as_microsecond(), lease.as_microsecond(), BATCH, &channels).await?;
         let mut report = DeliveryReport::default();
         for record in claimed {
             let outcome = match (&record.sealed, record.request_id.as_deref()) {
                 (Some(sealed), Some(request)) => {
-                    let channel = if record.channel == "sms" { Channel::Sms } else { Channel::Email };
+                    let channel = Channel::parse(&record.channel);
                     match self.open_message(&record.tenant_id, request, &record.id, sealed) {
-                        Ok(message) => transport.send(channel, &record.id, &message).await,
+                        Ok(mut message) => {
+                            if let (Channel::Webhook, Some(recipient)) = (channel, message.recipient.clone()) {
+                                let at = self.clock.now().as_second();
+                                message.signature = Some(self.sign_notice(&record.tenant_id, &recipient, at, message.body.as_bytes()));
+                            }
+                            transport.send(channel, &record.id, &message).await
+                        }
                         Err(_) => Err(SendError { code: "outbox.unreadable", permanent: true }),
                     }
                 }
@@ -173,7 +203,10 @@ mod tests {
 
     #[test]
     fn a_message_debug_shows_nothing_personal() {
-        let m = Message { to: "ivan@example.ru".into(), subject: "Код 123456".into(), body: "текст".into() };
+        let m =
+            Message {
+                to: "ivan@example.ru".into(), subject: "Код 123456".into(), body: "текст".into(), recipient: None, signature: None
+            };
         assert_eq!(format!("{m:?}"), "Message(…)");
     }
 }

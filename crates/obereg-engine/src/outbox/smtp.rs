@@ -85,6 +85,10 @@ impl SmtpTransport {
 }
 
 impl Transport for SmtpTransport {
+    fn channels(&self) -> &[Channel] {
+        &[Channel::Email]
+    }
+
     fn send<'a>(
         &'a self,
         channel: Channel,
@@ -93,7 +97,7 @@ impl Transport for SmtpTransport {
     ) -> Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>> {
         Box::pin(async move {
             if channel != Channel::Email {
-                return Err(SendError { code: "outbox.no_sms_gateway", permanent: true });
+                return Err(SendError { code: "outbox.wrong_channel", permanent: true });
             }
             let to: Mailbox = message.to.parse().map_err(|_| SendError { code: "smtp.bad_address", permanent: true })?;
             let email = lettre::Message::builder()

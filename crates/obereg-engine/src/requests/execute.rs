@@ -22,7 +22,7 @@ use obereg_core::operation::Operation;
 use obereg_core::request::deadline::RequestKind;
 use obereg_core::request::{RequestEvent, RequestState};
 use obereg_core::value::PlainValue;
-use obereg_store::{ItemChange, SubjectData};
+use obereg_store::{ItemChange, RequestRecord, SubjectData};
 
 use super::intake::MAX_NOTE;
 use super::notices::Notice;
@@ -64,6 +64,7 @@ impl Engine {
         let mut private = self.open_private(&actor.tenant, id, &record.sealed)?;
         // The effect acts under the request: its entries carry the request id.
         let exec = Actor { request_id: Some(record.id.clone()), ..actor.clone() };
+        let record = self.queue_recipient_notices(&catalog, actor, &exec, kind, record, &completion).await?;
         let summary = match &record.subject_id {
             None if !private.candidates.is_empty() => {
                 return Err(EngineError::invalid(
@@ -89,6 +90,38 @@ impl Engine {
         }
         let saved = self.save(&actor.tenant, &record, next, step).await?;
         view(&saved, moscow_date(self.clock.now()))
+    }
+
+    /// Queues the notices to recipients a correction, erasure or restriction calls for, in
+    /// a write of their own before the effect: once the data is erased they could not be
+    /// worded any more. A completion run again after an interruption finds them queued and
+    /// queues nothing twice.
+    async fn queue_recipient_notices(
+        &self,
+        catalog: &Catalog,
+        actor: &Actor,
+        exec: &Actor,
+        kind: RequestKind,
+        record: RequestRecord,
+        completion: &Completion,
+    ) -> Result<RequestRecord, EngineError> {
+        let Some(subject) = record.subject_id.as_deref() else { return Ok(record) };
+        if !matches!(kind, RequestKind::Rectification | RequestKind::Erasure | RequestKind::Restriction) {
+            return Ok(record);
+        }
+        let data = match self.live_subject(exec, subject).await {
+            Ok(data) => data,
+            Err(EngineError::NotFound(_)) => return Ok(record),
+            Err(e) => return Err(e),
+        };
+        let corrections: &[(String, PlainValue)] = if kind == RequestKind::Rectification { &completion.corrections } else { &[] };
+        let notices = self.recipient_notices(catalog, &record.id, kind, &data, corrections)?;
+        let queued = self.store.outbox_of_request(&exec.tenant, &record.id).await?.iter().any(|m| m.channel == "webhook");
+        if notices.is_empty() || queued {
+            return Ok(record);
+        }
+        let step = notices.into_iter().fold(Step::quiet(Who::Staff(actor)), Step::send);
+        self.save(&exec.tenant, &record, record.clone(), step).await
     }
 
     /// The effect of `kind` on `subject`, and its summary for the answer.

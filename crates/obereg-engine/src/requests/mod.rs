@@ -12,6 +12,7 @@ mod execute;
 mod export;
 mod intake;
 mod notices;
+mod recipients;
 mod sealing;
 mod workflow;
 

@@ -113,7 +113,7 @@ impl Engine {
         let (subject, body) = notice.text(request, kind_code(kind), name);
         let pick = |b: Bilingual| if private.language == Language::En { b.en } else { b.ru };
         let id = uuid::Uuid::new_v4().to_string();
-        let message = Message { to, subject: pick(subject), body: pick(body) };
+        let message = Message { to, subject: pick(subject), body: pick(body), recipient: None, signature: None };
         let json = zeroize::Zeroizing::new(serde_json::to_vec(&message).map_err(|_| EngineError::Internal("message encoding"))?);
         let sealed = self.seal_request_field(tenant, request, Field::Message(&id), &json)?;
         let now = self.now_micros();
@@ -121,6 +121,7 @@ impl Engine {
             tenant_id: tenant.to_owned(),
             id,
             request_id: Some(request.to_owned()),
+            recipient: None,
             channel: channel.as_str().into(),
             template: notice.template().into(),
             state: "pending".into(),
@@ -130,6 +131,7 @@ impl Engine {
             created_at: now,
             sent_at: None,
             last_error: None,
+            confirmed_at: None,
         }))
     }
 }

@@ -100,6 +100,9 @@ pub struct RequestMessageView {
     pub attempts: i64,
     pub sent_at: Option<jiff::Timestamp>,
     pub last_error: Option<String>,
+    /// The catalog recipient of a webhook notice, and when it confirmed acting on it.
+    pub recipient: Option<String>,
+    pub confirmed_at: Option<jiff::Timestamp>,
 }
 
 /// Everything about one request, for the staff member working it.
@@ -376,6 +379,8 @@ impl Engine {
                 attempts: m.attempts,
                 sent_at: m.sent_at.map(super::super::vault::micros_to_time),
                 last_error: m.last_error,
+                recipient: m.recipient,
+                confirmed_at: m.confirmed_at.map(super::super::vault::micros_to_time),
             })
             .collect();
         let plain = |v: &Option<String>| v.as_deref().map(PlainValue::new);

@@ -25,7 +25,8 @@ pub use records::{Direction, RecordBody, RecordKind};
 pub use rotation::{RotationProgress, RotationReport};
 pub use subjects::MAX_ITEMS_PER_CALL;
 pub(crate) use support::{
-    ATTRIBUTE as ATTRIBUTE_KIND, is_id as is_subject_id, micros as micros_to_time, principal as principal_of, random_id as random_hex_id,
+    ATTRIBUTE as ATTRIBUTE_KIND, category_rules as category_rules_of, is_id as is_subject_id, micros as micros_to_time,
+    principal as principal_of, random_id as random_hex_id,
 };
 
 /// A value to store: its category, the purposes it is collected for, where it came from.

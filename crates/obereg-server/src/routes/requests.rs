@@ -99,6 +99,9 @@ pub struct MessageOut {
     pub attempts: i64,
     pub sent_at: Option<String>,
     pub last_error: Option<String>,
+    /// For a webhook notice: the catalog recipient, and when it confirmed acting on it.
+    pub recipient: Option<String>,
+    pub confirmed_at: Option<String>,
 }
 
 /// A request with its contact, text, history and messages, for staff.
@@ -152,6 +155,8 @@ impl From<RequestDetail> for RequestDetailOut {
                     attempts: m.attempts,
                     sent_at: m.sent_at.map(|t| t.to_string()),
                     last_error: m.last_error,
+                    recipient: m.recipient,
+                    confirmed_at: m.confirmed_at.map(|t| t.to_string()),
                 })
                 .collect(),
         }
@@ -578,4 +583,43 @@ pub async fn download(
     QueryParams(q): QueryParams<ExportQuery>,
 ) -> Result<Response, ApiError> {
     export_response(engine.followed_export(&tenant, &id, &follow_key(&headers)?).await?, q.format.as_deref())
+}
+
+/// A recipient's secret for verifying notices and signing confirmations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotifySecretOut {
+    pub recipient: String,
+    /// 32 bytes, hex: the HMAC-SHA256 key of `Obereg-Signature`.
+    pub secret: String,
+}
+
+/// The secret a recipient with a `notify_url` verifies notices with; give it to the recipient.
+#[utoipa::path(get, path = "/v1/recipients/{id}/notify-secret", tag = "requests", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "the secret", body = NotifySecretOut),
+    (status = 404, description = "no such recipient, or it has no notify_url", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn notify_secret(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<NotifySecretOut>, ApiError> {
+    let secret = engine.recipient_notify_secret(&actor, &id).await?;
+    Ok(Json(NotifySecretOut { recipient: id, secret }))
+}
+
+/// A recipient confirms it carried out a notice (signed like the notice, header
+/// `Obereg-Signature`, over the body it sends).
+#[utoipa::path(post, path = "/v1/public/{tenant}/notices/{id}/confirm", tag = "subject requests", params(("tenant" = String, Path), ("id" = String, Path)), request_body(content = String, description = "any body, as signed", content_type = "application/json"), responses(
+    (status = 204, description = "confirmed"),
+    (status = 404, description = "no such notice, or the signature does not verify", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn confirm_notice(
+    State(engine): State<Engine>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let signature = headers.get("obereg-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    engine.confirm_notice(&tenant, &id, signature, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

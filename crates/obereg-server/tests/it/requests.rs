@@ -14,6 +14,10 @@ use crate::harness::{TestServer, captured_logs};
 struct Outbox(Mutex<Vec<(String, String)>>);
 
 impl Transport for Outbox {
+    fn channels(&self) -> &[Channel] {
+        &[Channel::Email]
+    }
+
     fn send<'a>(
         &'a self,
         _: Channel,
@@ -224,4 +228,11 @@ async fn the_public_side_refuses_bad_input_and_changes_nothing() {
     let overdue = server.get("/v1/requests?overdue=true&limit=5", Some(&dpo)).await;
     assert_eq!(overdue.json(), json!([]));
     server.get("/v1/requests?state=nonsense", Some(&dpo)).await.problem(422, "request.bad_query");
+
+    // Recipients' side: no notify_url in the example catalog, so no secret; a confirmation
+    // of a notice that does not exist, or unsigned, is "not found".
+    server.get("/v1/recipients/telecom-carrier/notify-secret", Some(&server.token)).await.problem(404, "not_found");
+    server.get("/v1/recipients/telecom-carrier/notify-secret", Some(&dpo)).await.problem(403, "auth.forbidden");
+    let confirm = "/v1/public/default/notices/00000000-0000-0000-0000-000000000000/confirm";
+    server.send_with("POST", confirm, None, Some("application/json"), &[("obereg-signature", "t=1,v1=00")], "{}").await.problem(404, "not_found");
 }

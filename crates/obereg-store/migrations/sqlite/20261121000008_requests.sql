@@ -59,6 +59,8 @@ CREATE TABLE outbox (
     tenant_id        TEXT    NOT NULL,
     id               TEXT    NOT NULL,
     request_id       TEXT,
+    -- The catalog recipient a webhook notice goes to.
+    recipient        TEXT,
     channel          TEXT    NOT NULL CHECK (channel IN ('email', 'sms', 'webhook')),
     template         TEXT    NOT NULL,
     state            TEXT    NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
@@ -68,6 +70,8 @@ CREATE TABLE outbox (
     created_at       INTEGER NOT NULL,
     sent_at          INTEGER,
     last_error       TEXT,
+    -- When the recipient confirmed it acted on the notice.
+    confirmed_at     INTEGER,
     PRIMARY KEY (tenant_id, id)
 ) STRICT, WITHOUT ROWID;
 

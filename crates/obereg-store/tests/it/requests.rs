@@ -39,6 +39,7 @@ fn message(id: &str, request: &str, at: i64) -> OutboxRecord {
         tenant_id: T.into(),
         id: id.into(),
         request_id: Some(request.into()),
+        recipient: None,
         channel: "email".into(),
         template: "request_received".into(),
         state: "pending".into(),
@@ -48,6 +49,7 @@ fn message(id: &str, request: &str, at: i64) -> OutboxRecord {
         created_at: at,
         sent_at: None,
         last_error: None,
+        confirmed_at: None,
     }
 }
 
@@ -142,11 +144,11 @@ async fn outbox_claims_are_exclusive_and_delivery_wipes_the_payload() {
         assert_eq!(store.outbox_pending().await.unwrap(), 3);
 
         // Two workers at once: each due message goes to exactly one of them.
-        let (a, b) = tokio::join!(store.claim_outbox(200, 10_000, 10), store.claim_outbox(200, 10_000, 10));
+        let (a, b) = tokio::join!(store.claim_outbox(200, 10_000, 10, &["email"]), store.claim_outbox(200, 10_000, 10, &["email"]));
         let mut claimed: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).map(|m| m.id).collect();
         claimed.sort();
         assert_eq!(claimed, ["m1", "m2"]);
-        assert!(store.claim_outbox(300, 10_000, 10).await.unwrap().is_empty(), "leased messages are not due");
+        assert!(store.claim_outbox(300, 10_000, 10, &["email"]).await.unwrap().is_empty(), "leased messages are not due");
 
         assert!(store.outbox_delivered(T, "m1", 300).await.unwrap());
         assert!(!store.outbox_delivered(T, "m1", 301).await.unwrap(), "delivered once");
@@ -162,7 +164,7 @@ async fn outbox_claims_are_exclusive_and_delivery_wipes_the_payload() {
         let m3 = by_id("m3", &all);
         assert_eq!((m3.state.as_str(), m3.sealed), ("dead", None));
         assert_eq!(store.outbox_pending().await.unwrap(), 1);
-        let again: Vec<String> = store.claim_outbox(10_001, 20_000, 10).await.unwrap().into_iter().map(|m| m.id).collect();
+        let again: Vec<String> = store.claim_outbox(10_001, 20_000, 10, &["email"]).await.unwrap().into_iter().map(|m| m.id).collect();
         assert_eq!(again, ["m2"], "a lease that ran out makes a message due again");
         db
     })

@@ -12,6 +12,8 @@ mod purposes;
 mod references;
 mod transfers;
 
+pub use transfers::is_notify_url;
+
 #[cfg(test)]
 mod tests;
 

@@ -401,12 +401,24 @@ fn site_origins_are_written_as_browsers_send_them_and_the_visitor_kind_exists() 
 
 #[test]
 fn a_recipients_notify_url_is_https_or_local() {
-    for bad in ["ftp://x.example/n", "http://partner.example/n", "https://user:pw@partner.example/n", "https://partner.example/a b", "https://Partner.example/", "https://:443/"] {
+    for bad in [
+        "ftp://x.example/n",
+        "http://partner.example/n",
+        "https://user:pw@partner.example/n",
+        "https://partner.example/a b",
+        "https://Partner.example/",
+        "https://:443/",
+    ] {
         let mut c = base();
         c.recipients[0].notify_url = Some(bad.into());
         assert_error(&c, "recipient.bad_notify_url");
     }
-    for good in ["https://partner.example/obereg/notices", "https://partner.example:8443/n?x=1", "http://127.0.0.1:9000/hook", "http://localhost/hook"] {
+    for good in [
+        "https://partner.example/obereg/notices",
+        "https://partner.example:8443/n?x=1",
+        "http://127.0.0.1:9000/hook",
+        "http://localhost/hook",
+    ] {
         assert!(super::transfers::is_notify_url(good), "{good}");
     }
 }
