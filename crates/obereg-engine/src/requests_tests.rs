@@ -650,3 +650,23 @@ async fn a_recipient_that_refuses_a_notice_leaves_it_dead_and_retries_on_server_
     e.complete_request(&env.dpo, &r.id, Completion::default()).await.unwrap();
     assert_eq!(e.deliver_outbox(&webhooks).await.unwrap().retried, 1);
 }
+
+#[tokio::test]
+async fn staff_are_reminded_once_two_working_days_before_the_due_date() {
+    let env = env().await;
+    let e = &env.engine;
+    let s = e.create_subject(&env.admin, customer()).await.unwrap();
+    // Received Friday 20 November; 10 working days: due Friday 4 December.
+    let r = e.open_request(&env.dpo, staff_request(RequestKind::Access, &s.id)).await.unwrap();
+    assert_eq!(e.remind_due_requests().await.unwrap(), 0, "not yet");
+    env.clock.advance(jiff::SignedDuration::from_hours(24 * 11)); // Tuesday 1 December: 3 working days left
+    assert_eq!(e.remind_due_requests().await.unwrap(), 0);
+    env.clock.advance(jiff::SignedDuration::from_hours(24)); // Wednesday 2 December: 2 left
+    assert_eq!(e.remind_due_requests().await.unwrap(), 1);
+    assert_eq!(e.remind_due_requests().await.unwrap(), 0, "once per request");
+    let outbox = Recorder::default();
+    e.deliver_outbox(&outbox).await.unwrap();
+    let to_staff = outbox.bodies_to("dpo@voice-robot.example");
+    assert_eq!(to_staff.len(), 1, "{:?}", outbox.sent.lock().unwrap().iter().map(|m| m.2.clone()).collect::<Vec<_>>());
+    assert!(to_staff[0].contains(&r.id) && to_staff[0].contains("2026-12-04") && !to_staff[0].contains(EMAIL));
+}

@@ -178,8 +178,9 @@ pub async fn serve(
 /// How often the outbox is looked at.
 const DELIVERY_TICK: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Delivers the outbox every few seconds (draining it while rounds come back full) and
-/// keeps the outbox and overdue-request gauges current. Without a transport (no `[smtp]`
+/// Delivers the outbox every few seconds (draining it while rounds come back full), queues
+/// staff reminders of requests falling due once a minute, and keeps the outbox and
+/// overdue-request gauges current. Without a transport (no `[smtp]`
 /// configured) messages wait in the outbox and the gauge shows them.
 async fn deliver_periodically(
     engine: Engine,
@@ -189,11 +190,19 @@ async fn deliver_periodically(
 ) {
     let mut ticker = tokio::time::interval(DELIVERY_TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+        // Reminders once a minute, queued before the round that sends them.
+        if ticks % 30 == 0
+            && let Err(e) = engine.remind_due_requests().await
+        {
+            tracing::warn!(code = e.code(), "request reminders failed");
+        }
+        ticks += 1;
         if let Some(transport) = &transport {
             loop {
                 match engine.deliver_outbox(transport.as_ref()).await {

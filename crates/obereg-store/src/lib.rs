@@ -313,6 +313,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// `(subject, purpose, at)` of every objection of `subjects` (erased ones have none).
     fn objections_many<'a>(&'a self, tenant: &'a str, subjects: &'a [String]) -> StoreFuture<'a, Vec<(String, String, i64)>>;
 
+    /// Up to `limit` open requests of any tenant due on or before `due_by` whose staff were
+    /// not reminded yet, most urgent first.
+    fn requests_to_remind<'a>(&'a self, due_by: &'a str, limit: u32) -> StoreFuture<'a, Vec<RequestRecord>>;
+
     /// How many open requests, over all tenants, were due before `today` (`YYYY-MM-DD`).
     fn overdue_requests<'a>(&'a self, today: &'a str) -> StoreFuture<'a, i64>;
 

@@ -288,6 +288,8 @@ pub struct RequestRecord {
     /// Contact, request text and answer, sealed.
     pub sealed: Vec<u8>,
     pub updated_at: i64,
+    /// When staff were reminded of the due date.
+    pub reminded_at: Option<i64>,
     pub closed_at: Option<i64>,
 }
 

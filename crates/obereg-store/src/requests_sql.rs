@@ -14,7 +14,7 @@
 /// Columns of `requests`, in [`RequestRecord`](crate::RequestRecord) order.
 pub(crate) const REQUEST_COLUMNS: &str = "tenant_id, id, kind, jurisdiction, channel, state, version, subject_id, contact_blind, \
      received_at, due_on, due_provisional, extended, verified_by, code_hash, code_expires_at, code_attempts, codes_sent, key_hash, \
-     sealed, updated_at, closed_at";
+     sealed, updated_at, reminded_at, closed_at";
 /// Columns of `request_events`.
 pub(crate) const EVENT_COLUMNS: &str = "tenant_id, request_id, idx, at, event, from_state, to_state, actor, sealed_note";
 /// Columns of `outbox`.
@@ -98,7 +98,7 @@ macro_rules! request_methods {
                 let head = Self::lock_head(&mut tx, &r.tenant_id).await?;
                 let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO requests ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                     $18, $19, $20, $21, $22) ON CONFLICT DO NOTHING",
+                     $18, $19, $20, $21, $22, $23) ON CONFLICT DO NOTHING",
                     $crate::requests_sql::REQUEST_COLUMNS
                 )))
                 .bind(&r.tenant_id)
@@ -122,6 +122,7 @@ macro_rules! request_methods {
                 .bind(&r.key_hash)
                 .bind(&r.sealed)
                 .bind(r.updated_at)
+                .bind(r.reminded_at)
                 .bind(r.closed_at)
                 .execute(&mut *tx)
                 .await?
@@ -153,8 +154,8 @@ macro_rules! request_methods {
                 let updated = sqlx::query(
                     "UPDATE requests SET state = $3, version = $4, subject_id = $5, contact_blind = $6, due_on = $7, \
                      due_provisional = $8, extended = $9, verified_by = $10, code_hash = $11, code_expires_at = $12, \
-                     code_attempts = $13, codes_sent = $14, key_hash = $15, sealed = $16, updated_at = $17, closed_at = $18 \
-                     WHERE tenant_id = $1 AND id = $2 AND version = $4 - 1",
+                     code_attempts = $13, codes_sent = $14, key_hash = $15, sealed = $16, updated_at = $17, closed_at = $18, \
+                     reminded_at = $19 WHERE tenant_id = $1 AND id = $2 AND version = $4 - 1",
                 )
                 .bind(&r.tenant_id)
                 .bind(&r.id)
@@ -174,6 +175,7 @@ macro_rules! request_methods {
                 .bind(&r.sealed)
                 .bind(r.updated_at)
                 .bind(r.closed_at)
+                .bind(r.reminded_at)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -441,6 +443,20 @@ macro_rules! request_methods {
                     out.extend(rows);
                 }
                 Ok(out)
+            })
+        }
+
+        fn requests_to_remind<'a>(&'a self, due_by: &'a str, limit: u32) -> $crate::StoreFuture<'a, Vec<$crate::RequestRecord>> {
+            Box::pin(async move {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM requests WHERE closed_at IS NULL AND reminded_at IS NULL AND due_on <= $1 \
+                     ORDER BY due_on, tenant_id, id LIMIT $2",
+                    $crate::requests_sql::REQUEST_COLUMNS
+                )))
+                .bind(due_by)
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?)
             })
         }
 

@@ -403,6 +403,7 @@ impl Engine {
             codes_sent: 0,
             key_hash: None,
             updated_at: now,
+            reminded_at: None,
             closed_at: None,
         };
         Ok((record, private))

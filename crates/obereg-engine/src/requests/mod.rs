@@ -13,6 +13,7 @@ mod export;
 mod intake;
 mod notices;
 mod recipients;
+mod reminders;
 mod sealing;
 mod workflow;
 
@@ -25,6 +26,7 @@ use obereg_store::RequestRecord;
 pub use execute::Completion;
 pub use export::{ExportFormat, SubjectExport};
 pub use intake::{ManualIdentity, NewRequest, SubjectSubmission, Submitted};
+pub use reminders::REMIND_WORKING_DAYS;
 pub use workflow::{RefusalGround, RequestDetail, RequestEventView, RequestMessageView, RequestQuery};
 
 pub(crate) use sealing::Field;

@@ -24,6 +24,8 @@ pub(crate) enum Who<'a> {
     Staff(&'a Actor),
     /// The requester, holding the follow key.
     Subject,
+    /// obereg on its own (reminders).
+    System,
 }
 
 impl Who<'_> {
@@ -31,6 +33,7 @@ impl Who<'_> {
         match self {
             Who::Staff(actor) => actor.role.as_str().to_owned(),
             Who::Subject => "subject".into(),
+            Who::System => "system".into(),
         }
     }
 }
@@ -173,6 +176,11 @@ impl Engine {
             entries.push(match step.who {
                 Who::Staff(actor) => self.entry(actor, tenant, record),
                 Who::Subject => self.subject_entry(tenant, record),
+                Who::System => {
+                    let mut draft = self.entry(&Actor::local_operator(tenant), tenant, record);
+                    draft.actor = obereg_journal::Actor::System;
+                    draft
+                }
             });
         }
         let appended =

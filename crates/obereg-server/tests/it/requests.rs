@@ -234,5 +234,8 @@ async fn the_public_side_refuses_bad_input_and_changes_nothing() {
     server.get("/v1/recipients/telecom-carrier/notify-secret", Some(&server.token)).await.problem(404, "not_found");
     server.get("/v1/recipients/telecom-carrier/notify-secret", Some(&dpo)).await.problem(403, "auth.forbidden");
     let confirm = "/v1/public/default/notices/00000000-0000-0000-0000-000000000000/confirm";
-    server.send_with("POST", confirm, None, Some("application/json"), &[("obereg-signature", "t=1,v1=00")], "{}").await.problem(404, "not_found");
+    server
+        .send_with("POST", confirm, None, Some("application/json"), &[("obereg-signature", "t=1,v1=00")], "{}")
+        .await
+        .problem(404, "not_found");
 }

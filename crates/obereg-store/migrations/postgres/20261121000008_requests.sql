@@ -28,6 +28,8 @@ CREATE TABLE requests (
     key_hash          BYTEA,
     sealed            BYTEA    NOT NULL,
     updated_at        BIGINT  NOT NULL,
+    -- When staff were reminded of the due date.
+    reminded_at       BIGINT ,
     closed_at         BIGINT,
     PRIMARY KEY (tenant_id, id)
 );

@@ -28,6 +28,8 @@ CREATE TABLE requests (
     key_hash          BLOB,
     sealed            BLOB    NOT NULL,
     updated_at        INTEGER NOT NULL,
+    -- When staff were reminded of the due date.
+    reminded_at       INTEGER,
     closed_at         INTEGER,
     PRIMARY KEY (tenant_id, id)
 ) STRICT, WITHOUT ROWID;

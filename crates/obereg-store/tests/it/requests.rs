@@ -30,6 +30,7 @@ fn request(id: &str, due: &str) -> RequestRecord {
         key_hash: Some(vec![1; 32]),
         sealed: vec![1, 2, 3],
         updated_at: 100,
+        reminded_at: None,
         closed_at: None,
     }
 }
