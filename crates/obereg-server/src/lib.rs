@@ -197,7 +197,7 @@ async fn deliver_periodically(
             _ = stop.wait_for(|s| *s) => return,
         }
         // Reminders once a minute, queued before the round that sends them.
-        if ticks % 30 == 0
+        if ticks.is_multiple_of(30)
             && let Err(e) = engine.remind_due_requests().await
         {
             tracing::warn!(code = e.code(), "request reminders failed");
