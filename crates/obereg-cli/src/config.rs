@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// The fields, as named in files and after `OBEREG_` in the environment.
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "data_dir",
     "listen",
     "metrics_listen",
@@ -33,6 +33,7 @@ const FIELDS: [&str; 15] = [
     "journal_checkpoint_interval_secs",
     "calendar_file",
     "smtp",
+    "sms",
 ];
 
 /// The effective configuration.
@@ -72,6 +73,8 @@ pub struct Config {
     pub calendar_file: Option<PathBuf>,
     /// The SMTP server the outbox sends email through; unset keeps messages waiting.
     pub smtp: Option<obereg_engine::outbox::SmtpSettings>,
+    /// The SMS gateway the outbox sends text messages through; unset keeps them waiting.
+    pub sms: Option<obereg_engine::outbox::SmsSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +102,7 @@ impl Default for Config {
             journal_checkpoint_interval_secs: 60,
             calendar_file: None,
             smtp: None,
+            sms: None,
         }
     }
 }
@@ -200,6 +204,7 @@ impl Config {
             journal_checkpoint_interval_secs: u64,
             calendar_file: String,
             smtp: String,
+            sms: String,
         }
         let shown = Shown {
             data_dir: &self.data_dir,
@@ -219,6 +224,7 @@ impl Config {
             smtp: self.smtp.as_ref().map_or("[not set: messages wait in the outbox]".into(), |s| {
                 format!("{}:{} ({:?}), from {}", s.host, s.port.map_or("default".into(), |p| p.to_string()), s.security, s.from)
             }),
+            sms: self.sms.as_ref().map_or("[not set: text messages wait in the outbox]".into(), |s| format!("{} (secret redacted)", s.url)),
         };
         toml::to_string(&shown).unwrap_or_default()
     }

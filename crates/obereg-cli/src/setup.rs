@@ -133,7 +133,11 @@ pub async fn serve(config: Config) -> Result<u8, Failure> {
             None
         }
     };
-    let outbox: Option<Arc<dyn obereg_engine::outbox::Transport>> = Some(Arc::new(obereg_engine::outbox::Transports::new(smtp)));
+    let sms = match &config.sms {
+        Some(sms) => Some(obereg_engine::outbox::SmsGateway::new(sms).map_err(|e| Failure::usage(format!("sms: {e}")))?),
+        None => None,
+    };
+    let outbox: Option<Arc<dyn obereg_engine::outbox::Transport>> = Some(Arc::new(obereg_engine::outbox::Transports::new(smtp, sms)));
     obereg_server::serve(engine, api, metrics, config.max_body_bytes, outbox, shutdown_signal())
         .await
         .map_err(|e| Failure::failed(format!("server: {e}")))?;

@@ -670,3 +670,27 @@ async fn staff_are_reminded_once_two_working_days_before_the_due_date() {
     assert_eq!(to_staff.len(), 1, "{:?}", outbox.sent.lock().unwrap().iter().map(|m| m.2.clone()).collect::<Vec<_>>());
     assert!(to_staff[0].contains(&r.id) && to_staff[0].contains("2026-12-04") && !to_staff[0].contains(EMAIL));
 }
+
+#[tokio::test]
+async fn codes_by_sms_go_through_the_gateway_signed_with_its_secret() {
+    let env = env().await;
+    let (port, received) = http_receiver(200).await;
+    let secret = "gateway-shared-secret-0123";
+    let settings = crate::outbox::SmsSettings { url: format!("http://127.0.0.1:{port}/send"), secret: secret.to_owned().into() };
+    let gateway = crate::outbox::SmsGateway::new(&settings).unwrap();
+    let weak = crate::outbox::SmsSettings { url: settings.url.clone(), secret: "short".to_owned().into() };
+    assert_eq!(crate::outbox::SmsGateway::new(&weak).unwrap_err().code(), "outbox.sms_settings");
+    let plain_http = crate::outbox::SmsSettings { url: "http://sms.example/send".into(), secret: secret.to_owned().into() };
+    assert!(crate::outbox::SmsGateway::new(&plain_http).is_err());
+
+    env.engine.submit_request("default", submission(RequestKind::Access, None, Some("+7 916 000-00-01"))).await.unwrap();
+    assert_eq!(env.engine.deliver_outbox(&gateway).await.unwrap().sent, 2);
+    let all = received.lock().unwrap().clone();
+    let (head, body) = all.iter().find(|(_, b)| b.contains("Код подтверждения")).unwrap();
+    let sms: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(sms["to"], "+79160000001");
+    assert_eq!(sms["delivery_id"], header(head, "Obereg-Delivery"));
+    let (t, mac) = header(head, "Obereg-Signature").split_once(",v1=").unwrap();
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+    aws_lc_rs::hmac::verify(&key, format!("{}.{body}", t.strip_prefix("t=").unwrap()).as_bytes(), &hex::decode(mac).unwrap()).unwrap();
+}

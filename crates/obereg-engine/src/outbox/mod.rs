@@ -20,7 +20,7 @@ use std::pin::Pin;
 use zeroize::Zeroize;
 
 pub use smtp::{SmtpSecurity, SmtpSettings, SmtpTransport};
-pub use webhook::{Transports, WebhookTransport};
+pub use webhook::{SmsGateway, SmsSettings, Transports, WebhookTransport};
 
 use crate::{Engine, EngineError};
 

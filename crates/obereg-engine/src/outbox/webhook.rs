@@ -143,21 +143,102 @@ impl Transport for WebhookTransport {
     }
 }
 
-/// What `obereg serve` delivers with: webhooks always, email when SMTP is configured.
+/// Where SMS go: a gateway that takes a signed JSON POST.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    /// The gateway's URL (`https://…`; `http://` only to localhost).
+    pub url: String,
+    /// The shared secret the gateway checks `Obereg-Signature` with (at least 16 bytes).
+    pub secret: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for SmsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsSettings").field("url", &self.url).finish()
+    }
+}
+
+/// Sends SMS through a pluggable gateway: `POST {"delivery_id","to","text"}` signed with the
+/// shared secret like a notice (`Obereg-Signature: t=…,v1=HMAC-SHA256("<t>.<body>")`). The
+/// gateway answers 2xx once it has taken the message.
+pub struct SmsGateway {
+    url: String,
+    key: aws_lc_rs::hmac::Key,
+    http: WebhookTransport,
+}
+
+impl std::fmt::Debug for SmsGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmsGateway(…)")
+    }
+}
+
+impl SmsGateway {
+    pub fn new(settings: &SmsSettings) -> Result<Self, crate::EngineError> {
+        use secrecy::ExposeSecret;
+        let secret = settings.secret.expose_secret();
+        if !obereg_core::catalog::is_notify_url(&settings.url) || secret.len() < 16 {
+            return Err(crate::EngineError::invalid(
+                "outbox.sms_settings",
+                "sms `url` must be https (http only to localhost) and `secret` at least 16 characters",
+                "sms `url` должен быть https (http — только localhost), а `secret` — не короче 16 символов",
+            ));
+        }
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+        Ok(Self { url: settings.url.clone(), key, http: WebhookTransport::default() })
+    }
+}
+
+impl Transport for SmsGateway {
+    fn channels(&self) -> &[Channel] {
+        &[Channel::Sms]
+    }
+
+    fn send<'a>(
+        &'a self,
+        channel: Channel,
+        delivery_id: &'a str,
+        message: &'a Message,
+    ) -> Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>> {
+        Box::pin(async move {
+            if channel != Channel::Sms {
+                return Err(SendError { code: "outbox.wrong_channel", permanent: true });
+            }
+            let body = serde_json::json!({"delivery_id": delivery_id, "to": message.to, "text": message.body}).to_string();
+            let t = jiff::Timestamp::now().as_second();
+            let mac = aws_lc_rs::hmac::sign(&self.key, format!("{t}.{body}").as_bytes());
+            let post = Message {
+                to: self.url.clone(),
+                subject: String::new(),
+                body,
+                recipient: None,
+                signature: Some(format!("t={t},v1={}", hex::encode(mac.as_ref()))),
+            };
+            self.http.send(Channel::Webhook, delivery_id, &post).await
+        })
+    }
+}
+
+/// What `obereg serve` delivers with: webhooks always, email and SMS when configured.
 #[derive(Debug)]
 pub struct Transports {
     channels: Vec<Channel>,
     email: Option<SmtpTransport>,
+    sms: Option<SmsGateway>,
     webhook: WebhookTransport,
 }
 
 impl Transports {
-    pub fn new(email: Option<SmtpTransport>) -> Self {
+    pub fn new(email: Option<SmtpTransport>, sms: Option<SmsGateway>) -> Self {
         let mut channels = vec![Channel::Webhook];
         if email.is_some() {
             channels.push(Channel::Email);
         }
-        Self { channels, email, webhook: WebhookTransport::default() }
+        if sms.is_some() {
+            channels.push(Channel::Sms);
+        }
+        Self { channels, email, sms, webhook: WebhookTransport::default() }
     }
 }
 
@@ -172,8 +253,9 @@ impl Transport for Transports {
         delivery_id: &'a str,
         message: &'a Message,
     ) -> Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>> {
-        match (channel, &self.email) {
-            (Channel::Email, Some(smtp)) => smtp.send(channel, delivery_id, message),
+        match (channel, &self.email, &self.sms) {
+            (Channel::Email, Some(smtp), _) => smtp.send(channel, delivery_id, message),
+            (Channel::Sms, _, Some(gateway)) => gateway.send(channel, delivery_id, message),
             _ => self.webhook.send(channel, delivery_id, message),
         }
     }
