@@ -83,6 +83,9 @@ pub enum RequestsCommand {
         /// A purpose concerned (objection, withdrawal, distribution stop; repeatable)
         #[arg(long = "purpose")]
         purposes: Vec<String>,
+        /// Portability: post the signed answer to the other operator at this https:// URL
+        #[arg(long)]
+        transfer_to: Option<String>,
         #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
         tenant: String,
     },
@@ -175,7 +178,7 @@ pub async fn run(config: Config, command: RequestsCommand) -> Result<u8, Failure
             };
             println!("{}", line(&engine.refuse_request(&Actor::local_operator(&tenant), &id, ground).await.map_err(fail)?));
         }
-        RequestsCommand::Complete { id, answer, corrections, purposes, tenant } => {
+        RequestsCommand::Complete { id, answer, corrections, purposes, transfer_to, tenant } => {
             let corrections = corrections
                 .iter()
                 .map(|c| {
@@ -184,7 +187,7 @@ pub async fn run(config: Config, command: RequestsCommand) -> Result<u8, Failure
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let completion = Completion { answer: answer.map(PlainValue::new), corrections, purposes };
+            let completion = Completion { answer: answer.map(PlainValue::new), corrections, purposes, transfer_to };
             println!("{}", line(&engine.complete_request(&Actor::local_operator(&tenant), &id, completion).await.map_err(fail)?));
         }
         RequestsCommand::Export { id, out, html, tenant } => {

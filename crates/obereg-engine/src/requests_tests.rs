@@ -694,3 +694,32 @@ async fn codes_by_sms_go_through_the_gateway_signed_with_its_secret() {
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
     aws_lc_rs::hmac::verify(&key, format!("{}.{body}", t.strip_prefix("t=").unwrap()).as_bytes(), &hex::decode(mac).unwrap()).unwrap();
 }
+
+#[tokio::test]
+async fn a_portability_answer_is_posted_to_the_other_operator_signed() {
+    let env = env().await;
+    let e = &env.engine;
+    let (port, received) = http_receiver(202).await;
+    let s = e.create_subject(&env.admin, customer()).await.unwrap();
+    let r = e.open_request(&env.dpo, staff_request(RequestKind::Portability, &s.id)).await.unwrap();
+    let bad = Completion { transfer_to: Some("ftp://other.example/in".into()), ..Default::default() };
+    assert_eq!(code(e.complete_request(&env.dpo, &r.id, bad).await.unwrap_err()), "request.bad_transfer");
+    let to = Completion { transfer_to: Some(format!("http://127.0.0.1:{port}/import")), ..Default::default() };
+    e.complete_request(&env.dpo, &r.id, to).await.unwrap();
+    assert_eq!(e.deliver_outbox(&crate::outbox::WebhookTransport::default()).await.unwrap().sent, 1);
+    let (head, body) = received.lock().unwrap()[0].clone();
+    let export: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(export["format"], "obereg-subject-export/1");
+    assert!(export["values"].as_array().unwrap().iter().any(|v| v["value"] == EMAIL));
+    // Anyone holding the tenant's published receipt key can check where it came from.
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.decode(e.receipt_key(&env.admin).unwrap().public_key).unwrap();
+    let signature =
+        base64::engine::general_purpose::STANDARD.decode(header(&head, "Obereg-Signature").strip_prefix("ed25519=").unwrap()).unwrap();
+    let signed = [b"obereg transfer v1\n".as_slice(), body.as_bytes()].concat();
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &key)
+        .verify(&signed, &signature)
+        .expect("the transfer verifies");
+    let detail = e.request_detail(&env.dpo, &r.id).await.unwrap();
+    assert!(detail.messages.iter().any(|m| m.template == "portability_transfer" && m.state == "sent"));
+}

@@ -68,8 +68,8 @@ pub struct Message {
     /// The catalog recipient of a webhook notice.
     #[serde(default)]
     pub recipient: Option<String>,
-    /// `Obereg-Signature` of a webhook notice, computed as it is sent.
-    #[serde(skip)]
+    /// `Obereg-Signature`: of a notice, computed as it is sent; of a transfer, when queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
 }
 

@@ -43,6 +43,8 @@ pub struct Completion {
     /// Objection, consent withdrawal, distribution stop: the purposes concerned (an empty
     /// list means every purpose the right reaches; a distribution stop must name them).
     pub purposes: Vec<String>,
+    /// Portability: the other operator's URL the answer is posted to, as the subject asked.
+    pub transfer_to: Option<String>,
 }
 
 impl Engine {
@@ -84,6 +86,9 @@ impl Engine {
         private.answer = Some(if private.language == super::Language::En { summary.en.clone() } else { summary.ru.clone() });
         next.sealed = self.seal_private(&actor.tenant, id, &private)?;
         let mut step = Step::transition(Who::Staff(actor), RequestEvent::Complete);
+        if let Some(transfer) = self.portability_transfer(&catalog, &exec, kind, &record, &completion).await? {
+            step = step.send(transfer);
+        }
         let notice = Notice::Completed { summary: &summary };
         if let Some(m) = self.notice(&actor.tenant, id, kind, &catalog.operator.legal_name, &private, notice)? {
             step = step.send(m);
@@ -122,6 +127,52 @@ impl Engine {
         }
         let step = notices.into_iter().fold(Step::quiet(Who::Staff(actor)), Step::send);
         self.save(&exec.tenant, &record, record.clone(), step).await
+    }
+
+    /// For a portability request naming another operator: the answer, signed with the
+    /// tenant's receipt key (`Obereg-Signature: ed25519=<base64>` over
+    /// `"obereg transfer v1\n" + body`, verifiable with `/v1/consent-receipts/key`), queued
+    /// with the completion. Producing it is journaled as a transfer like any answer.
+    async fn portability_transfer(
+        &self,
+        catalog: &Catalog,
+        exec: &Actor,
+        kind: RequestKind,
+        record: &RequestRecord,
+        completion: &Completion,
+    ) -> Result<Option<obereg_store::OutboxRecord>, EngineError> {
+        let Some(url) = &completion.transfer_to else { return Ok(None) };
+        if kind != RequestKind::Portability || !obereg_core::catalog::is_notify_url(url) {
+            return Err(EngineError::invalid(
+                "request.bad_transfer",
+                "only a portability request is transferred, to an https:// address of the other operator",
+                "передаются только данные запроса о переносе, по адресу https:// другого оператора",
+            ));
+        }
+        let tenant = exec.tenant.as_str();
+        let export = self.export(catalog, record, |r| self.entry(exec, tenant, r)).await?;
+        let body = serde_json::to_string(&export).map_err(|_| EngineError::Internal("export encoding"))?;
+        let signature = format!("ed25519={}", self.sign_transfer(tenant, body.as_bytes())?);
+        let message = crate::outbox::Message { to: url.clone(), subject: String::new(), body, recipient: None, signature: Some(signature) };
+        let id = uuid::Uuid::new_v4().to_string();
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(&message).map_err(|_| EngineError::Internal("message encoding"))?);
+        let now = self.now_micros();
+        Ok(Some(obereg_store::OutboxRecord {
+            tenant_id: tenant.to_owned(),
+            sealed: Some(self.seal_request_field(tenant, &record.id, super::Field::Message(&id), &json)?),
+            id,
+            request_id: Some(record.id.clone()),
+            recipient: None,
+            channel: crate::outbox::Channel::Webhook.as_str().into(),
+            template: "portability_transfer".into(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            sent_at: None,
+            last_error: None,
+            confirmed_at: None,
+        }))
     }
 
     /// The effect of `kind` on `subject`, and its summary for the answer.

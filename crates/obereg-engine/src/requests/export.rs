@@ -160,7 +160,7 @@ impl Engine {
         self.export(&catalog, &record, |r| self.subject_entry(tenant, r)).await
     }
 
-    async fn export<'a>(
+    pub(crate) async fn export<'a>(
         &self,
         catalog: &Catalog,
         record: &RequestRecord,

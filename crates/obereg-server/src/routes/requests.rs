@@ -256,6 +256,8 @@ pub struct CompleteIn {
     /// Objection, consent withdrawal, distribution stop: the purposes concerned.
     #[serde(default)]
     pub purposes: Vec<String>,
+    /// Portability: the other operator's `https://` address to post the signed answer to.
+    pub transfer_to: Option<String>,
 }
 
 /// `json` (default) or `html`.
@@ -477,6 +479,7 @@ pub async fn complete(
         answer: plain(body.answer),
         corrections: body.corrections.into_iter().map(|c| (c.item, PlainValue::new(c.value))).collect(),
         purposes: body.purposes,
+        transfer_to: body.transfer_to,
     };
     Ok(Json(engine.complete_request(&actor, &id, completion).await?.into()))
 }
