@@ -65,8 +65,9 @@ macro_rules! shared_queries {
                         .bind(Vec::<u8>::new())
                         .execute(&mut *tx)
                         .await?;
-                    let head = Self::lock_head(&mut tx, &tenant.id).await?;
+                    let mut head = Self::lock_head(&mut tx, &tenant.id).await?;
                     if let Some(c) = catalog {
+                        head.catalog_version = Some(1);
                         sqlx::query(
                             "INSERT INTO catalog_versions (tenant_id, version, sha256, source, created_at, created_by) \
                              VALUES ($1, 1, $2, $3, $4, $5)",
@@ -106,8 +107,8 @@ macro_rules! shared_queries {
                 Box::pin(async move {
                     let mut tx = self.write.begin().await?;
                     // The head lock serialises the tenant's writers, so the next number is ours.
-                    let head = Self::lock_head(&mut tx, &new.tenant_id).await?;
-                    let version = sqlx::query_as(
+                    let mut head = Self::lock_head(&mut tx, &new.tenant_id).await?;
+                    let version: $crate::CatalogVersionRecord = sqlx::query_as(
                         "INSERT INTO catalog_versions (tenant_id, version, sha256, source, created_at, created_by) \
                          SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM catalog_versions WHERE tenant_id = $1 \
                          RETURNING tenant_id, version, sha256, source, created_at, created_by",
@@ -119,6 +120,8 @@ macro_rules! shared_queries {
                     .bind(&new.created_by)
                     .fetch_one(&mut *tx)
                     .await?;
+                    // Entries of this transaction are stamped with the version it adds.
+                    head.catalog_version = Some(version.version);
                     let appended = Self::write_entries(&mut tx, &new.tenant_id, head, journal).await?;
                     tx.commit().await?;
                     Ok((version, appended))
