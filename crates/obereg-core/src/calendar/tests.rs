@@ -88,3 +88,28 @@ working_days = ["2027-12-25"]
     assert!(!c.is_official(2028), "nothing of a refused file was kept");
     assert_eq!(c.add_working_days(d("2026-01-01"), 5000).unwrap_err().code, "calendar.out_of_range");
 }
+
+/// Known dates of 2025 and 2026 with the 10th working day after them, worked out by hand
+/// from the decrees (law.md CAL-5, CAL-6): May holidays and their transfers, the working
+/// Saturday of 1 November 2025, the New Year break, the Monday holidays of 2026.
+#[test]
+fn ten_working_day_deadlines_in_2025_and_2026() {
+    let c = ProductionCalendar::russian();
+    let table = [
+        ("2025-04-24", "2025-05-14", "1–4 May and 8–11 May 2025 off (23 Feb moved to 8 May)"),
+        ("2025-10-27", "2025-11-11", "Saturday 1 Nov 2025 works, 2–4 Nov off"),
+        ("2025-11-01", "2025-11-18", "received on the working Saturday"),
+        ("2025-12-24", "2026-01-19", "31 Dec 2025 to 11 Jan 2026 off"),
+        ("2025-12-26", "2026-01-21", "the New Year break from a Friday"),
+        ("2026-02-16", "2026-03-03", "21–23 Feb 2026 off"),
+        ("2026-03-02", "2026-03-17", "7–9 Mar 2026 off"),
+        ("2026-04-27", "2026-05-13", "1–3 May and 9–11 May 2026 off"),
+        ("2026-06-08", "2026-06-23", "12–14 Jun 2026 off"),
+        ("2026-10-28", "2026-11-12", "4 Nov 2026 off"),
+        ("2026-11-20", "2026-12-04", "an ordinary fortnight"),
+    ];
+    for (received, due, why) in table {
+        let deadline = c.add_working_days(d(received), 10).unwrap();
+        assert_eq!(deadline, Deadline { date: d(due), provisional: false }, "{received}: {why}");
+    }
+}
