@@ -211,6 +211,12 @@ impl Engine {
             RequestKind::Rectification => self.rectify_for_request(catalog, exec, subject, &completion.corrections).await,
             RequestKind::Objection => {
                 let purposes = objection_purposes(catalog, &completion.purposes)?;
+                if purposes.is_empty() {
+                    return Ok(Bilingual::new(
+                        "None of our purposes rests on legitimate interests or is marketing: there is no processing to object to.",
+                        "Ни одна из наших целей не основана на законном интересе и не является рекламой: обработки, против которой можно возразить, нет.",
+                    ));
+                }
                 let entries = purposes
                     .iter()
                     .map(|p| {
@@ -472,4 +478,23 @@ fn objection_purposes(catalog: &Catalog, named: &[String]) -> Result<Vec<String>
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../../examples/voice-robot-calls.toml");
+
+    #[test]
+    fn an_objection_reaches_marketing_and_legitimate_interests_only() {
+        let mut catalog = obereg_core::catalog::parse(EXAMPLE).unwrap();
+        assert_eq!(objection_purposes(&catalog, &[]).unwrap(), ["product_news"]);
+        assert_eq!(objection_purposes(&catalog, &["account".into()]).unwrap_err().code(), "request.not_objectable");
+        assert_eq!(objection_purposes(&catalog, &["ghost".into()]).unwrap_err().code(), "request.unknown_purpose");
+        for p in &mut catalog.purposes {
+            p.marketing = false;
+        }
+        assert!(objection_purposes(&catalog, &[]).unwrap().is_empty(), "nothing to object to: answered in words, nothing stored");
+    }
 }
