@@ -178,9 +178,9 @@ pub async fn serve(
 /// How often the outbox is looked at.
 const DELIVERY_TICK: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Delivers the outbox every few seconds (draining it while rounds come back full), queues
-/// staff reminders of requests falling due once a minute, and keeps the outbox and
-/// overdue-request gauges current. Without a transport (no `[smtp]`
+/// Delivers the outbox every few seconds (draining it while rounds come back full); once a
+/// minute queues staff reminders of requests falling due and refreshes the outbox and
+/// overdue-request gauges. Without a transport (no `[smtp]`
 /// configured) messages wait in the outbox and the gauge shows them.
 async fn deliver_periodically(
     engine: Engine,
@@ -196,13 +196,13 @@ async fn deliver_periodically(
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        // Reminders once a minute, queued before the round that sends them.
-        if ticks.is_multiple_of(30)
-            && let Err(e) = engine.remind_due_requests().await
-        {
+        // Reminders and the gauges once a minute; reminders are queued before the round
+        // that sends them.
+        let minute = ticks.is_multiple_of(30);
+        ticks += 1;
+        if minute && let Err(e) = engine.remind_due_requests().await {
             tracing::warn!(code = e.code(), "request reminders failed");
         }
-        ticks += 1;
         if let Some(transport) = &transport {
             loop {
                 match engine.deliver_outbox(transport.as_ref()).await {
@@ -215,11 +215,13 @@ async fn deliver_periodically(
                 }
             }
         }
-        if let Ok(n) = engine.outbox_pending().await {
-            metrics.outbox_pending.set(n);
-        }
-        if let Ok(n) = engine.overdue_requests().await {
-            metrics.requests_overdue.set(n);
+        if minute {
+            if let Ok(n) = engine.outbox_pending().await {
+                metrics.outbox_pending.set(n);
+            }
+            if let Ok(n) = engine.overdue_requests().await {
+                metrics.requests_overdue.set(n);
+            }
         }
     }
 }

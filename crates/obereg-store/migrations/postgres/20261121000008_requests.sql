@@ -36,6 +36,8 @@ CREATE TABLE requests (
 
 -- The work queue: open requests by due date.
 CREATE INDEX requests_open_by_due ON requests (tenant_id, due_on, id) WHERE closed_at IS NULL;
+-- Over all tenants: the overdue gauge and the reminders.
+CREATE INDEX requests_open_by_date ON requests (due_on) WHERE closed_at IS NULL;
 CREATE INDEX requests_by_contact ON requests (tenant_id, contact_blind, received_at);
 CREATE INDEX requests_by_subject ON requests (tenant_id, subject_id, received_at);
 
