@@ -85,7 +85,8 @@ impl Recorder {
     /// The six-digit code in the last message to `to`.
     fn last_code(&self, to: &str) -> String {
         let body = self.bodies_to(to).into_iter().rev().find(|b| b.contains("Код подтверждения") || b.contains("code")).unwrap();
-        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
+        // The last six-digit run: the request id before it may hold one too.
+        body.rsplit(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
     }
 }
 

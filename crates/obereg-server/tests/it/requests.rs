@@ -36,7 +36,8 @@ impl Outbox {
         server.engine.deliver_outbox(self).await.unwrap();
         let sent = self.0.lock().unwrap();
         let body = &sent.iter().rev().find(|(t, b)| t == to && b.contains("Код подтверждения")).expect("a code was sent").1;
-        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
+        // The last six-digit run: the request id before it may hold one too.
+        body.rsplit(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
     }
 }
 
