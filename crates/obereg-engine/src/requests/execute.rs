@@ -154,25 +154,14 @@ impl Engine {
         let body = serde_json::to_string(&export).map_err(|_| EngineError::Internal("export encoding"))?;
         let signature = format!("ed25519={}", self.sign_transfer(tenant, body.as_bytes())?);
         let message = crate::outbox::Message { to: url.clone(), subject: String::new(), body, recipient: None, signature: Some(signature) };
-        let id = uuid::Uuid::new_v4().to_string();
-        let json = zeroize::Zeroizing::new(serde_json::to_vec(&message).map_err(|_| EngineError::Internal("message encoding"))?);
-        let now = self.now_micros();
-        Ok(Some(obereg_store::OutboxRecord {
-            tenant_id: tenant.to_owned(),
-            sealed: Some(self.seal_request_field(tenant, &record.id, super::Field::Message(&id), &json)?),
-            id,
-            request_id: Some(record.id.clone()),
-            recipient: None,
-            channel: crate::outbox::Channel::Webhook.as_str().into(),
-            template: "portability_transfer".into(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-            sent_at: None,
-            last_error: None,
-            confirmed_at: None,
-        }))
+        let outgoing = super::notices::Outgoing {
+            tenant,
+            request: &record.id,
+            id: super::notices::new_delivery_id(),
+            channel: crate::outbox::Channel::Webhook,
+            template: "portability_transfer",
+        };
+        self.outbox_record(outgoing, &message).map(Some)
     }
 
     /// The effect of `kind` on `subject`, and its summary for the answer.

@@ -112,18 +112,24 @@ impl Engine {
         };
         let (subject, body) = notice.text(request, kind_code(kind), name);
         let pick = |b: Bilingual| if private.language == Language::En { b.en } else { b.ru };
-        let id = uuid::Uuid::new_v4().to_string();
         let message = Message { to, subject: pick(subject), body: pick(body), recipient: None, signature: None };
-        let json = zeroize::Zeroizing::new(serde_json::to_vec(&message).map_err(|_| EngineError::Internal("message encoding"))?);
-        let sealed = self.seal_request_field(tenant, request, Field::Message(&id), &json)?;
+        let outgoing = Outgoing { tenant, request, id: new_delivery_id(), channel, template: notice.template() };
+        self.outbox_record(outgoing, &message).map(Some)
+    }
+
+    /// A message of `request` as the outbox keeps it: sealed under the request key, bound to
+    /// its delivery id, due now.
+    pub(crate) fn outbox_record(&self, out: Outgoing<'_>, message: &Message) -> Result<OutboxRecord, EngineError> {
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(message).map_err(|_| EngineError::Internal("message encoding"))?);
+        let sealed = self.seal_request_field(out.tenant, out.request, Field::Message(&out.id), &json)?;
         let now = self.now_micros();
-        Ok(Some(OutboxRecord {
-            tenant_id: tenant.to_owned(),
-            id,
-            request_id: Some(request.to_owned()),
-            recipient: None,
-            channel: channel.as_str().into(),
-            template: notice.template().into(),
+        Ok(OutboxRecord {
+            tenant_id: out.tenant.to_owned(),
+            id: out.id,
+            request_id: Some(out.request.to_owned()),
+            recipient: message.recipient.clone(),
+            channel: out.channel.as_str().into(),
+            template: out.template.into(),
             state: "pending".into(),
             attempts: 0,
             next_attempt_at: now,
@@ -132,6 +138,22 @@ impl Engine {
             sent_at: None,
             last_error: None,
             confirmed_at: None,
-        }))
+        })
     }
+}
+
+/// Where a message goes and what it is, for [`Engine::outbox_record`].
+#[derive(Debug)]
+pub(crate) struct Outgoing<'a> {
+    pub tenant: &'a str,
+    pub request: &'a str,
+    /// The delivery id (the receiver drops repeats by it).
+    pub id: String,
+    pub channel: Channel,
+    pub template: &'static str,
+}
+
+/// A fresh delivery id.
+pub(crate) fn new_delivery_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }

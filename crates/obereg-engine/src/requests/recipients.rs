@@ -26,7 +26,6 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::kind_code;
-use super::sealing::Field;
 use crate::outbox::{Channel, Message};
 use crate::vault::ATTRIBUTE_KIND;
 use crate::{Actor, Engine, EngineError};
@@ -159,7 +158,7 @@ impl Engine {
                 .filter(|(item, _)| shared(item, purposes))
                 .map(|(item, v)| Value { category: item.category.clone(), value: v.expose().to_owned() })
                 .collect();
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = super::notices::new_delivery_id();
             let notice = Notice {
                 kind: "obereg.subject_notice/1",
                 delivery_id: &id,
@@ -180,23 +179,8 @@ impl Engine {
                 recipient: Some(recipient.id.clone()),
                 signature: None,
             };
-            let json = Zeroizing::new(serde_json::to_vec(&message).map_err(|_| EngineError::Internal("message encoding"))?);
-            out.push(OutboxRecord {
-                tenant_id: tenant.to_owned(),
-                sealed: Some(self.seal_request_field(tenant, request, Field::Message(&id), &json)?),
-                id,
-                request_id: Some(request.to_owned()),
-                recipient: Some(recipient.id.clone()),
-                channel: Channel::Webhook.as_str().into(),
-                template: "recipient_notice".into(),
-                state: "pending".into(),
-                attempts: 0,
-                next_attempt_at: now.as_microsecond(),
-                created_at: now.as_microsecond(),
-                sent_at: None,
-                last_error: None,
-                confirmed_at: None,
-            });
+            let outgoing = super::notices::Outgoing { tenant, request, id, channel: Channel::Webhook, template: "recipient_notice" };
+            out.push(self.outbox_record(outgoing, &message)?);
         }
         Ok(out)
     }

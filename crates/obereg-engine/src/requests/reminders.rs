@@ -10,7 +10,7 @@ use obereg_core::catalog::Catalog;
 use obereg_core::text::Bilingual;
 use obereg_store::{OutboxRecord, RequestRecord};
 
-use super::sealing::Field;
+use super::notices::{Outgoing, new_delivery_id};
 use super::workflow::{Step, Who};
 use super::{kind_code, moscow_date, parse_kind};
 use crate::outbox::{Channel, Message};
@@ -80,24 +80,13 @@ impl Engine {
             recipient: None,
             signature: None,
         };
-        let id = uuid::Uuid::new_v4().to_string();
-        let json = zeroize::Zeroizing::new(serde_json::to_vec(&message).map_err(|_| EngineError::Internal("message encoding"))?);
-        let now = self.now_micros();
-        Ok(Some(OutboxRecord {
-            tenant_id: record.tenant_id.clone(),
-            sealed: Some(self.seal_request_field(&record.tenant_id, &record.id, Field::Message(&id), &json)?),
-            id,
-            request_id: Some(record.id.clone()),
-            recipient: None,
-            channel: Channel::Email.as_str().into(),
-            template: "staff_reminder".into(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-            sent_at: None,
-            last_error: None,
-            confirmed_at: None,
-        }))
+        let outgoing = Outgoing {
+            tenant: &record.tenant_id,
+            request: &record.id,
+            id: new_delivery_id(),
+            channel: Channel::Email,
+            template: "staff_reminder",
+        };
+        self.outbox_record(outgoing, &message).map(Some)
     }
 }
