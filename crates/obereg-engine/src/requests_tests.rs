@@ -724,3 +724,21 @@ async fn a_portability_answer_is_posted_to_the_other_operator_signed() {
     let detail = e.request_detail(&env.dpo, &r.id).await.unwrap();
     assert!(detail.messages.iter().any(|m| m.template == "portability_transfer" && m.state == "sent"));
 }
+
+#[tokio::test]
+async fn public_submissions_are_capped_per_tenant_and_hour() {
+    let env = env().await;
+    let e = &env.engine;
+    let cap = crate::requests::PUBLIC_SUBMISSIONS_PER_HOUR;
+    for i in 0..cap {
+        let email = format!("visitor{i}@example.org");
+        e.submit_request("default", submission(RequestKind::Access, Some(&email), None)).await.unwrap();
+    }
+    let over = e.submit_request("default", submission(RequestKind::Access, Some("one.more@example.org"), None)).await;
+    assert!(matches!(over, Err(EngineError::RateLimited(_))));
+    // Staff intake is not capped, and an hour later the public side opens again.
+    let s = e.create_subject(&env.admin, customer()).await.unwrap();
+    e.open_request(&env.dpo, staff_request(RequestKind::Access, &s.id)).await.unwrap();
+    env.clock.advance(jiff::SignedDuration::from_mins(61));
+    e.submit_request("default", submission(RequestKind::Access, Some("one.more@example.org"), None)).await.unwrap();
+}

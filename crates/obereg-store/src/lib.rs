@@ -313,6 +313,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// `(subject, purpose, at)` of every objection of `subjects` (erased ones have none).
     fn objections_many<'a>(&'a self, tenant: &'a str, subjects: &'a [String]) -> StoreFuture<'a, Vec<(String, String, i64)>>;
 
+    /// How many requests of `tenant` arrived through `channel` since `since`.
+    fn count_requests_since<'a>(&'a self, tenant: &'a str, channel: &'a str, since: i64) -> StoreFuture<'a, i64>;
+
     /// Up to `limit` open requests of any tenant due on or before `due_by` whose staff were
     /// not reminded yet, most urgent first.
     fn requests_to_remind<'a>(&'a self, due_by: &'a str, limit: u32) -> StoreFuture<'a, Vec<RequestRecord>>;

@@ -446,6 +446,17 @@ macro_rules! request_methods {
             })
         }
 
+        fn count_requests_since<'a>(&'a self, tenant: &'a str, channel: &'a str, since: i64) -> $crate::StoreFuture<'a, i64> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE tenant_id = $1 AND channel = $2 AND received_at >= $3")
+                    .bind(tenant)
+                    .bind(channel)
+                    .bind(since)
+                    .fetch_one(&self.read)
+                    .await?)
+            })
+        }
+
         fn requests_to_remind<'a>(&'a self, due_by: &'a str, limit: u32) -> $crate::StoreFuture<'a, Vec<$crate::RequestRecord>> {
             Box::pin(async move {
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -31,6 +31,9 @@ const CODE_ATTEMPTS: i64 = 5;
 const CODES_PER_REQUEST: i64 = 3;
 /// Requests from one address in 24 hours.
 const REQUESTS_PER_DAY: usize = 5;
+/// Submissions through the public API per tenant and hour: each sends a code to an address
+/// anyone may type, so the endpoint must not become a way to mail-bomb strangers.
+pub const PUBLIC_SUBMISSIONS_PER_HOUR: i64 = 500;
 /// Longest request text, in characters.
 const MAX_DETAILS: usize = 10_000;
 /// Longest note or reason, in characters.
@@ -146,6 +149,15 @@ impl Engine {
         let catalog = self.catalog_in_force(tenant).await?;
         let contact = Contact::parse(submission.email.as_ref(), submission.phone.as_ref(), false)?;
         let now = self.clock.now();
+        let hour_ago = now.checked_sub(jiff::SignedDuration::from_hours(1)).map_err(|_| EngineError::Internal("clock"))?;
+        let recent = self.store.count_requests_since(tenant, RequestChannel::Api.as_str(), hour_ago.as_microsecond()).await?;
+        if recent >= PUBLIC_SUBMISSIONS_PER_HOUR {
+            tracing::warn!(tenant = %tenant, "public request submissions over the hourly cap");
+            return Err(EngineError::RateLimited(obereg_core::Bilingual::new(
+                "the operator receives too many requests right now; try again in an hour or write to the operator",
+                "оператор сейчас получает слишком много запросов; повторите через час или напишите оператору",
+            )));
+        }
         if let Some(blind) = self.contact_blind(tenant, &contact) {
             let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).map_err(|_| EngineError::Internal("clock"))?;
             if self.store.requests_by_contact(tenant, &blind, since.as_microsecond()).await?.len() >= REQUESTS_PER_DAY {

@@ -40,6 +40,8 @@ CREATE INDEX requests_open_by_due ON requests (tenant_id, due_on, id) WHERE clos
 CREATE INDEX requests_open_by_date ON requests (due_on) WHERE closed_at IS NULL;
 CREATE INDEX requests_by_contact ON requests (tenant_id, contact_blind, received_at);
 CREATE INDEX requests_by_subject ON requests (tenant_id, subject_id, received_at);
+-- The tenant-wide cap on submissions through the public API.
+CREATE INDEX requests_by_channel ON requests (tenant_id, channel, received_at);
 
 -- Every transition of a request, numbered by the version it left; the reason (sealed, as
 -- it may name the person) is what the subject was told.
