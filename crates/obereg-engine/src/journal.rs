@@ -168,6 +168,16 @@ impl Engine {
         }
     }
 
+    /// An entry recording what the data subject did (through the public API or portal).
+    pub(crate) fn subject_entry(&self, tenant: &str, record: Record<'_>) -> EntryDraft {
+        EntryDraft { actor: obereg_journal::Actor::Subject, ..self.entry(&Actor::local_operator(tenant), tenant, record) }
+    }
+
+    /// An entry recording what obereg did on its own (reminders, recipients' confirmations).
+    pub(crate) fn system_entry(&self, tenant: &str, record: Record<'_>) -> EntryDraft {
+        EntryDraft { actor: obereg_journal::Actor::System, ..self.entry(&Actor::local_operator(tenant), tenant, record) }
+    }
+
     /// Refuses `actor` unless `allowed`, journaling the refusal: attempts on journaled
     /// operations are part of the record too.
     pub(crate) async fn authorize(&self, actor: &Actor, allowed: bool, record: Record<'_>) -> Result<(), EngineError> {

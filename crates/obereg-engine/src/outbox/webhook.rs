@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::{Channel, Message, SendError, SmtpTransport, Transport};
 
@@ -104,21 +104,8 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, head: &str, 
     stream.write_all(body.as_bytes()).await.map_err(|_| broken.clone())?;
     stream.flush().await.map_err(|_| broken.clone())?;
     let mut line = String::new();
-    BufReader::new(stream).take_status_line(&mut line).await.map_err(|_| broken.clone())?;
+    BufReader::new(stream.take(1024)).read_line(&mut line).await.map_err(|_| broken.clone())?;
     line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(SendError { code: "webhook.bad_answer", permanent: false })
-}
-
-/// Reads one line of at most 1 KiB.
-trait StatusLine {
-    async fn take_status_line(&mut self, line: &mut String) -> std::io::Result<()>;
-}
-
-impl<R: AsyncRead + Unpin> StatusLine for BufReader<R> {
-    async fn take_status_line(&mut self, line: &mut String) -> std::io::Result<()> {
-        use tokio::io::AsyncReadExt;
-        let mut limited = (&mut *self).take(1024);
-        limited.read_line(line).await.map(|_| ())
-    }
 }
 
 impl Transport for WebhookTransport {
@@ -206,15 +193,8 @@ impl Transport for SmsGateway {
                 return Err(SendError { code: "outbox.wrong_channel", permanent: true });
             }
             let body = serde_json::json!({"delivery_id": delivery_id, "to": message.to, "text": message.body}).to_string();
-            let t = jiff::Timestamp::now().as_second();
-            let mac = aws_lc_rs::hmac::sign(&self.key, format!("{t}.{body}").as_bytes());
-            let post = Message {
-                to: self.url.clone(),
-                subject: String::new(),
-                body,
-                recipient: None,
-                signature: Some(format!("t={t},v1={}", hex::encode(mac.as_ref()))),
-            };
+            let signature = super::signature_header(&self.key, jiff::Timestamp::now().as_second(), body.as_bytes());
+            let post = Message { to: self.url.clone(), subject: String::new(), body, recipient: None, signature: Some(signature) };
             self.http.send(Channel::Webhook, delivery_id, &post).await
         })
     }

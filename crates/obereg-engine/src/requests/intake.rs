@@ -444,7 +444,7 @@ impl Engine {
 }
 
 /// The contact a request came with, normalised.
-pub(crate) struct Contact {
+struct Contact {
     email: Option<PlainValue>,
     phone: Option<PlainValue>,
 }
@@ -493,13 +493,4 @@ fn new_request_id() -> Result<String, EngineError> {
 /// Whether `id` could be a request id.
 pub(crate) fn is_request_id(id: &str) -> bool {
     id.strip_prefix("R-").is_some_and(|rest| rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))
-}
-
-impl Engine {
-    /// An entry recording what the data subject did (through the public API or portal).
-    pub(crate) fn subject_entry(&self, tenant: &str, record: Record<'_>) -> obereg_journal::EntryDraft {
-        let mut draft = self.entry(&Actor::local_operator(tenant), tenant, record);
-        draft.actor = obereg_journal::Actor::Subject;
-        draft
-    }
 }

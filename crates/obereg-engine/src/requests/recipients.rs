@@ -64,18 +64,13 @@ impl Engine {
         self.root_key.derive(&info)
     }
 
-    fn notice_mac(&self, tenant: &str, recipient: &str, t: i64, body: &[u8]) -> hmac::Tag {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, self.notify_key(tenant, recipient).as_ref());
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(t.to_string().as_bytes());
-        ctx.update(b".");
-        ctx.update(body);
-        ctx.sign()
+    fn notice_key(&self, tenant: &str, recipient: &str) -> hmac::Key {
+        hmac::Key::new(hmac::HMAC_SHA256, self.notify_key(tenant, recipient).as_ref())
     }
 
     /// The `Obereg-Signature` value of `body` for `recipient` at unix time `t`.
     pub(crate) fn sign_notice(&self, tenant: &str, recipient: &str, t: i64, body: &[u8]) -> String {
-        format!("t={t},v1={}", hex::encode(self.notice_mac(tenant, recipient, t, body).as_ref()))
+        crate::outbox::signature_header(&self.notice_key(tenant, recipient), t, body)
     }
 
     /// The secret a recipient verifies notices and signs confirmations with (hex), for an
@@ -100,16 +95,10 @@ impl Engine {
         if (now - t).abs() > CONFIRM_SKEW_SECS {
             return Err(not_found());
         }
-        let key = hmac::Key::new(hmac::HMAC_SHA256, self.notify_key(tenant, recipient).as_ref());
-        let mut signed = t.to_string().into_bytes();
-        signed.push(b'.');
-        signed.extend_from_slice(body);
-        hmac::verify(&key, &signed, &mac).map_err(|_| not_found())?;
+        hmac::verify(&self.notice_key(tenant, recipient), &crate::outbox::signed_bytes(t, body), &mac).map_err(|_| not_found())?;
         if self.store.confirm_outbox(tenant, delivery_id, self.now_micros()).await? {
             let record = crate::journal::Record::op("request.recipient_confirmed").object(delivery_id);
-            let mut draft = self.entry(&Actor::local_operator(tenant), tenant, record);
-            draft.actor = obereg_journal::Actor::System;
-            self.journal_without_change(tenant, vec![draft]).await?;
+            self.journal_without_change(tenant, vec![self.system_entry(tenant, record)]).await?;
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use super::intake::{MAX_NOTE, is_request_id, request_record};
 use super::notices::Notice;
 use super::sealing::Field;
 use super::{Language, MAX_LIST, RequestView, check_text, may_handle, moscow_date, parse_jurisdiction, parse_kind, parse_state, view};
+use crate::vault::micros_to_time;
 use crate::{Actor, Engine, EngineError};
 
 /// Who acts on a request.
@@ -176,11 +177,7 @@ impl Engine {
             entries.push(match step.who {
                 Who::Staff(actor) => self.entry(actor, tenant, record),
                 Who::Subject => self.subject_entry(tenant, record),
-                Who::System => {
-                    let mut draft = self.entry(&Actor::local_operator(tenant), tenant, record);
-                    draft.actor = obereg_journal::Actor::System;
-                    draft
-                }
+                Who::System => self.system_entry(tenant, record),
             });
         }
         let appended =
@@ -239,7 +236,7 @@ impl Engine {
                 format!("для запроса этого вида продление срока не предусмотрено ({})", rule.source),
             ));
         }
-        let received = moscow_date(super::super::vault::micros_to_time(record.received_at));
+        let received = moscow_date(micros_to_time(record.received_at));
         let deadline = due(&self.calendar, received, &rule, true).map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
         let mut next = record.clone();
         next.extended = true;
@@ -327,7 +324,7 @@ impl Engine {
                 && r.closed_at.is_some_and(|at| record.received_at - at <= window && at <= record.received_at)
         });
         let earlier = earlier.ok_or_else(not_repeated)?;
-        let on = moscow_date(super::super::vault::micros_to_time(earlier.closed_at.unwrap_or_default()));
+        let on = moscow_date(micros_to_time(earlier.closed_at.unwrap_or_default()));
         Ok(Bilingual::new(
             format!("a complete answer to your request {} was given on {on}, less than 30 days ago (152-FZ art. 14 p.4–5)", earlier.id),
             format!("полный ответ на ваш запрос {} дан {on}, менее 30 дней назад (ч. 4–5 ст. 14 152-ФЗ)", earlier.id),
@@ -365,7 +362,7 @@ impl Engine {
                     None => None,
                 };
                 Ok(RequestEventView {
-                    at: super::super::vault::micros_to_time(e.at),
+                    at: micros_to_time(e.at),
                     from: parse_state(&e.from_state)?,
                     to: parse_state(&e.to_state)?,
                     event: e.event,
@@ -385,10 +382,10 @@ impl Engine {
                 template: m.template,
                 state: m.state,
                 attempts: m.attempts,
-                sent_at: m.sent_at.map(super::super::vault::micros_to_time),
+                sent_at: m.sent_at.map(micros_to_time),
                 last_error: m.last_error,
                 recipient: m.recipient,
-                confirmed_at: m.confirmed_at.map(super::super::vault::micros_to_time),
+                confirmed_at: m.confirmed_at.map(micros_to_time),
             })
             .collect();
         let plain = |v: &Option<String>| v.as_deref().map(PlainValue::new);
