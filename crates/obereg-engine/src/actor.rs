@@ -12,13 +12,17 @@ pub struct Actor {
     pub token_id: Option<String>,
     /// The API request being served, recorded in journal entries.
     pub request_id: Option<String>,
+    /// The ticket taken when the request arrived (see [`Engine::ticket`]): every check of
+    /// freshness made for this request waits for a probe numbered from it, so the token
+    /// check and the use case share one probe. `None` outside a request.
+    pub(crate) arrived: Option<crate::Ticket>,
 }
 
 impl Actor {
     /// The operator at the command line. Whoever can run the CLI against the data directory
     /// can read the database directly, so full (platform) rights grant nothing new.
     pub fn local_operator(tenant: &str) -> Self {
-        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None, request_id: None }
+        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None, request_id: None, arrived: None }
     }
 
     /// The same actor, serving request `id`.
@@ -40,7 +44,9 @@ impl Engine {
     /// Turns a presented bearer token into an actor. Malformed, unknown and revoked tokens
     /// all give the same [`EngineError::Unauthenticated`].
     pub async fn authenticate(&self, presented: &str) -> Result<Actor, EngineError> {
-        self.authenticate_since(presented, self.ticket()).await
+        // The actor may be kept and used for many calls: it carries no arrival ticket, so
+        // each call checks freshness anew.
+        Ok(Actor { arrived: None, ..self.authenticate_since(presented, self.ticket()).await? })
     }
 
     /// A ticket for a request arriving now: pass it to [`Engine::authenticate_since`] and
@@ -49,7 +55,9 @@ impl Engine {
         self.index.ticket()
     }
 
-    /// [`Engine::authenticate`] for a request that took `since` when it arrived.
+    /// [`Engine::authenticate`] for a request that took `since` when it arrived. The actor
+    /// returned is for that one request: every use case it is passed to counts as fresh
+    /// from `since` (one probe serves them all), so it must not be kept for later requests.
     pub async fn authenticate_since(&self, presented: &str, since: crate::Ticket) -> Result<Actor, EngineError> {
         if !looks_like_token(presented) {
             return Err(EngineError::Unauthenticated);
@@ -60,15 +68,15 @@ impl Engine {
         if let Some((tenant, _)) = self.index.token(&hash) {
             self.index.fresh_since(self.store.as_ref(), &tenant, since).await?;
             if let Some((_, actor)) = self.index.token(&hash) {
-                return Ok(actor);
+                return Ok(Actor { arrived: Some(since), ..actor });
             }
         }
         let generation = self.index.token_generation();
         match self.store.token_by_hash(&hash).await? {
             Some(t) if t.revoked_at.is_none() => {
-                let actor = Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None };
+                let actor = Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None, arrived: None };
                 self.index.keep_token(hash, &actor, generation);
-                Ok(actor)
+                Ok(Actor { arrived: Some(since), ..actor })
             }
             _ => Err(EngineError::Unauthenticated),
         }

@@ -43,6 +43,19 @@ impl Engine {
         self.catalog_as_of(tenant, fresh.catalog_sha.as_deref()).await
     }
 
+    /// [`Engine::catalog_in_force`] for a use case acting as `actor`: fresh as of the
+    /// request's arrival, so it shares the probe its token check made.
+    pub(crate) async fn catalog_for(&self, actor: &crate::Actor) -> Result<Arc<Catalog>, EngineError> {
+        let fresh = self.fresh_for(actor).await?;
+        self.catalog_as_of(&actor.tenant, fresh.catalog_sha.as_deref()).await
+    }
+
+    /// The decision index of `actor`'s tenant, fresh as of the request's arrival.
+    pub(crate) async fn fresh_for(&self, actor: &crate::Actor) -> Result<crate::decision_index::Fresh, EngineError> {
+        let since = actor.arrived.unwrap_or_else(|| self.index.ticket());
+        Ok(self.index.fresh_since(self.store.as_ref(), &actor.tenant, since).await?)
+    }
+
     /// The catalog whose hash a fresh probe of the decision index saw in force: from the
     /// cache when it holds that version, else read (then it may be a newer one still).
     pub(crate) async fn catalog_as_of(&self, tenant: &str, sha: Option<&str>) -> Result<Arc<Catalog>, EngineError> {

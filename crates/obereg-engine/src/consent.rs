@@ -128,7 +128,7 @@ impl Engine {
     /// Records a consent event for a subject that is not erased (a restricted one may still
     /// withdraw). The event must fit the catalog and follow the subject's history.
     pub async fn record_consent(&self, actor: &Actor, subject: &str, new: NewConsentEvent) -> Result<ConsentEventView, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         self.check_event(&catalog, &new)?;
         let allowed = match crate::vault::principal_of(&catalog, actor)? {
             Principal::Administrator => true,
@@ -215,7 +215,7 @@ impl Engine {
     /// A subject's consent history and state. Readable by administrators and by roles
     /// granted any purpose (the history names purposes and dates, not values).
     pub async fn consents(&self, actor: &Actor, subject: &str) -> Result<ConsentHistory, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         crate::vault::principal_of(&catalog, actor)?;
         self.subject_standing(actor, subject).await?;
         let history = self.store.consent_events(&actor.tenant, subject).await?;

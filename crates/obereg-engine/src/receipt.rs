@@ -78,7 +78,7 @@ impl Engine {
         let history = self.consents(actor, subject).await?;
         let view = history.events.iter().find(|e| e.index == index).ok_or(EngineError::NotFound("consent event"))?;
         let e = &view.event;
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let op = &catalog.operator;
         let purpose = catalog.purposes.iter().find(|p| p.id == e.scope.purpose);
         let document = match &e.document {

@@ -75,7 +75,7 @@ impl Engine {
         if !(1..=MAX_VALID_DAYS).contains(&valid_days) {
             return Err(EngineError::invalid("unsubscribe.bad_validity", "valid_days must be 1 to 365", "valid_days — от 1 до 365"));
         }
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let p = obereg_core::access::purpose(&catalog, purpose)
             .map_err(|d| EngineError::Invalid { code: "consent.unknown_purpose", message: d.reason })?;
         if !p.marketing || !p.channels.contains(&channel) {

@@ -14,8 +14,6 @@
 /// Columns of `subject_items`, in [`ItemRecord`](crate::ItemRecord) order.
 pub(crate) const ITEM_COLUMNS: &str =
     "tenant_id, subject_id, id, kind, category, purposes, source, collected_at, occurred_at, blind, token, sealed";
-/// Columns of `subjects`, in [`SubjectRecord`](crate::SubjectRecord) order.
-pub(crate) const SUBJECT_COLUMNS: &str = "tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at";
 /// Columns of `keystore.subject_keys`.
 pub(crate) const KEY_COLUMNS: &str = "tenant_id, subject_id, dek_version, kek_version, wrapped, created_at";
 
@@ -24,12 +22,40 @@ pub(crate) const ITEM_CHUNK: usize = 2000;
 /// Values per `IN (…)` list of blind indexes.
 pub(crate) const BLIND_CHUNK: usize = 900;
 
-/// A subject row with its sequence number.
+/// A subject row with its sequence number and, when it has one, its key: one query
+/// (a join into the keystore) instead of two, since every read of a subject needs both.
 #[derive(sqlx::FromRow)]
 pub(crate) struct Located {
     pub(crate) seq: i64,
     #[sqlx(flatten)]
     pub(crate) subject: crate::SubjectRecord,
+    key_dek_version: Option<i64>,
+    key_kek_version: Option<i64>,
+    key_wrapped: Option<Vec<u8>>,
+    key_created_at: Option<i64>,
+}
+
+/// The select list of [`Located`] over `subjects s LEFT JOIN keystore.subject_keys k`.
+pub(crate) const LOCATED_COLUMNS: &str = "s.seq, s.tenant_id, s.id, s.kind, s.status, s.created_at, s.updated_at, s.restricted_at, \
+     s.erased_at, k.dek_version AS key_dek_version, k.kek_version AS key_kek_version, k.wrapped AS key_wrapped, \
+     k.created_at AS key_created_at";
+
+impl Located {
+    /// The sequence number, the subject and its key (`None` once erased).
+    pub(crate) fn into_parts(self) -> (i64, crate::SubjectRecord, Option<crate::SubjectKeyRecord>) {
+        let key = match (self.key_dek_version, self.key_kek_version, self.key_wrapped, self.key_created_at) {
+            (Some(dek_version), Some(kek_version), Some(wrapped), Some(created_at)) => Some(crate::SubjectKeyRecord {
+                tenant_id: self.subject.tenant_id.clone(),
+                subject_id: self.subject.id.clone(),
+                dek_version,
+                kek_version,
+                wrapped,
+                created_at,
+            }),
+            _ => None,
+        };
+        (self.seq, self.subject, key)
+    }
 }
 
 macro_rules! vault_methods {
@@ -391,22 +417,15 @@ macro_rules! vault_helpers {
                 id: &str,
             ) -> Result<Option<(i64, $crate::SubjectRecord, Option<$crate::SubjectKeyRecord>)>, $crate::StoreError> {
                 let located: Option<$crate::vault_sql::Located> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT seq, {} FROM subjects WHERE tenant_id = $1 AND id = $2",
-                    $crate::vault_sql::SUBJECT_COLUMNS
+                    "SELECT {} FROM subjects s LEFT JOIN keystore.subject_keys k ON k.subject_seq = s.seq \
+                     WHERE s.tenant_id = $1 AND s.id = $2",
+                    $crate::vault_sql::LOCATED_COLUMNS
                 )))
                 .bind(tenant)
                 .bind(id)
                 .fetch_optional(&self.read)
                 .await?;
-                let Some($crate::vault_sql::Located { seq, subject }) = located else { return Ok(None) };
-                let key = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM keystore.subject_keys WHERE subject_seq = $1",
-                    $crate::vault_sql::KEY_COLUMNS
-                )))
-                .bind(seq)
-                .fetch_optional(&self.read)
-                .await?;
-                Ok(Some((seq, subject, key)))
+                Ok(located.map($crate::vault_sql::Located::into_parts))
             }
 
             /// Inserts new subjects with their keys and items; returns each one's sequence number.

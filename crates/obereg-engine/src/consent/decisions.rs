@@ -94,7 +94,7 @@ impl Engine {
         channel: Option<Channel>,
     ) -> Result<Vec<Result<ContactCheck, (&'static str, Bilingual)>>, EngineError> {
         let found = self.find_subjects_many(actor, category, values, purpose).await?;
-        let fresh = self.index.fresh(self.store.as_ref(), &actor.tenant).await?;
+        let fresh = self.fresh_for(actor).await?;
         let catalog = self.catalog_as_of(&actor.tenant, fresh.catalog_sha.as_deref()).await?;
         let consents = self.consents_of_found(actor, &fresh, &found).await?;
         let categories = [category];

@@ -88,7 +88,7 @@ pub struct Submitted {
 impl Engine {
     /// Registers a request that reached staff.
     pub async fn open_request(&self, actor: &Actor, new: NewRequest) -> Result<RequestView, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         self.authorize(actor, may_handle(&catalog, actor)?, Record::op("request.received")).await?;
         let now = self.clock.now();
         let received = match new.received_at {

@@ -77,7 +77,7 @@ impl Engine {
     /// administrator configuring it.
     pub async fn recipient_notify_secret(&self, actor: &Actor, recipient: &str) -> Result<String, EngineError> {
         actor.require_admin()?;
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         match catalog.recipients.iter().find(|r| r.id == recipient) {
             Some(r) if r.notify_url.is_some() => Ok(hex::encode(self.notify_key(&actor.tenant, recipient).as_ref())),
             _ => Err(EngineError::NotFound("recipient")),

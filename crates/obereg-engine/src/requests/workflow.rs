@@ -190,7 +190,7 @@ impl Engine {
 
     /// The open requests, most urgent first (or as `query` says).
     pub async fn list_requests(&self, actor: &Actor, query: RequestQuery) -> Result<Vec<RequestView>, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         actor_may_handle(&catalog, actor)?;
         let today = moscow_date(self.clock.now());
         let filter = RequestFilter {
@@ -337,7 +337,7 @@ impl Engine {
         actor: &Actor,
         id: &str,
     ) -> Result<(std::sync::Arc<obereg_core::catalog::Catalog>, RequestRecord), EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         actor_may_handle(&catalog, actor)?;
         if !is_request_id(id) {
             return Err(EngineError::NotFound("request"));

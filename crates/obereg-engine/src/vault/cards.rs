@@ -32,7 +32,7 @@ impl Engine {
         if !is_card_token(token) {
             return Err(EngineError::NotFound("card token"));
         }
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let subject = self.store.subject_by_token(&actor.tenant, token).await?.ok_or(EngineError::NotFound("card token"))?;
         let data = self.live_subject(actor, &subject).await?;

@@ -108,7 +108,7 @@ impl Engine {
                 "не более 10000 строк в одном пакете импорта",
             ));
         }
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         principal(&catalog, actor)?;
         let kek = self.store.current_kek_version().await?;
         let prepared = self.prepare_rows(&catalog, actor, rows, kek).await?;

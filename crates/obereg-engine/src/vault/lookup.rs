@@ -90,7 +90,7 @@ impl Engine {
                 Err(Lookup::Failed(_)) => {}
             }
         }
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         self.find_once(actor, &catalog, None, category, values, purpose).await.map_err(|e| match e {
             Lookup::Failed(e) => e,
             Lookup::Stale => EngineError::Internal("a lookup without a cached catalog was stale"),

@@ -34,7 +34,7 @@ pub struct Erasure {
 impl Engine {
     /// Creates a subject with its first values and records, sealed under a new data key.
     pub async fn create_subject(&self, actor: &Actor, input: NewSubjectInput) -> Result<SubjectRef, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let kek = self.store.current_kek_version().await?;
         let (new, journal) = match self.prepare_subject(&catalog, principal, actor, input, kek) {
@@ -55,7 +55,7 @@ impl Engine {
         input: NewSubjectInput,
         secret_hash: &[u8],
     ) -> Result<String, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let kek = self.store.current_kek_version().await?;
         let (new, mut journal) = match self.prepare_subject(&catalog, principal, actor, input, kek) {
@@ -160,7 +160,7 @@ impl Engine {
     /// Reads a subject for `purpose`: only the categories the role and purpose allow, only
     /// values collected for that purpose, masked where the role's catalog entry says so.
     pub async fn read_subject(&self, actor: &Actor, id: &str, purpose: &str) -> Result<SubjectView, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let data = self.live_subject(actor, id).await?;
         let status = SubjectStatus::parse(&data.subject.status);
@@ -224,7 +224,7 @@ impl Engine {
         records: Vec<NewRecord>,
     ) -> Result<Vec<String>, EngineError> {
         check_count(values.len() + records.len())?;
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let data = self.live_subject(actor, id).await?;
         let restricted = data.subject.status == SubjectStatus::Restricted.as_str();
@@ -319,7 +319,7 @@ impl Engine {
     }
 
     async fn change_status(&self, actor: &Actor, id: &str, from: SubjectStatus, to: SubjectStatus) -> Result<SubjectRef, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let lifting = to == SubjectStatus::Active;
         let record = || Record::op(Operation::Blocking.code()).subject(id).object(if lifting { "lift" } else { "restrict" });
@@ -353,7 +353,7 @@ impl Engine {
     /// opened again. The ciphertext rows are purged afterwards in the background; the
     /// time this takes does not depend on how much data the subject had.
     pub async fn erase_subject(&self, actor: &Actor, id: &str) -> Result<Erasure, EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let record = || Record::op(Operation::Destruction.code()).subject(id).object("crypto_shredding");
         if let Err(denial) = access::check_subject_operation(principal, Operation::Destruction, false) {
@@ -408,7 +408,7 @@ impl Engine {
         purpose: &str,
         operation: Operation,
     ) -> Result<(std::sync::Arc<Catalog>, SubjectData, ItemRecord), EngineError> {
-        let catalog = self.catalog_in_force(&actor.tenant).await?;
+        let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
         let data = self.live_subject(actor, id).await?;
         let item = data
