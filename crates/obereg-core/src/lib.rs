@@ -16,6 +16,7 @@ pub mod ids;
 pub mod operation;
 pub mod registry_numbers;
 pub mod request;
+pub mod retention;
 pub mod text;
 pub mod value;
 

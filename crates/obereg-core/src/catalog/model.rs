@@ -247,7 +247,7 @@ pub struct Retention {
 }
 
 /// The event from which a retention period runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RetentionTrigger {
     Collection,
@@ -258,6 +258,38 @@ pub enum RetentionTrigger {
     ConsentWithdrawn,
     /// A term set by law, counted from collection; needs `legal_reference`.
     LegalTerm,
+}
+
+impl RetentionTrigger {
+    /// The name used in catalogs and the API (`purpose_achieved`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collection => "collection",
+            Self::LastInteraction => "last_interaction",
+            Self::PurposeAchieved => "purpose_achieved",
+            Self::ContractEnd => "contract_end",
+            Self::AccountClosed => "account_closed",
+            Self::ConsentWithdrawn => "consent_withdrawn",
+            Self::LegalTerm => "legal_term",
+        }
+    }
+
+    /// The triggers that are events recorded per subject and purpose.
+    pub const EVENTS: [RetentionTrigger; 3] = [Self::PurposeAchieved, Self::ContractEnd, Self::AccountClosed];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Collection,
+            Self::LastInteraction,
+            Self::PurposeAchieved,
+            Self::ContractEnd,
+            Self::AccountClosed,
+            Self::ConsentWithdrawn,
+            Self::LegalTerm,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
 }
 
 /// A calendar period written as an ISO 8601 duration of years, months and days (`P3Y`,
