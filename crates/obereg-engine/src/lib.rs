@@ -15,6 +15,7 @@ mod journal;
 pub mod outbox;
 pub mod receipt;
 pub mod requests;
+pub mod retention;
 pub mod root_key;
 mod tenants;
 pub mod token;

@@ -16,6 +16,7 @@ mod postgres;
 mod queries;
 mod records;
 mod requests_sql;
+mod retention_sql;
 mod schema;
 mod sqlite;
 mod vault_sql;
@@ -29,6 +30,7 @@ use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use records::*;
+pub use retention_sql::{ActRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
 pub use sqlite::{SqliteStore, keystore_path};
 
 /// A boxed, sendable future returning a storage result.
@@ -325,6 +327,63 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// How many messages wait for delivery, over all tenants.
     fn outbox_pending(&self) -> StoreFuture<'_, i64>;
+
+    /// Records that `trigger` (`purpose_achieved`, `contract_end`, `account_closed`) happened
+    /// for a live subject and `purpose` at `at` (the latest time wins); `None` (nothing
+    /// written) when there is no such subject.
+    fn record_retention_event<'a>(
+        &'a self,
+        tenant: &'a str,
+        subject: &'a str,
+        purpose: &'a str,
+        trigger: &'a str,
+        at: i64,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    /// How many subjects of the tenant are not erased.
+    fn count_live_subjects<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, i64>;
+
+    /// A subject's sequence number (its storage key), whatever its status.
+    fn subject_seq<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<i64>>;
+
+    /// The retention events of subjects by sequence number: `(seq, purpose, trigger, at)`.
+    fn retention_events_many<'a>(&'a self, tenant: &'a str, seqs: &'a [i64]) -> StoreFuture<'a, Vec<(i64, String, String, i64)>>;
+
+    /// Up to `limit` subjects not erased after sequence number `after`, in order, each with
+    /// the metadata of its items.
+    fn retention_page<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> StoreFuture<'a, Vec<RetentionSubject>>;
+
+    /// The items of `category` of the subjects `seqs`, each with its subject's key.
+    fn sealed_items_of<'a>(
+        &'a self,
+        tenant: &'a str,
+        seqs: &'a [i64],
+        category: &'a str,
+    ) -> StoreFuture<'a, Vec<(ItemRecord, SubjectKeyRecord)>>;
+
+    /// Applies one sweep batch with its journal entries, act and progress, atomically.
+    fn apply_retention<'a>(&'a self, batch: &'a RetentionBatch, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// Stores a destruction act with the journal entries it is bound to.
+    fn insert_act<'a>(&'a self, act: &'a ActRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// Starts a sweep.
+    fn insert_sweep<'a>(&'a self, sweep: &'a SweepRecord) -> StoreFuture<'a, ()>;
+
+    /// The tenant's sweeps, newest first (only unfinished ones if asked).
+    fn sweeps<'a>(&'a self, tenant: &'a str, unfinished_only: bool, limit: u32) -> StoreFuture<'a, Vec<SweepRecord>>;
+
+    /// Marks a sweep finished.
+    fn finish_sweep<'a>(&'a self, tenant: &'a str, id: &'a str, at: i64) -> StoreFuture<'a, ()>;
+
+    /// Destruction acts created before `before` (all when `None`), newest first.
+    fn acts<'a>(&'a self, tenant: &'a str, before: Option<i64>, limit: u32) -> StoreFuture<'a, Vec<ActRecord>>;
+
+    fn act<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<ActRecord>>;
+
+    /// Deletes acts kept until before `before` (their three years are over); returns how many.
+    fn purge_acts(&self, before: i64) -> StoreFuture<'_, u64>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

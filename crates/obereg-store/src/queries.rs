@@ -10,6 +10,7 @@ macro_rules! shared_queries {
         $crate::journal_sql::journal_sql!($store, $db);
         $crate::vault_sql::vault_helpers!($store, $db);
         $crate::requests_sql::request_helpers!($store, $db);
+        $crate::retention_sql::retention_helpers!($store, $db);
 
         impl $store {
             /// The newest migration applied to the database, `None` for a fresh database.
@@ -28,6 +29,7 @@ macro_rules! shared_queries {
             $crate::vault_sql::vault_methods!($db);
             $crate::consent_sql::consent_methods!($db);
             $crate::requests_sql::request_methods!($db);
+            $crate::retention_sql::retention_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend

@@ -330,6 +330,7 @@ macro_rules! vault_methods {
                     sqlx::query("DELETE FROM subject_items WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM consent_events WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM objections WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM retention_events WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM visitors WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("UPDATE subjects SET purged = 1 WHERE seq = $1").bind(seq).execute(&mut *tx).await?;
                     tx.commit().await?;

@@ -482,15 +482,28 @@ pub(crate) fn request_record<'a>(operation: &'a str, request: &str, subject: Opt
 /// `R-` and 12 characters of Crockford base32 (60 random bits): short enough to read out
 /// on the phone, not guessable, not sequential.
 fn new_request_id() -> Result<String, EngineError> {
+    short_id("R")
+}
+
+/// `<prefix>-` and 12 characters of Crockford base32 (60 random bits): the ids of
+/// requests, sweeps and destruction acts, which people read out and write down.
+pub(crate) fn short_id(prefix: &str) -> Result<String, EngineError> {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut bytes = [0u8; 8];
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| EngineError::Internal("random generator failed"))?;
     let n = u64::from_le_bytes(bytes);
     let text: String = (0..12).map(|i| ALPHABET[((n >> (5 * i)) & 31) as usize] as char).collect();
-    Ok(format!("R-{text}"))
+    Ok(format!("{prefix}-{text}"))
+}
+
+/// Whether `id` is `<prefix>-` and 12 characters of [`short_id`]'s alphabet.
+pub(crate) fn is_short_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(|rest| {
+        rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    })
 }
 
 /// Whether `id` could be a request id.
 pub(crate) fn is_request_id(id: &str) -> bool {
-    id.strip_prefix("R-").is_some_and(|rest| rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))
+    is_short_id(id, "R")
 }

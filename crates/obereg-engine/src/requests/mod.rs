@@ -29,6 +29,7 @@ pub use intake::{ManualIdentity, NewRequest, PUBLIC_SUBMISSIONS_PER_HOUR, Subjec
 pub use reminders::REMIND_WORKING_DAYS;
 pub use workflow::{RefusalGround, RequestDetail, RequestEventView, RequestMessageView, RequestQuery};
 
+pub(crate) use intake::{is_short_id, short_id};
 pub(crate) use sealing::Field;
 
 use crate::vault::principal_of;

@@ -1,0 +1,54 @@
+-- Retention (issue 7): the events retention periods run from, sweeps with their progress,
+-- and destruction acts (RKN Order 179).
+
+-- The latest event of each trigger per subject and purpose: purpose achieved, contract
+-- ended, account closed. Erasure deletes a subject's rows with its other data.
+CREATE TABLE retention_events (
+    tenant_id   TEXT    NOT NULL,
+    subject_seq INTEGER NOT NULL,
+    purpose     TEXT    NOT NULL,
+    trigger_kind TEXT   NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (subject_seq, purpose, trigger_kind)
+) STRICT, WITHOUT ROWID;
+
+-- A retention sweep: its progress (the last subject sequence number done) makes it
+-- resumable; `as_of` is the moment every verdict of the sweep is taken at.
+CREATE TABLE sweeps (
+    tenant_id           TEXT    NOT NULL,
+    id                  TEXT    NOT NULL,
+    started_at          INTEGER NOT NULL,
+    as_of               INTEGER NOT NULL,
+    finished_at         INTEGER,
+    cursor_seq           INTEGER NOT NULL DEFAULT 0,
+    subjects_seen       INTEGER NOT NULL DEFAULT 0,
+    values_destroyed    INTEGER NOT NULL DEFAULT 0,
+    values_narrowed     INTEGER NOT NULL DEFAULT 0,
+    subjects_erased     INTEGER NOT NULL DEFAULT 0,
+    subjects_restricted INTEGER NOT NULL DEFAULT 0,
+    acts                INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX sweeps_unfinished ON sweeps (tenant_id, started_at) WHERE finished_at IS NULL;
+
+-- Destruction acts with their journal extract's place: entries [first_idx, end_idx) of
+-- the tenant's journal. `body` holds no personal data; `sealed` holds the subjects' names
+-- (sealed under the tenant's act key), kept as long as the act: three years.
+CREATE TABLE destruction_acts (
+    tenant_id   TEXT    NOT NULL,
+    id          TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    origin      TEXT    NOT NULL CHECK (origin IN ('sweep', 'request')),
+    origin_id   TEXT    NOT NULL,
+    subjects    INTEGER NOT NULL,
+    first_idx   INTEGER NOT NULL,
+    end_idx     INTEGER NOT NULL,
+    body        TEXT    NOT NULL,
+    sealed      BLOB,
+    keep_until  INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX destruction_acts_by_time ON destruction_acts (tenant_id, created_at);
+CREATE INDEX destruction_acts_to_purge ON destruction_acts (keep_until);
