@@ -144,3 +144,6 @@ mod requests_tests;
 
 #[cfg(test)]
 mod outbox_tests;
+
+#[cfg(test)]
+mod retention_tests;

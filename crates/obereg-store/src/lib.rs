@@ -368,7 +368,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a destruction act with the journal entries it is bound to.
     fn insert_act<'a>(&'a self, act: &'a ActRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
 
-    /// Starts a sweep.
+    /// Stores a sweep as given (a new one starts with a zero cursor and counts).
     fn insert_sweep<'a>(&'a self, sweep: &'a SweepRecord) -> StoreFuture<'a, ()>;
 
     /// The tenant's sweeps, newest first (only unfinished ones if asked).

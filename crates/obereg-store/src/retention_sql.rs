@@ -401,11 +401,22 @@ macro_rules! retention_methods {
 
         fn insert_sweep<'a>(&'a self, sweep: &'a $crate::SweepRecord) -> $crate::StoreFuture<'a, ()> {
             Box::pin(async move {
-                sqlx::query("INSERT INTO sweeps (tenant_id, id, started_at, as_of) VALUES ($1, $2, $3, $4)")
-                    .bind(&sweep.tenant_id)
-                    .bind(&sweep.id)
-                    .bind(sweep.started_at)
-                    .bind(sweep.as_of)
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO sweeps ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    $crate::retention_sql::SWEEP_COLUMNS
+                )))
+                .bind(&sweep.tenant_id)
+                .bind(&sweep.id)
+                .bind(sweep.started_at)
+                .bind(sweep.as_of)
+                .bind(sweep.finished_at)
+                .bind(sweep.cursor_seq)
+                .bind(sweep.subjects_seen)
+                .bind(sweep.values_destroyed)
+                .bind(sweep.values_narrowed)
+                .bind(sweep.subjects_erased)
+                .bind(sweep.subjects_restricted)
+                .bind(sweep.acts)
                     .execute(&self.write)
                     .await?;
                 Ok(())

@@ -155,7 +155,8 @@ fn plan_subject(catalog: &Catalog, subject: &RetentionSubject, timeline: &Timeli
         plan.erase = true;
         plan.delete.clear();
     }
-    plan.restrict = !plan.erase && !plan.narrow.is_empty() && remaining_all_legal && subject.status == "active";
+    let ended_something = !plan.narrow.is_empty() || !plan.delete.is_empty();
+    plan.restrict = !plan.erase && ended_something && remaining_all_legal && subject.status == "active";
     plan
 }
 
