@@ -290,10 +290,11 @@ impl Engine {
                 continue;
             };
             let names_this_act = entry.object.as_deref().is_some_and(|o| o.starts_with(&format!("act:{id}:")));
-            if entry.operation == "destruction" && names_this_act {
-                if let Some(subject) = entry.subject {
-                    named.insert(subject, entry.categories);
-                }
+            if entry.operation == "destruction"
+                && names_this_act
+                && let Some(subject) = entry.subject
+            {
+                named.insert(subject, entry.categories);
             }
         }
         if checked != end.saturating_sub(first) {
