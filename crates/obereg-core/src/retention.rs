@@ -46,6 +46,8 @@ pub enum DestructionReason {
     ConsentWithdrawn,
     /// The subject demanded destruction (art. 14 p.1, art. 21; an erasure request).
     SubjectRequest,
+    /// Staff erased the subject through the API, on the operator's own decision.
+    OperatorDecision,
 }
 
 impl DestructionReason {
@@ -55,11 +57,14 @@ impl DestructionReason {
             Self::PurposeAchieved => "purpose_achieved",
             Self::ConsentWithdrawn => "consent_withdrawn",
             Self::SubjectRequest => "subject_request",
+            Self::OperatorDecision => "operator_decision",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        [Self::RetentionExpired, Self::PurposeAchieved, Self::ConsentWithdrawn, Self::SubjectRequest].into_iter().find(|r| r.code() == code)
+        [Self::RetentionExpired, Self::PurposeAchieved, Self::ConsentWithdrawn, Self::SubjectRequest, Self::OperatorDecision]
+            .into_iter()
+            .find(|r| r.code() == code)
     }
 
     /// The norm the reason rests on.
@@ -69,6 +74,7 @@ impl DestructionReason {
             Self::PurposeAchieved => "152-ФЗ ст. 21 ч. 4",
             Self::ConsentWithdrawn => "152-ФЗ ст. 21 ч. 5",
             Self::SubjectRequest => "152-ФЗ ст. 14 ч. 1, ст. 21 ч. 3",
+            Self::OperatorDecision => "152-ФЗ ст. 21",
         }
     }
 
@@ -76,8 +82,13 @@ impl DestructionReason {
         match self {
             Self::RetentionExpired => Bilingual::new("the retention term expired", "истёк срок хранения"),
             Self::PurposeAchieved => Bilingual::new("the purpose of processing was achieved", "достигнута цель обработки"),
-            Self::ConsentWithdrawn => Bilingual::new("consent to processing was withdrawn or expired", "согласие на обработку отозвано или истекло"),
-            Self::SubjectRequest => Bilingual::new("the data subject demanded destruction", "требование субъекта персональных данных об уничтожении"),
+            Self::ConsentWithdrawn => {
+                Bilingual::new("consent to processing was withdrawn or expired", "согласие на обработку отозвано или истекло")
+            }
+            Self::SubjectRequest => {
+                Bilingual::new("the data subject demanded destruction", "требование субъекта персональных данных об уничтожении")
+            }
+            Self::OperatorDecision => Bilingual::new("the operator decided to destroy the data", "решение оператора об уничтожении данных"),
         }
     }
 }
@@ -206,11 +217,7 @@ pub fn verdict<'p>(
     if ended.is_empty() {
         return Verdict::Keep { next };
     }
-    Verdict::Narrow {
-        ended: ended.iter().map(|h| h.purpose.clone()).collect(),
-        next,
-        legal_only: holding.iter().all(|h| h.legal_duty),
-    }
+    Verdict::Narrow { ended: ended.iter().map(|h| h.purpose.clone()).collect(), next, legal_only: holding.iter().all(|h| h.legal_duty) }
 }
 
 #[cfg(test)]

@@ -108,11 +108,7 @@ fn the_latest_end_wins_and_a_legal_duty_survives_restricted() {
     let v = verdict(&c, purposes, collected, &timeline, t("2030-01-01T00:00:00Z"));
     assert_eq!(
         v,
-        Verdict::Narrow {
-            ended: vec!["account".into(), "product_news".into()],
-            next: Some(t("2031-01-01T00:00:00Z")),
-            legal_only: true
-        }
+        Verdict::Narrow { ended: vec!["account".into(), "product_news".into()], next: Some(t("2031-01-01T00:00:00Z")), legal_only: true }
     );
     // The legal term is the last to end: the reason is its expiry.
     match verdict(&c, purposes, collected, &timeline, t("2031-01-01T00:00:00Z")) {
@@ -155,6 +151,7 @@ fn reasons_round_trip_and_cite_their_norm() {
         DestructionReason::PurposeAchieved,
         DestructionReason::ConsentWithdrawn,
         DestructionReason::SubjectRequest,
+        DestructionReason::OperatorDecision,
     ] {
         assert_eq!(DestructionReason::parse(r.code()), Some(r));
         assert!(r.norm().starts_with("152-ФЗ"));

@@ -74,7 +74,8 @@ impl Engine {
         let generation = self.index.token_generation();
         match self.store.token_by_hash(&hash).await? {
             Some(t) if t.revoked_at.is_none() => {
-                let actor = Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None, arrived: None };
+                let actor =
+                    Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None, arrived: None };
                 self.index.keep_token(hash, &actor, generation);
                 Ok(Actor { arrived: Some(since), ..actor })
             }

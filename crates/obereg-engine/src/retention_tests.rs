@@ -40,7 +40,12 @@ fn days(n: i64) -> jiff::SignedDuration {
 }
 
 fn value(category: &str, v: &str, purposes: &[&str]) -> NewValue {
-    NewValue { category: category.into(), value: PlainValue::new(v), purposes: purposes.iter().map(|p| p.to_string()).collect(), source: "test".into() }
+    NewValue {
+        category: category.into(),
+        value: PlainValue::new(v),
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        source: "test".into(),
+    }
 }
 
 fn subject(kind: &str, values: Vec<NewValue>) -> NewSubjectInput {
@@ -77,7 +82,10 @@ async fn consent(env: &Env, subject: &str, action: ConsentAction) {
 async fn a_purpose_achieved_destroys_on_the_day_its_term_ends_with_an_act_that_verifies() {
     let env = env().await;
     let e = &env.engine;
-    let called = e.create_subject(&env.admin, subject("called_person", vec![value("contact.phone", "+79161234567", &["robot_calls"])])).await.unwrap();
+    let called = e
+        .create_subject(&env.admin, subject("called_person", vec![value("contact.phone", "+79161234567", &["robot_calls"])]))
+        .await
+        .unwrap();
     // No event yet: robot_calls holds the number open-ended.
     env.clock.advance(days(400));
     assert_eq!(sweep(&env).await.subjects_erased, 0);
@@ -120,13 +128,17 @@ async fn a_withdrawal_destroys_the_marketing_data_and_leaves_what_the_account_ho
     let env = env().await;
     let e = &env.engine;
     // One customer gave the email for the newsletter only, another for the account too.
-    let news_only = e.create_subject(&env.admin, subject("customer", vec![value("contact.email", "a@example.ru", &["product_news"])])).await.unwrap();
+    let news_only =
+        e.create_subject(&env.admin, subject("customer", vec![value("contact.email", "a@example.ru", &["product_news"])])).await.unwrap();
     let both = e
         .create_subject(
             &env.admin,
             subject(
                 "customer",
-                vec![value("identity.name", "Анна Каренина", &["account"]), value("contact.email", "b@example.ru", &["account", "product_news"])],
+                vec![
+                    value("identity.name", "Анна Каренина", &["account"]),
+                    value("contact.email", "b@example.ru", &["account", "product_news"]),
+                ],
             ),
         )
         .await
@@ -181,7 +193,11 @@ async fn a_legal_duty_keeps_its_data_restricted_until_the_legal_term_ends() {
     assert_eq!((report.values_destroyed, report.subjects_restricted, report.subjects_erased), (2, 1, 0));
     assert_eq!(status(&env, &s.id).await, Some(SubjectStatus::Restricted));
     let act = e.act(&env.admin, &report.acts[0]).await.unwrap();
-    assert_eq!(act.names.get(&s.id).map(String::as_str), Some("иван бунин"), "the name (as the vault normalised it) read before destruction");
+    assert_eq!(
+        act.names.get(&s.id).map(String::as_str),
+        Some("иван бунин"),
+        "the name (as the vault normalised it) read before destruction"
+    );
     assert!(!act.act.subjects[0].erased);
     assert!(e.verify_act(&env.admin, &report.acts[0]).await.unwrap().valid);
     // Five years after collection the receipt goes too, and with it the subject.
@@ -196,7 +212,10 @@ async fn a_legal_duty_keeps_its_data_restricted_until_the_legal_term_ends() {
 async fn a_dry_run_shows_what_would_go_and_changes_nothing() {
     let env = env().await;
     let e = &env.engine;
-    let s = e.create_subject(&env.admin, subject("called_person", vec![value("contact.phone", "+79161234500", &["robot_calls"])])).await.unwrap();
+    let s = e
+        .create_subject(&env.admin, subject("called_person", vec![value("contact.phone", "+79161234500", &["robot_calls"])]))
+        .await
+        .unwrap();
     e.record_retention_event(&env.admin, &s.id, "robot_calls", RetentionTrigger::PurposeAchieved, None).await.unwrap();
     env.clock.advance(days(200));
     let before = e.store.journal_head("default").await.unwrap();
@@ -217,7 +236,13 @@ async fn an_interrupted_sweep_resumes_after_its_last_batch() {
     let e = &env.engine;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let s = e.create_subject(&env.admin, subject("called_person", vec![value("contact.phone", &format!("+7916123450{i}"), &["robot_calls"])])).await.unwrap();
+        let s = e
+            .create_subject(
+                &env.admin,
+                subject("called_person", vec![value("contact.phone", &format!("+7916123450{i}"), &["robot_calls"])]),
+            )
+            .await
+            .unwrap();
         e.record_retention_event(&env.admin, &s.id, "robot_calls", RetentionTrigger::PurposeAchieved, None).await.unwrap();
         ids.push(s.id);
     }
@@ -257,7 +282,10 @@ async fn an_interrupted_sweep_resumes_after_its_last_batch() {
 async fn a_forged_act_does_not_verify_and_bad_events_are_refused() {
     let env = env().await;
     let e = &env.engine;
-    let s = e.create_subject(&env.admin, subject("called_person", vec![value("contact.phone", "+79161234511", &["robot_calls"])])).await.unwrap();
+    let s = e
+        .create_subject(&env.admin, subject("called_person", vec![value("contact.phone", "+79161234511", &["robot_calls"])]))
+        .await
+        .unwrap();
     // An act claiming a destruction the journal never recorded.
     let catalog = e.catalog_in_force("default").await.unwrap();
     let subjects = vec![(
@@ -308,4 +336,33 @@ impl Env {
     fn clock_now(&self) -> i64 {
         self.clock_ts().as_microsecond()
     }
+}
+
+#[tokio::test]
+async fn a_staff_erasure_writes_its_act_with_the_name_and_it_verifies() {
+    let env = env().await;
+    let e = &env.engine;
+    let s = e
+        .create_subject(
+            &env.admin,
+            subject(
+                "customer",
+                vec![value("identity.name", "Марина Цветаева", &["account"]), value("contact.email", "m@example.ru", &["account"])],
+            ),
+        )
+        .await
+        .unwrap();
+    let erasure = e.erase_subject(&env.admin, &s.id).await.unwrap();
+    let act = e.act(&env.admin, &erasure.act).await.unwrap();
+    assert_eq!(act.act.origin, "staff");
+    assert_eq!(act.act.reasons[0].code, "operator_decision");
+    assert!(act.act.subjects[0].erased);
+    assert_eq!(act.act.subjects[0].categories, vec!["contact.email".to_owned(), "identity.name".to_owned()]);
+    assert_eq!(act.names.get(&s.id).map(String::as_str), Some("марина цветаева"));
+    assert!(act.journal_first <= erasure.journal_index && erasure.journal_index < act.journal_end);
+    assert!(e.verify_act(&env.admin, &erasure.act).await.unwrap().valid);
+    // The list shows acts without names.
+    let listed = e.list_acts(&env.admin, None, 10).await.unwrap();
+    assert!(listed[0].names.is_empty());
+    assert_eq!(status(&env, &s.id).await, None);
 }

@@ -57,7 +57,7 @@ pub struct ActRecord {
     pub tenant_id: String,
     pub id: String,
     pub created_at: i64,
-    /// `sweep` or `request`.
+    /// `sweep`, `request` or `staff`.
     pub origin: String,
     pub origin_id: String,
     pub subjects: i64,
@@ -94,8 +94,7 @@ pub struct RetentionBatch {
 pub(crate) const SWEEP_COLUMNS: &str = "tenant_id, id, started_at, as_of, finished_at, cursor_seq, subjects_seen, values_destroyed, \
      values_narrowed, subjects_erased, subjects_restricted, acts";
 /// Columns of `destruction_acts`, in [`ActRecord`] order.
-pub(crate) const ACT_COLUMNS: &str =
-    "tenant_id, id, created_at, origin, origin_id, subjects, first_idx, end_idx, body, sealed, keep_until";
+pub(crate) const ACT_COLUMNS: &str = "tenant_id, id, created_at, origin, origin_id, subjects, first_idx, end_idx, body, sealed, keep_until";
 
 macro_rules! retention_helpers {
     ($store:ty, $db:ty) => {

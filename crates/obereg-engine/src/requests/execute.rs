@@ -269,32 +269,16 @@ impl Engine {
         };
         let duty = legal_duty_purposes(catalog);
         let (kept, gone): (Vec<_>, Vec<_>) = data.items.iter().partition(|i| i.purposes.split(',').any(|p| duty.contains(p)));
+        let Some(meta) = self.subject_for_retention(&exec.tenant, subject).await? else { return Ok(erased_summary()) };
+        let request = exec.request_id.clone().unwrap_or_default();
+        let reason = obereg_core::retention::DestructionReason::SubjectRequest;
         if kept.is_empty() {
-            let entry =
-                self.entry(exec, &exec.tenant, Record::op(Operation::Destruction.code()).subject(subject).object("crypto_shredding"));
-            if let Some(appended) = self.store.erase_subject(&exec.tenant, subject, self.now_micros(), &[entry]).await? {
-                self.after_append(&exec.tenant, appended).await;
-            }
+            self.destroy_with_act(exec, catalog, &meta, None, reason, ("request", &request)).await?;
             return Ok(erased_summary());
         }
         if !gone.is_empty() {
-            let categories = gone.iter().map(|i| i.category.as_str());
-            let entry = self.entry(
-                exec,
-                &exec.tenant,
-                Record::op(Operation::Destruction.code()).subject(subject).categories(categories).object("items"),
-            );
-            let change = ItemChange {
-                tenant_id: exec.tenant.clone(),
-                subject_id: subject.to_owned(),
-                expected_status: SubjectStatus::parse(&data.subject.status).as_str(),
-                at: self.now_micros(),
-                insert: vec![],
-                update: vec![],
-                delete: gone.iter().map(|i| i.id.clone()).collect(),
-            };
-            let appended = self.store.change_items(&change, &[entry]).await?.ok_or(EngineError::Conflict("subject status"))?;
-            self.after_append(&exec.tenant, appended).await;
+            let ids: Vec<String> = gone.iter().map(|i| i.id.clone()).collect();
+            self.destroy_with_act(exec, catalog, &meta, Some(&ids), reason, ("request", &request)).await?;
         }
         self.restrict_for_request(exec, subject).await?;
         Ok(kept_summary(catalog, &data, &kept.iter().map(|i| i.purposes.as_str()).collect::<Vec<_>>(), &duty))

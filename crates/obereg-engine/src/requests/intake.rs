@@ -498,9 +498,9 @@ pub(crate) fn short_id(prefix: &str) -> Result<String, EngineError> {
 
 /// Whether `id` is `<prefix>-` and 12 characters of [`short_id`]'s alphabet.
 pub(crate) fn is_short_id(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(|rest| {
-        rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-    })
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))
 }
 
 /// Whether `id` could be a request id.

@@ -89,7 +89,7 @@ pub struct DestructionAct {
     /// Who destroyed it (item г): the person or process, and the responsible person.
     pub performed_by: String,
     pub responsible: Option<String>,
-    /// `sweep` or `request`, and its id.
+    /// `sweep`, `request` or `staff`, and its id (the token id for staff).
     pub origin: String,
     pub origin_id: String,
     pub keep_until: jiff::Timestamp,
@@ -268,7 +268,13 @@ impl Engine {
             .filter(|c| c.size == checkpoint.size as u64);
         let Some(signed) = signed else {
             problems.push("the checkpoint's signature does not verify with the tenant's journal key".into());
-            return Ok(ActVerification { act: id.to_owned(), valid: false, checkpoint_size: checkpoint.size as u64, entries_checked: 0, problems });
+            return Ok(ActVerification {
+                act: id.to_owned(),
+                valid: false,
+                checkpoint_size: checkpoint.size as u64,
+                entries_checked: 0,
+                problems,
+            });
         };
         let mut named: HashMap<String, Vec<String>> = HashMap::new();
         let mut checked = 0;
@@ -281,7 +287,9 @@ impl Engine {
                 continue;
             }
             let proof = self.inclusion_proof(actor, index, Some(signed.size)).await?;
-            if proof.root != signed.root || obereg_journal::tree::verify_inclusion(&leaf, index, signed.size, &proof.proof, &signed.root).is_err() {
+            if proof.root != signed.root
+                || obereg_journal::tree::verify_inclusion(&leaf, index, signed.size, &proof.proof, &signed.root).is_err()
+            {
                 problems.push(format!("entry {index} is not included in the signed checkpoint of size {}", signed.size));
                 continue;
             }
@@ -310,7 +318,13 @@ impl Engine {
         for extra in named.keys() {
             problems.push(format!("the journal records a destruction of subject {extra} for this act that the act does not list"));
         }
-        Ok(ActVerification { act: id.to_owned(), valid: problems.is_empty(), checkpoint_size: signed.size, entries_checked: checked, problems })
+        Ok(ActVerification {
+            act: id.to_owned(),
+            valid: problems.is_empty(),
+            checkpoint_size: signed.size,
+            entries_checked: checked,
+            problems,
+        })
     }
 }
 

@@ -13,6 +13,7 @@
 //! recorded, a purpose with that trigger holds its data open-ended.
 
 mod acts;
+mod erasure;
 mod sweep;
 
 use std::collections::{BTreeMap, HashMap};

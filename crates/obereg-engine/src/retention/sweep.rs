@@ -363,7 +363,13 @@ impl Engine {
             if !ended_by_purpose.is_empty() {
                 let purposes: Vec<String> = ended_by_purpose.keys().cloned().collect();
                 let categories: Vec<String> = plan.narrow.iter().map(|n| n.3.clone()).collect();
-                findings.push(Finding { reason: None, since: None, deadline: None, overdue: false, ..finding(FindingAction::EndPurposes, categories, purposes) });
+                findings.push(Finding {
+                    reason: None,
+                    since: None,
+                    deadline: None,
+                    overdue: false,
+                    ..finding(FindingAction::EndPurposes, categories, purposes)
+                });
                 for (purpose, categories) in ended_by_purpose {
                     entries.push(entry(Record::op("retention.purpose_ended").purpose(purpose).subject(&subject.id).categories(categories)));
                 }
@@ -371,7 +377,13 @@ impl Engine {
             if plan.restrict {
                 batch.restrict.push((subject.seq, subject.id.clone()));
                 counts.restricted += 1;
-                findings.push(Finding { reason: None, since: None, deadline: None, overdue: false, ..finding(FindingAction::Restrict, vec![], vec![]) });
+                findings.push(Finding {
+                    reason: None,
+                    since: None,
+                    deadline: None,
+                    overdue: false,
+                    ..finding(FindingAction::Restrict, vec![], vec![])
+                });
                 entries.push(entry(Record::op(Operation::Blocking.code()).subject(&subject.id).object("retention:legal_duty")));
             }
         }
@@ -439,4 +451,3 @@ fn sweep_view(s: SweepRecord) -> SweepView {
         acts: s.acts,
     }
 }
-

@@ -29,6 +29,8 @@ pub struct Erasure {
     pub erased_at: jiff::Timestamp,
     /// The journal entry recording the destruction.
     pub journal_index: u64,
+    /// The destruction act (RKN Order 179).
+    pub act: String,
 }
 
 impl Engine {
@@ -362,18 +364,19 @@ impl Engine {
         if !is_id(id) {
             return Err(EngineError::NotFound("subject"));
         }
+        let subject = self.subject_for_retention(&actor.tenant, id).await?.ok_or(EngineError::NotFound("subject"))?;
+        let origin = actor.token_id.clone().unwrap_or_else(|| "cli".into());
+        let reason = obereg_core::retention::DestructionReason::OperatorDecision;
+        let destroyed = self.destroy_with_act(actor, &catalog, &subject, None, reason, ("staff", &origin)).await?;
         let now = self.now_micros();
-        let entry = self.entry(actor, &actor.tenant, record());
-        let appended = self.store.erase_subject(&actor.tenant, id, now, &[entry]).await?.ok_or(EngineError::NotFound("subject"))?;
-        self.after_append(&actor.tenant, appended).await;
-        tracing::info!(tenant = %actor.tenant, subject = %id, "subject erased");
+        tracing::info!(tenant = %actor.tenant, subject = %id, act = %destroyed.act, "subject erased");
         let store = self.store.clone();
         tokio::spawn(async move {
             if let Err(e) = store.purge_erased(100).await {
                 tracing::warn!(code = e.code(), "purging erased subjects failed; the next sweep retries");
             }
         });
-        Ok(Erasure { subject: id.to_owned(), erased_at: micros(now), journal_index: appended.first })
+        Ok(Erasure { subject: id.to_owned(), erased_at: micros(now), journal_index: destroyed.appended.first, act: destroyed.act })
     }
 
     /// Deletes the ciphertext rows of up to `limit` erased subjects; returns how many.

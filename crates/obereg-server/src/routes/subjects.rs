@@ -232,6 +232,8 @@ pub struct ErasureOut {
     pub erased_at: String,
     /// The journal entry recording the destruction.
     pub journal_index: u64,
+    /// The destruction act (RKN Order 179), at `/v1/acts/{act}`.
+    pub act: String,
 }
 
 /// A batch of subjects to import.
@@ -466,7 +468,7 @@ pub async fn erase_subject(
     Path(id): Path<String>,
 ) -> Result<Json<ErasureOut>, ApiError> {
     let e = engine.erase_subject(&actor, &id).await?;
-    Ok(Json(ErasureOut { subject: e.subject, erased_at: e.erased_at.to_string(), journal_index: e.journal_index }))
+    Ok(Json(ErasureOut { subject: e.subject, erased_at: e.erased_at.to_string(), journal_index: e.journal_index, act: e.act }))
 }
 
 /// Imports up to 10,000 subjects: valid rows are stored in one transaction, duplicates (by

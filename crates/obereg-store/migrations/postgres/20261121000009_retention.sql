@@ -39,7 +39,7 @@ CREATE TABLE destruction_acts (
     tenant_id   TEXT    NOT NULL,
     id          TEXT    NOT NULL,
     created_at  BIGINT NOT NULL,
-    origin      TEXT    NOT NULL CHECK (origin IN ('sweep', 'request')),
+    origin      TEXT    NOT NULL CHECK (origin IN ('sweep', 'request', 'staff')),
     origin_id   TEXT    NOT NULL,
     subjects    BIGINT NOT NULL,
     first_idx   BIGINT NOT NULL,

@@ -39,7 +39,7 @@ CREATE TABLE destruction_acts (
     tenant_id   TEXT    NOT NULL,
     id          TEXT    NOT NULL,
     created_at  INTEGER NOT NULL,
-    origin      TEXT    NOT NULL CHECK (origin IN ('sweep', 'request')),
+    origin      TEXT    NOT NULL CHECK (origin IN ('sweep', 'request', 'staff')),
     origin_id   TEXT    NOT NULL,
     subjects    INTEGER NOT NULL,
     first_idx   INTEGER NOT NULL,
