@@ -12,6 +12,7 @@ mod keys;
 mod progress;
 mod receipt;
 mod requests;
+mod retention;
 mod setup;
 mod token;
 
@@ -68,6 +69,12 @@ enum Command {
     /// Data-subject requests: the work queue, identity, extension, refusal, completion, answers
     #[command(subcommand)]
     Requests(requests::RequestsCommand),
+    /// Run the retention sweep now: destroy what no purpose holds any more, with acts
+    /// (`--dry-run` shows what would go and why)
+    Sweep(retention::SweepArgs),
+    /// Destruction acts (RKN Order 179): list, show, verify against the journal
+    #[command(subcommand)]
+    Acts(retention::ActsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +132,8 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),
         Command::CheckList(args) => runtime()?.block_on(check_list::run(config, args)),
         Command::Requests(cmd) => runtime()?.block_on(requests::run(config, cmd)),
+        Command::Sweep(args) => runtime()?.block_on(retention::sweep(config, args)),
+        Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
         Command::Check(_) | Command::Receipt(_) => unreachable!("handled without configuration"),
     }
 }

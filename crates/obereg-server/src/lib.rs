@@ -34,7 +34,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, consents, cookies, health, journal, requests, subjects, tenants, tokens, unsubscribe};
+use routes::{catalog, consents, cookies, health, journal, requests, retention, subjects, tenants, tokens, unsubscribe};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -68,6 +68,11 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::receipt))
         .routes(routes!(unsubscribe::issue))
         .routes(routes!(requests::open, requests::list))
+        .routes(routes!(retention::record_event))
+        .routes(routes!(retention::sweep, retention::sweeps))
+        .routes(routes!(retention::acts))
+        .routes(routes!(retention::act))
+        .routes(routes!(retention::verify))
         .routes(routes!(requests::detail))
         .routes(routes!(requests::verify))
         .routes(routes!(requests::send_code))
@@ -166,13 +171,47 @@ pub async fn serve(
     });
     let checkpoints = tokio::spawn(sign_checkpoints_periodically(engine.clone(), stop_rx.clone()));
     let deliveries = tokio::spawn(deliver_periodically(engine.clone(), outbox, metrics.clone(), stop_rx.clone()));
+    let sweeps = tokio::spawn(sweep_periodically(engine.clone(), stop_rx.clone()));
     let result = axum::serve(api, app(engine, metrics, max_body_bytes)).with_graceful_shutdown(stopped(stop_rx)).await;
     if let Some(task) = metrics_task {
         task.await.map_err(std::io::Error::other)??;
     }
     checkpoints.await.map_err(std::io::Error::other)?;
     deliveries.await.map_err(std::io::Error::other)?;
+    sweeps.await.map_err(std::io::Error::other)?;
     result
+}
+
+/// How often every tenant's retention sweep runs. The legal windows are 30 days (152-FZ
+/// art. 21 pp.4–5); four sweeps a day keep the lag far inside them.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// The first sweep waits this long after start, so a restart loop cannot hammer the store.
+const FIRST_SWEEP_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs every tenant's retention sweep on a schedule (docs/retention.md). A sweep that an
+/// earlier stop interrupted resumes where it stopped.
+async fn sweep_periodically(engine: Engine, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_SWEEP_AFTER, SWEEP_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let run = engine.sweep_all_tenants();
+        tokio::select! {
+            outcome = run => match outcome {
+                Ok(reports) => {
+                    for (tenant, r) in reports {
+                        tracing::info!(tenant = %tenant, destroyed = r.values_destroyed, erased = r.subjects_erased, acts = r.acts.len(), "retention sweep");
+                    }
+                }
+                Err(e) => tracing::warn!(code = e.code(), "retention sweep failed; the next one resumes it"),
+            },
+            // A sweep stopped between batches loses nothing: its progress is committed per batch.
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 /// How often the outbox is looked at.

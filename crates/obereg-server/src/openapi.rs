@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         (name = "subjects", description = "the vault: subjects, sealed values and records, lookup, restriction, erasure, import"),
         (name = "journal", description = "the tamper-evident journal: checkpoints, entries, proofs"),
         (name = "requests", description = "data-subject requests: the staff work queue, identity, extension, refusal, execution, the access answer"),
+        (name = "retention", description = "retention: trigger events, sweeps and dry runs, destruction acts (RKN Order 179) and their verification"),
         (name = "subject requests", description = "the subject's side of a request: submit, confirm with a code, follow, withdraw, download the answer (follow key in X-Obereg-Request-Key)"),
     )
 )]

@@ -123,3 +123,25 @@ fn a_contact_list_is_checked_before_a_campaign() {
     let bad = obereg(dir.path(), &["check-list", "phones.txt", "--purpose", "robot_calls", "--channel", "fax"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn a_sweep_runs_from_the_command_line_and_acts_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(obereg(dir.path(), &["init"]).status.code(), Some(0));
+    std::fs::write(dir.path().join("people.csv"), CSV).unwrap();
+    import(dir.path());
+    let dry = obereg(dir.path(), &["sweep", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let text = stdout(&dry);
+    assert!(text.contains("would / было бы: subjects seen 2"), "{text}");
+    let json = obereg(dir.path(), &["sweep", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(report["subjects_seen"], 2);
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["values_destroyed"], 0, "an open account holds its data");
+    let acts = obereg(dir.path(), &["acts", "list"]);
+    assert_eq!((acts.status.code(), stdout(&acts)), (Some(0), String::new()));
+    let missing = obereg(dir.path(), &["acts", "verify", "A-0000000000AA"]);
+    assert_ne!(missing.status.code(), Some(0));
+    assert!(stderr(&missing).contains("not found"), "{}", stderr(&missing));
+}

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod health;
 pub mod journal;
 pub mod requests;
+pub mod retention;
 pub mod subjects;
 pub mod tenants;
 pub mod tokens;

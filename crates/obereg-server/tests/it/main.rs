@@ -6,4 +6,5 @@ mod harness;
 mod journal;
 mod ops;
 mod requests;
+mod retention;
 mod subjects;
