@@ -52,3 +52,8 @@ CREATE TABLE destruction_acts (
 
 CREATE INDEX destruction_acts_by_time ON destruction_acts (tenant_id, created_at);
 CREATE INDEX destruction_acts_to_purge ON destruction_acts (keep_until);
+
+-- Sweeps walk a tenant's subjects in sequence order, a batch at a time: without this index
+-- SQLite answers "tenant = ? AND seq > ? ORDER BY seq" from the (tenant_id, id) index and
+-- sorts the whole tenant for every batch.
+CREATE INDEX subjects_by_tenant_seq ON subjects (tenant_id, seq);
