@@ -381,7 +381,7 @@ pub fn channel_name(channel: Channel) -> Bilingual {
     Bilingual::new(en, ru)
 }
 
-fn basis_name(basis: RuBasis) -> Bilingual {
+pub(crate) fn basis_name(basis: RuBasis) -> Bilingual {
     let (en, ru) = match basis {
         RuBasis::Consent => ("consent (152-FZ art. 6 p.1 item 1)", "согласие (ст. 6 ч. 1 п. 1 152-ФЗ)"),
         RuBasis::WrittenConsent => ("written consent (152-FZ art. 9 p.4)", "письменное согласие (ст. 9 ч. 4 152-ФЗ)"),

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clock;
 pub mod consent;
 pub mod decision;
+pub mod documents;
 pub mod ids;
 pub mod operation;
 pub mod registry_numbers;

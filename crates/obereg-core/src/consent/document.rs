@@ -80,12 +80,12 @@ pub fn render(catalog: &Catalog, purposes: &[&str]) -> Result<ConsentDocument, D
     })
 }
 
-fn en_or_ru(text: &crate::catalog::LocalizedText) -> &str {
+pub(crate) fn en_or_ru(text: &crate::catalog::LocalizedText) -> &str {
     text.en.as_deref().unwrap_or(&text.ru)
 }
 
 /// Category ids of the purposes, each once, in catalog order.
-fn categories<'c>(catalog: &'c Catalog, purposes: &[&Purpose]) -> Vec<&'c crate::catalog::Category> {
+pub(crate) fn categories<'c>(catalog: &'c Catalog, purposes: &[&Purpose]) -> Vec<&'c crate::catalog::Category> {
     catalog
         .categories
         .iter()
@@ -93,11 +93,11 @@ fn categories<'c>(catalog: &'c Catalog, purposes: &[&Purpose]) -> Vec<&'c crate:
         .collect()
 }
 
-fn recipients<'c>(catalog: &'c Catalog, purposes: &[&Purpose]) -> Vec<&'c crate::catalog::Recipient> {
+pub(crate) fn recipients<'c>(catalog: &'c Catalog, purposes: &[&Purpose]) -> Vec<&'c crate::catalog::Recipient> {
     catalog.recipients.iter().filter(|r| purposes.iter().any(|p| p.recipients.contains(&r.id))).collect()
 }
 
-fn operations(purposes: &[&Purpose]) -> Vec<crate::operation::Operation> {
+pub(crate) fn operations(purposes: &[&Purpose]) -> Vec<crate::operation::Operation> {
     let mut ops: Vec<_> = purposes.iter().flat_map(|p| p.operations.iter().copied()).collect();
     ops.sort_by_key(|o| *o as u8);
     ops.dedup();
@@ -105,7 +105,7 @@ fn operations(purposes: &[&Purpose]) -> Vec<crate::operation::Operation> {
 }
 
 /// A period in the genitive, as "не дольше …" needs it: "1 года", "3 лет 2 месяцев", "21 дня".
-fn period_ru(p: &Period) -> String {
+pub(crate) fn period_ru(p: &Period) -> String {
     let mut parts = Vec::new();
     if p.years > 0 {
         parts.push(format!("{} {}", p.years, ru_plural(p.years.into(), "года", "лет", "лет")));
@@ -124,6 +124,18 @@ fn period_ru(p: &Period) -> String {
 pub fn retention_text(r: &crate::catalog::Retention) -> Bilingual {
     let when = trigger(r.trigger);
     let norm = r.legal_reference.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    if r.period.is_zero() {
+        // Nothing after the trigger: kept until it happens ("until the consent is withdrawn").
+        let (en, ru) = match r.trigger {
+            RetentionTrigger::Collection | RetentionTrigger::LegalTerm => ("not kept after collection", "не хранятся после сбора"),
+            RetentionTrigger::LastInteraction => ("until the last interaction", "до последнего обращения"),
+            RetentionTrigger::PurposeAchieved => ("until the purpose is achieved", "до достижения цели"),
+            RetentionTrigger::ContractEnd => ("until the contract ends", "до окончания договора"),
+            RetentionTrigger::AccountClosed => ("until the account is closed", "до закрытия личного кабинета"),
+            RetentionTrigger::ConsentWithdrawn => ("until the consent is withdrawn", "до отзыва согласия"),
+        };
+        return Bilingual::new(format!("{en}{norm}"), format!("{ru}{norm}"));
+    }
     Bilingual::new(
         format!("no longer than {} {}{norm}", period_en(&r.period), when.en),
         format!("не дольше {} {}{norm}", period_ru(&r.period), when.ru),
@@ -131,7 +143,7 @@ pub fn retention_text(r: &crate::catalog::Retention) -> Bilingual {
 }
 
 /// From what a retention period runs.
-fn trigger(t: RetentionTrigger) -> Bilingual {
+pub(crate) fn trigger(t: RetentionTrigger) -> Bilingual {
     let (en, ru) = match t {
         RetentionTrigger::Collection => ("from collection", "со дня сбора"),
         RetentionTrigger::LastInteraction => ("after the last interaction", "с последнего обращения"),
@@ -146,7 +158,7 @@ fn trigger(t: RetentionTrigger) -> Bilingual {
 
 /// Where the purposes keep data: the art. 18 p.5 statement when every place is in Russia,
 /// else the places as they are.
-fn storage(catalog: &Catalog, purposes: &[&Purpose]) -> (Vec<String>, bool) {
+pub(crate) fn storage(catalog: &Catalog, purposes: &[&Purpose]) -> (Vec<String>, bool) {
     let places: Vec<&crate::catalog::StorageLocation> =
         catalog.storage.iter().filter(|l| purposes.iter().any(|p| p.storage.contains(&l.id))).collect();
     let all_russian = !places.is_empty() && places.iter().all(|l| l.country == "RU");
@@ -157,7 +169,7 @@ fn storage(catalog: &Catalog, purposes: &[&Purpose]) -> (Vec<String>, bool) {
     (named, all_russian)
 }
 
-fn period_en(p: &Period) -> String {
+pub(crate) fn period_en(p: &Period) -> String {
     let unit = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
     if p.years > 0 {
@@ -172,7 +184,7 @@ fn period_en(p: &Period) -> String {
     parts.join(" ")
 }
 
-fn contacts(catalog: &Catalog) -> Vec<&str> {
+pub(crate) fn contacts(catalog: &Catalog) -> Vec<&str> {
     [catalog.operator.requests_email.as_deref(), catalog.operator.requests_phone.as_deref()].into_iter().flatten().collect()
 }
 
@@ -334,7 +346,7 @@ fn body(catalog: &Catalog, purposes: &[&Purpose], written: bool, lang: Lang) -> 
     s
 }
 
-fn capitalise(s: &str) -> String {
+pub(crate) fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
