@@ -78,7 +78,7 @@ impl Engine {
     }
 
     /// The parsed model of a stored version, from the cache when it holds that version.
-    fn parsed(&self, version: &CatalogVersionRecord) -> Result<Arc<Catalog>, EngineError> {
+    pub(crate) fn parsed(&self, version: &CatalogVersionRecord) -> Result<Arc<Catalog>, EngineError> {
         let mut cache = self.catalogs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((sha, catalog)) = cache.get(&version.tenant_id)
             && *sha == version.sha256

@@ -366,3 +366,42 @@ async fn a_staff_erasure_writes_its_act_with_the_name_and_it_verifies() {
     assert!(listed[0].names.is_empty());
     assert_eq!(status(&env, &s.id).await, None);
 }
+
+#[tokio::test]
+async fn documents_are_generated_from_the_catalog_in_force_and_versioned_by_their_text() {
+    use obereg_core::documents::DocumentKind;
+    use obereg_core::text::Lang;
+    let env = env().await;
+    let e = &env.engine;
+    let first = e.generate_document(&env.admin, DocumentKind::Policy, Lang::Ru).await.unwrap();
+    assert!(first.markdown.starts_with("# Политика в отношении обработки персональных данных"));
+    assert!(first.html.contains("<h1>"));
+    assert_eq!(first.catalog_version, 1);
+    let again = e.generate_document(&env.admin, DocumentKind::Policy, Lang::Ru).await.unwrap();
+    assert_eq!((again.sha256.as_str(), again.generated_at), (first.sha256.as_str(), first.generated_at), "the same text is one version");
+    // A new catalog that changes a retention term changes the policy: a second version.
+    env.clock.advance(days(1));
+    let changed = EXAMPLE.replace(r#"retention = { period = "P6M", trigger = "purpose_achieved" }"#, r#"retention = { period = "P3M", trigger = "purpose_achieved" }"#);
+    assert_ne!(changed, EXAMPLE);
+    e.put_catalog(&env.admin, &changed).await.unwrap();
+    let second = e.generate_document(&env.admin, DocumentKind::Policy, Lang::Ru).await.unwrap();
+    assert_ne!(second.sha256, first.sha256);
+    assert_eq!(second.catalog_version, 2);
+    assert!(second.markdown.contains("не дольше 3 месяцев с достижения цели"));
+    let versions = e.document_versions(&env.admin, DocumentKind::Policy, Lang::Ru).await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.sha256.as_str()).collect::<Vec<_>>(), [second.sha256.as_str(), first.sha256.as_str()]);
+    // The public policy needs no token; the rest is for administrators.
+    let public = e.public_policy("default", Lang::En).await.unwrap();
+    assert!(public.markdown.starts_with("# Personal data processing policy") && public.warnings.is_empty());
+    assert!(matches!(e.public_policy("nobody", Lang::Ru).await, Err(EngineError::NotFound(_))));
+    assert!(matches!(e.public_policy("../etc", Lang::Ru).await, Err(EngineError::NotFound(_))));
+    let issued = e.create_token(&env.admin, "support", "s").await.unwrap();
+    let support = e.authenticate(issued.secret.reveal_once()).await.unwrap();
+    assert!(matches!(e.generate_document(&support, DocumentKind::RknNotice, Lang::Ru).await, Err(EngineError::Forbidden)));
+    match e.generate_document(&env.admin, DocumentKind::CrossBorderNotice, Lang::Ru).await {
+        Err(EngineError::Invalid { code, .. }) => assert_eq!(code, "document.no_cross_border"),
+        other => panic!("{other:?}"),
+    }
+    let notice = e.generate_document(&env.admin, DocumentKind::RknNotice, Lang::Ru).await.unwrap();
+    assert!(notice.markdown.contains("Место нахождения баз данных"));
+}

@@ -30,7 +30,7 @@ use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use records::*;
-pub use retention_sql::{ActRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
+pub use retention_sql::{ActRecord, GeneratedDocumentRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
 pub use sqlite::{SqliteStore, keystore_path};
 
 /// A boxed, sendable future returning a storage result.
@@ -381,6 +381,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn acts<'a>(&'a self, tenant: &'a str, before: Option<i64>, limit: u32) -> StoreFuture<'a, Vec<ActRecord>>;
 
     fn act<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<ActRecord>>;
+
+    /// Keeps a generated document unless the same text is kept already; returns the stored
+    /// row (the first generation of that text).
+    fn save_document<'a>(&'a self, doc: &'a GeneratedDocumentRecord) -> StoreFuture<'a, GeneratedDocumentRecord>;
+
+    /// Every text of a document kind and language generated so far, newest first.
+    fn document_versions<'a>(&'a self, tenant: &'a str, kind: &'a str, lang: &'a str) -> StoreFuture<'a, Vec<GeneratedDocumentRecord>>;
 
     /// Deletes acts kept until before `before` (their three years are over); returns how many.
     fn purge_acts(&self, before: i64) -> StoreFuture<'_, u64>;

@@ -90,6 +90,24 @@ pub struct RetentionBatch {
     pub progress: Option<SweepRecord>,
 }
 
+/// A document generated from the catalog, one row per distinct text.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GeneratedDocumentRecord {
+    pub tenant_id: String,
+    pub kind: String,
+    pub lang: String,
+    /// Hex SHA-256 of the Markdown text.
+    pub sha256: String,
+    pub catalog_version: i64,
+    /// When this text was first generated.
+    pub created_at: i64,
+    pub markdown: String,
+    pub html: String,
+}
+
+/// Columns of `generated_documents`, in [`GeneratedDocumentRecord`] order.
+pub(crate) const DOCUMENT_COLUMNS: &str = "tenant_id, kind, lang, sha256, catalog_version, created_at, markdown, html";
+
 /// Columns of `sweeps`, in [`SweepRecord`] order.
 pub(crate) const SWEEP_COLUMNS: &str = "tenant_id, id, started_at, as_of, finished_at, cursor_seq, subjects_seen, values_destroyed, \
      values_narrowed, subjects_erased, subjects_restricted, acts";
@@ -471,6 +489,58 @@ macro_rules! retention_methods {
                 .bind(tenant)
                 .bind(id)
                 .fetch_optional(&self.read)
+                .await?)
+            })
+        }
+
+        fn save_document<'a>(
+            &'a self,
+            doc: &'a $crate::GeneratedDocumentRecord,
+        ) -> $crate::StoreFuture<'a, $crate::GeneratedDocumentRecord> {
+            Box::pin(async move {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO generated_documents ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (tenant_id, kind, lang, sha256) DO NOTHING",
+                    $crate::retention_sql::DOCUMENT_COLUMNS
+                )))
+                .bind(&doc.tenant_id)
+                .bind(&doc.kind)
+                .bind(&doc.lang)
+                .bind(&doc.sha256)
+                .bind(doc.catalog_version)
+                .bind(doc.created_at)
+                .bind(&doc.markdown)
+                .bind(&doc.html)
+                .execute(&self.write)
+                .await?;
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM generated_documents WHERE tenant_id = $1 AND kind = $2 AND lang = $3 AND sha256 = $4",
+                    $crate::retention_sql::DOCUMENT_COLUMNS
+                )))
+                .bind(&doc.tenant_id)
+                .bind(&doc.kind)
+                .bind(&doc.lang)
+                .bind(&doc.sha256)
+                .fetch_one(&self.write)
+                .await?)
+            })
+        }
+
+        fn document_versions<'a>(
+            &'a self,
+            tenant: &'a str,
+            kind: &'a str,
+            lang: &'a str,
+        ) -> $crate::StoreFuture<'a, Vec<$crate::GeneratedDocumentRecord>> {
+            Box::pin(async move {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM generated_documents WHERE tenant_id = $1 AND kind = $2 AND lang = $3 ORDER BY created_at DESC, sha256",
+                    $crate::retention_sql::DOCUMENT_COLUMNS
+                )))
+                .bind(tenant)
+                .bind(kind)
+                .bind(lang)
+                .fetch_all(&self.read)
                 .await?)
             })
         }

@@ -57,3 +57,21 @@ CREATE INDEX destruction_acts_to_purge ON destruction_acts (keep_until);
 -- SQLite answers "tenant = ? AND seq > ? ORDER BY seq" from the (tenant_id, id) index and
 -- sorts the whole tenant for every batch.
 CREATE INDEX subjects_by_tenant_seq ON subjects (tenant_id, seq);
+
+-- Documents generated from the catalog (policy, notifications, record of processing), one
+-- row per distinct text: a new catalog that changes a document adds a version, one that
+-- does not adds nothing. The policy's history is the operator's evidence of what it
+-- promised when (152-FZ art. 18.1 p.2).
+CREATE TABLE generated_documents (
+    tenant_id       TEXT    NOT NULL,
+    kind            TEXT    NOT NULL,
+    lang            TEXT    NOT NULL,
+    sha256          TEXT    NOT NULL,
+    catalog_version INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    markdown        TEXT    NOT NULL,
+    html            TEXT    NOT NULL,
+    PRIMARY KEY (tenant_id, kind, lang, sha256)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX generated_documents_by_time ON generated_documents (tenant_id, kind, lang, created_at);

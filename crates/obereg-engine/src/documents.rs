@@ -1,0 +1,101 @@
+//! The operator's documents, generated from the catalog in force (`obereg_core::documents`)
+//! and kept: each distinct text is stored once with its hash, the catalog version it came
+//! from and when it was first generated, so the history of what the policy promised when
+//! is evidence (152-FZ art. 18.1 p.2). A catalog change that changes a document makes a new
+//! version the next time it is asked for; one that does not makes none.
+//!
+//! The privacy policy is public (served at a stable URL per tenant without a token); the
+//! notifications and the record of processing are for administrators.
+
+use obereg_core::documents::{self, DocumentKind, DocumentWarning};
+use obereg_core::text::Lang;
+use obereg_store::GeneratedDocumentRecord;
+
+use crate::vault::micros_to_time;
+use crate::{Actor, Engine, EngineError};
+
+/// A generated document, as kept.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GeneratedDocument {
+    pub kind: DocumentKind,
+    pub lang: String,
+    /// Hex SHA-256 of the Markdown text.
+    pub sha256: String,
+    pub catalog_version: i64,
+    /// When this text was first generated.
+    pub generated_at: jiff::Timestamp,
+    pub markdown: String,
+    pub html: String,
+    /// What the document promises that the catalog cannot deliver (for administrators).
+    pub warnings: Vec<DocumentWarning>,
+}
+
+/// One version of a document, without its text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DocumentVersion {
+    pub sha256: String,
+    pub catalog_version: i64,
+    pub generated_at: jiff::Timestamp,
+}
+
+fn lang_code(lang: Lang) -> &'static str {
+    if lang == Lang::Ru { "ru" } else { "en" }
+}
+
+impl Engine {
+    /// Generates `kind` in `lang` from the tenant's catalog in force, keeping a new version
+    /// when the text changed. Administrators.
+    pub async fn generate_document(&self, actor: &Actor, kind: DocumentKind, lang: Lang) -> Result<GeneratedDocument, EngineError> {
+        actor.require_admin()?;
+        self.generate(&actor.tenant, kind, lang).await
+    }
+
+    /// The tenant's current privacy policy, for anyone: it must be published with
+    /// unrestricted access (art. 18.1 p.2). An unknown tenant is not found.
+    pub async fn public_policy(&self, tenant: &str, lang: Lang) -> Result<GeneratedDocument, EngineError> {
+        if !obereg_core::ids::is_valid_tenant_id(tenant) {
+            return Err(EngineError::NotFound("tenant"));
+        }
+        let mut doc = self.generate(tenant, DocumentKind::Policy, lang).await?;
+        doc.warnings.clear();
+        Ok(doc)
+    }
+
+    /// Every version of a document kind and language generated so far, newest first.
+    pub async fn document_versions(&self, actor: &Actor, kind: DocumentKind, lang: Lang) -> Result<Vec<DocumentVersion>, EngineError> {
+        actor.require_admin()?;
+        let rows = self.store.document_versions(&actor.tenant, kind.as_str(), lang_code(lang)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DocumentVersion { sha256: r.sha256, catalog_version: r.catalog_version, generated_at: micros_to_time(r.created_at) })
+            .collect())
+    }
+
+    async fn generate(&self, tenant: &str, kind: DocumentKind, lang: Lang) -> Result<GeneratedDocument, EngineError> {
+        let version = self.store.current_catalog(tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        let catalog = self.parsed(&version)?;
+        let doc = documents::render(&catalog, kind, lang).map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
+        let markdown = doc.markdown();
+        let record = GeneratedDocumentRecord {
+            tenant_id: tenant.to_owned(),
+            kind: kind.as_str().to_owned(),
+            lang: lang_code(lang).to_owned(),
+            sha256: crate::sha256_hex(&markdown),
+            catalog_version: version.version,
+            created_at: self.now_micros(),
+            html: doc.html(),
+            markdown,
+        };
+        let kept = self.store.save_document(&record).await?;
+        Ok(GeneratedDocument {
+            kind,
+            lang: kept.lang,
+            sha256: kept.sha256,
+            catalog_version: kept.catalog_version,
+            generated_at: micros_to_time(kept.created_at),
+            markdown: kept.markdown,
+            html: kept.html,
+            warnings: documents::check(&catalog),
+        })
+    }
+}
