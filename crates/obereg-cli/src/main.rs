@@ -75,6 +75,9 @@ enum Command {
     /// Destruction acts (RKN Order 179): list, show, verify against the journal
     #[command(subcommand)]
     Acts(retention::ActsCommand),
+    /// Documents from the catalog: privacy policy, RKN notifications, record of processing
+    #[command(subcommand)]
+    Docs(retention::DocsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +137,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Requests(cmd) => runtime()?.block_on(requests::run(config, cmd)),
         Command::Sweep(args) => runtime()?.block_on(retention::sweep(config, args)),
         Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
+        Command::Docs(cmd) => runtime()?.block_on(retention::docs(config, cmd)),
         Command::Check(_) | Command::Receipt(_) => unreachable!("handled without configuration"),
     }
 }

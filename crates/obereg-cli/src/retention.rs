@@ -151,3 +151,57 @@ pub async fn acts(config: Config, command: ActsCommand) -> Result<u8, Failure> {
         }
     }
 }
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DocsCommand {
+    /// Generate a document from the catalog in force (kept as a new version when its text
+    /// changed); warnings about promises the catalog cannot keep go to stderr
+    Render {
+        /// policy, rkn_notice, cross_border_notice or processing_record
+        #[arg(long)]
+        kind: String,
+        /// ru or en
+        #[arg(long, default_value = "ru")]
+        lang: String,
+        /// md or html
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this file instead of stdout
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
+        tenant: String,
+    },
+}
+
+pub async fn docs(config: Config, command: DocsCommand) -> Result<u8, Failure> {
+    let DocsCommand::Render { kind, lang, format, out, tenant } = command;
+    let kind = obereg_core::documents::DocumentKind::parse(&kind).ok_or_else(|| {
+        Failure::usage(format!(
+            "--kind {kind}: use policy, rkn_notice, cross_border_notice or processing_record / укажите один из видов документа"
+        ))
+    })?;
+    let lang = match lang.as_str() {
+        "ru" => obereg_core::text::Lang::Ru,
+        "en" => obereg_core::text::Lang::En,
+        other => return Err(Failure::usage(format!("--lang {other}: use ru or en / укажите ru или en"))),
+    };
+    let engine = setup::open_engine(&config).await?;
+    let doc = engine.generate_document(&Actor::local_operator(&tenant), kind, lang).await.map_err(setup::engine_failure)?;
+    for w in &doc.warnings {
+        eprintln!("warning[{}]: {} / {}", w.code, w.message.en, w.message.ru);
+    }
+    let body = match format.as_str() {
+        "md" => &doc.markdown,
+        "html" => &doc.html,
+        other => return Err(Failure::usage(format!("--format {other}: use md or html / укажите md или html"))),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(&path, body).map_err(|e| Failure::usage(format!("{}: {e} / не удалось записать файл", path.display())))?;
+            println!("{} (sha256 {}, catalog version {})", path.display(), doc.sha256, doc.catalog_version);
+        }
+        None => print!("{body}"),
+    }
+    Ok(0)
+}

@@ -381,7 +381,10 @@ async fn documents_are_generated_from_the_catalog_in_force_and_versioned_by_thei
     assert_eq!((again.sha256.as_str(), again.generated_at), (first.sha256.as_str(), first.generated_at), "the same text is one version");
     // A new catalog that changes a retention term changes the policy: a second version.
     env.clock.advance(days(1));
-    let changed = EXAMPLE.replace(r#"retention = { period = "P6M", trigger = "purpose_achieved" }"#, r#"retention = { period = "P3M", trigger = "purpose_achieved" }"#);
+    let changed = EXAMPLE.replace(
+        r#"retention = { period = "P6M", trigger = "purpose_achieved" }"#,
+        r#"retention = { period = "P3M", trigger = "purpose_achieved" }"#,
+    );
     assert_ne!(changed, EXAMPLE);
     e.put_catalog(&env.admin, &changed).await.unwrap();
     let second = e.generate_document(&env.admin, DocumentKind::Policy, Lang::Ru).await.unwrap();

@@ -73,6 +73,8 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(retention::acts))
         .routes(routes!(retention::act))
         .routes(routes!(retention::verify))
+        .routes(routes!(retention::document))
+        .routes(routes!(retention::document_versions))
         .routes(routes!(requests::detail))
         .routes(routes!(requests::verify))
         .routes(routes!(requests::send_code))
@@ -113,6 +115,8 @@ pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Rout
         .merge(
             Router::new()
                 .route("/u/{token}", axum::routing::get(unsubscribe::confirm_page).post(unsubscribe::one_click))
+                // The tenant's privacy policy, published with unrestricted access (152-FZ art. 18.1 p.2).
+                .route("/p/{tenant}/policy", axum::routing::get(retention::public_policy))
                 // The cookie banner of the tenant's sites (no API token: the Origin is checked).
                 .route("/c/{tenant}/banner.js", axum::routing::get(cookies::script))
                 .route("/c/{tenant}/banner", axum::routing::get(cookies::banner))

@@ -145,3 +145,17 @@ fn a_sweep_runs_from_the_command_line_and_acts_are_listed() {
     assert_ne!(missing.status.code(), Some(0));
     assert!(stderr(&missing).contains("not found"), "{}", stderr(&missing));
 }
+
+#[test]
+fn documents_render_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(obereg(dir.path(), &["init"]).status.code(), Some(0));
+    let policy = obereg(dir.path(), &["docs", "render", "--kind", "policy", "--lang", "ru"]);
+    assert_eq!(policy.status.code(), Some(0), "{}", stderr(&policy));
+    assert!(stdout(&policy).starts_with("# Политика в отношении обработки персональных данных"));
+    let html = obereg(dir.path(), &["docs", "render", "--kind", "rkn_notice", "--format", "html", "--out", "notice.html"]);
+    assert_eq!(html.status.code(), Some(0), "{}", stderr(&html));
+    assert!(std::fs::read_to_string(dir.path().join("notice.html")).unwrap().contains("<table>"));
+    assert_eq!(obereg(dir.path(), &["docs", "render", "--kind", "memo"]).status.code(), Some(2));
+    assert_eq!(obereg(dir.path(), &["docs", "render", "--kind", "policy", "--lang", "de"]).status.code(), Some(2));
+}

@@ -161,3 +161,94 @@ pub async fn verify(
 ) -> Result<Json<ActVerification>, ApiError> {
     Ok(Json(engine.verify_act(&actor, &id).await?))
 }
+
+/// Which language and format of a generated document.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    /// `ru` (default) or `en`.
+    pub lang: Option<String>,
+    /// `json` (default: text, hash, version, warnings), `md` or `html`.
+    pub format: Option<String>,
+}
+
+fn document_lang(lang: Option<&str>) -> Result<obereg_core::text::Lang, ApiError> {
+    match lang.unwrap_or("ru") {
+        "ru" => Ok(obereg_core::text::Lang::Ru),
+        "en" => Ok(obereg_core::text::Lang::En),
+        _ => Err(obereg_engine::EngineError::invalid("document.bad_lang", "lang is `ru` or `en`", "lang — `ru` или `en`").into()),
+    }
+}
+
+fn document_response(doc: obereg_engine::documents::GeneratedDocument, format: &str) -> Result<Response, ApiError> {
+    let text = |body: String, content_type: &'static str| {
+        let mut response = body.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
+        if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.sha256)) {
+            headers.insert(header::ETAG, etag);
+        }
+        response
+    };
+    match format {
+        "json" => Ok(Json(doc).into_response()),
+        "md" => Ok(text(doc.markdown.clone(), "text/markdown; charset=utf-8")),
+        "html" => Ok(text(doc.html.clone(), "text/html; charset=utf-8")),
+        _ => Err(obereg_engine::EngineError::invalid(
+            "document.bad_format",
+            "format is `json`, `md` or `html`",
+            "формат — `json`, `md` или `html`",
+        )
+        .into()),
+    }
+}
+
+fn document_kind(kind: &str) -> Result<obereg_core::documents::DocumentKind, ApiError> {
+    obereg_core::documents::DocumentKind::parse(kind).ok_or_else(|| ApiError::from(obereg_engine::EngineError::NotFound("document")))
+}
+
+/// A document generated from the catalog in force: `policy`, `rkn_notice`,
+/// `cross_border_notice` or `processing_record`. A changed text is kept as a new version.
+#[utoipa::path(get, path = "/v1/documents/{kind}", tag = "retention", security(("bearer" = [])), params(("kind" = String, Path), DocumentQuery), responses(
+    (status = 200, description = "the document: JSON with its hash, catalog version and warnings, or Markdown, or HTML"),
+    (status = 404, description = "no such kind", body = ProblemBody, content_type = "application/problem+json"),
+    (status = 422, description = "bad lang or format; a cross-border notice with nothing abroad", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn document(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    Path(kind): Path<String>,
+    QueryParams(q): QueryParams<DocumentQuery>,
+) -> Result<Response, ApiError> {
+    let kind = document_kind(&kind)?;
+    let lang = document_lang(q.lang.as_deref())?;
+    let format = q.format.as_deref().unwrap_or("json");
+    document_response(engine.generate_document(&actor, kind, lang).await?, format)
+}
+
+/// The versions of a generated document, newest first.
+#[utoipa::path(get, path = "/v1/documents/{kind}/versions", tag = "retention", security(("bearer" = [])), params(("kind" = String, Path), DocumentQuery), responses(
+    (status = 200, description = "hash, catalog version and first generation of each text"),
+))]
+pub async fn document_versions(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    Path(kind): Path<String>,
+    QueryParams(q): QueryParams<DocumentQuery>,
+) -> Result<Response, ApiError> {
+    let kind = document_kind(&kind)?;
+    let lang = document_lang(q.lang.as_deref())?;
+    Ok(Json(engine.document_versions(&actor, kind, lang).await?).into_response())
+}
+
+/// The tenant's privacy policy at a stable public URL (`/p/{tenant}/policy`), HTML unless
+/// `format=md` or `json`; no token: it must be published with unrestricted access.
+pub async fn public_policy(
+    State(engine): State<Engine>,
+    Path(tenant): Path<String>,
+    QueryParams(q): QueryParams<DocumentQuery>,
+) -> Result<Response, ApiError> {
+    let lang = document_lang(q.lang.as_deref())?;
+    document_response(engine.public_policy(&tenant, lang).await?, q.format.as_deref().unwrap_or("html"))
+}

@@ -131,3 +131,39 @@ async fn trigger_events_are_recorded_and_bad_input_changes_nothing() {
     assert_eq!(report["subjects_erased"], 1, "{report}");
     assert_eq!(report["findings"][0]["reason"], "purpose_achieved");
 }
+
+#[tokio::test]
+async fn documents_are_served_to_administrators_and_the_policy_to_everyone() {
+    let server = TestServer::start().await;
+    let t = &server.token;
+    let json = server.get("/v1/documents/policy", Some(t)).await;
+    assert_eq!(json.status, 200, "{}", json.text);
+    let body = json.json();
+    assert_eq!(body["kind"], "policy");
+    assert_eq!(body["catalog_version"], 1);
+    assert_eq!(body["sha256"].as_str().unwrap().len(), 64);
+    let md = server.get("/v1/documents/rkn_notice?format=md", Some(t)).await;
+    assert_eq!(md.content_type(), "text/markdown; charset=utf-8");
+    assert!(md.text.contains("Место нахождения баз данных"));
+    let record = server.get("/v1/documents/processing_record?lang=en&format=html", Some(t)).await;
+    assert!(record.text.contains("<h1>Record of processing activities (GDPR art. 30)</h1>"));
+    let versions = server.get("/v1/documents/policy/versions", Some(t)).await.json();
+    assert_eq!(versions.as_array().unwrap().len(), 1);
+    // The public policy: no token, HTML by default, the same text.
+    let public = server.get("/p/default/policy", None).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.content_type(), "text/html; charset=utf-8");
+    assert!(public.text.contains("Политика в отношении обработки персональных данных"));
+    assert_eq!(public.headers.get("etag").unwrap().to_str().unwrap(), format!("\"{}\"", body["sha256"].as_str().unwrap()));
+    let public_md = server.get("/p/default/policy?format=md&lang=en", None).await;
+    assert!(public_md.text.starts_with("# Personal data processing policy"));
+    // Bad input.
+    server.get("/p/nobody/policy", None).await.problem(404, "not_found");
+    server.get("/p/default/policy?lang=de", None).await.problem(422, "document.bad_lang");
+    server.get("/v1/documents/memo", Some(t)).await.problem(404, "not_found");
+    server.get("/v1/documents/policy?format=pdf", Some(t)).await.problem(422, "document.bad_format");
+    server.get("/v1/documents/cross_border_notice", Some(t)).await.problem(422, "document.no_cross_border");
+    server.get("/v1/documents/policy", None).await.problem(401, "auth.unauthenticated");
+    let support = staff(&server, "support").await;
+    server.get("/v1/documents/rkn_notice", Some(&support)).await.problem(403, "auth.forbidden");
+}
