@@ -498,6 +498,21 @@ macro_rules! retention_methods {
             doc: &'a $crate::GeneratedDocumentRecord,
         ) -> $crate::StoreFuture<'a, $crate::GeneratedDocumentRecord> {
             Box::pin(async move {
+                let lookup = || {
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM generated_documents WHERE tenant_id = $1 AND kind = $2 AND lang = $3 AND sha256 = $4",
+                        $crate::retention_sql::DOCUMENT_COLUMNS
+                    )))
+                    .bind(&doc.tenant_id)
+                    .bind(&doc.kind)
+                    .bind(&doc.lang)
+                    .bind(&doc.sha256)
+                };
+                // Most calls (every public read of the policy) find the text kept already:
+                // answered by a reader, without taking the single writer.
+                if let Some(kept) = lookup().fetch_optional(&self.read).await? {
+                    return Ok(kept);
+                }
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO generated_documents ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (tenant_id, kind, lang, sha256) DO NOTHING",
@@ -513,16 +528,7 @@ macro_rules! retention_methods {
                 .bind(&doc.html)
                 .execute(&self.write)
                 .await?;
-                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM generated_documents WHERE tenant_id = $1 AND kind = $2 AND lang = $3 AND sha256 = $4",
-                    $crate::retention_sql::DOCUMENT_COLUMNS
-                )))
-                .bind(&doc.tenant_id)
-                .bind(&doc.kind)
-                .bind(&doc.lang)
-                .bind(&doc.sha256)
-                .fetch_one(&self.write)
-                .await?)
+                Ok(lookup().fetch_one(&self.write).await?)
             })
         }
 
