@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use obereg_core::catalog::Jurisdiction;
 use obereg_core::request::RequestState;
@@ -322,13 +322,7 @@ fn follow_key(headers: &HeaderMap) -> Result<String, ApiError> {
 fn export_response(export: SubjectExport, format: Option<&str>) -> Result<Response, ApiError> {
     match format.unwrap_or("json") {
         "json" => Ok(Json(export).into_response()),
-        "html" => {
-            let mut response = export.to_html().into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
-            Ok(response)
-        }
+        "html" => Ok(super::generated_page(export.to_html(), "text/html; charset=utf-8")),
         _ => {
             Err(obereg_engine::EngineError::invalid("request.bad_format", "format is `json` or `html`", "формат — `json` или `html`")
                 .into())

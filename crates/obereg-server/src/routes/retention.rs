@@ -137,13 +137,7 @@ pub async fn act(
     let view = engine.act(&actor, &id).await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(view).into_response()),
-        "html" => {
-            let mut response = view.to_html().into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
-            Ok(response)
-        }
+        "html" => Ok(super::generated_page(view.to_html(), "text/html; charset=utf-8")),
         _ => Err(obereg_engine::EngineError::invalid("act.bad_format", "format is `json` or `html`", "формат — `json` или `html`").into()),
     }
 }
@@ -182,12 +176,9 @@ fn document_lang(lang: Option<&str>) -> Result<obereg_core::text::Lang, ApiError
 
 fn document_response(doc: obereg_engine::documents::GeneratedDocument, format: &str) -> Result<Response, ApiError> {
     let text = |body: String, content_type: &'static str| {
-        let mut response = body.into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
+        let mut response = super::generated_page(body, content_type);
         if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.sha256)) {
-            headers.insert(header::ETAG, etag);
+            response.headers_mut().insert(header::ETAG, etag);
         }
         response
     };
