@@ -23,7 +23,10 @@ use crate::vault::crypto::ItemBinding;
 use crate::{Actor, Engine, EngineError, sha256_hex};
 
 mod decisions;
+mod reconsent;
+
 pub use decisions::ContactCheck;
+pub use reconsent::Reconsent;
 
 /// The sealed evidence's binding kind.
 const EVIDENCE: &str = "consent_evidence";
@@ -94,8 +97,7 @@ impl Engine {
         let ids: Vec<&str> = purposes.iter().map(String::as_str).collect();
         let doc = render(&current.catalog, &ids).map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
         let list = doc.purposes.join(",");
-        // What is hashed: a label, the purposes, the form and both texts, unambiguously joined.
-        let sha256 = sha256_hex(&format!("obereg consent document v1\n{list}\n{}\n{}\n\0\n{}", doc.written, doc.ru, doc.en));
+        let sha256 = document_sha(&doc);
         let record = ConsentDocumentRecord {
             tenant_id: actor.tenant.clone(),
             sha256: sha256.clone(),
@@ -382,4 +384,11 @@ fn from_record(r: &ConsentEventRecord) -> Result<ConsentEvent, EngineError> {
 pub(crate) fn replay(history: &[ConsentEventRecord]) -> Result<ConsentState, EngineError> {
     let events = history.iter().map(from_record).collect::<Result<Vec<_>, _>>()?;
     ConsentState::replay(&events).map_err(|_| EngineError::Internal("a stored consent history does not replay"))
+}
+
+/// The hash of a rendered consent document. What is hashed: a label, the purposes, the form
+/// and both texts, unambiguously joined.
+pub(crate) fn document_sha(doc: &obereg_core::consent::document::ConsentDocument) -> String {
+    let list = doc.purposes.join(",");
+    sha256_hex(&format!("obereg consent document v1\n{list}\n{}\n{}\n\0\n{}", doc.written, doc.ru, doc.en))
 }

@@ -408,3 +408,33 @@ async fn documents_are_generated_from_the_catalog_in_force_and_versioned_by_thei
     let notice = e.generate_document(&env.admin, DocumentKind::RknNotice, Lang::Ru).await.unwrap();
     assert!(notice.markdown.contains("Место нахождения баз данных"));
 }
+
+#[tokio::test]
+async fn consents_given_under_a_document_the_catalog_no_longer_renders_are_listed_for_re_consent() {
+    let env = env().await;
+    let e = &env.engine;
+    let keeps =
+        e.create_subject(&env.admin, subject("customer", vec![value("contact.email", "k@example.ru", &["product_news"])])).await.unwrap();
+    let leaves =
+        e.create_subject(&env.admin, subject("customer", vec![value("contact.email", "l@example.ru", &["product_news"])])).await.unwrap();
+    consent(&env, &keeps.id, ConsentAction::Given).await;
+    consent(&env, &leaves.id, ConsentAction::Given).await;
+    consent(&env, &leaves.id, ConsentAction::Withdrawn).await;
+    assert!(e.reconsent_needed(&env.admin).await.unwrap().is_empty(), "the document in force is unchanged");
+    let old = e.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    // The newsletter is renamed: its consent document says something else now.
+    let changed = EXAMPLE.replace("Рассылка новостей и предложений о продуктах", "Рассылка новостей, предложений и опросов");
+    assert_ne!(changed, EXAMPLE);
+    e.put_catalog(&env.admin, &changed).await.unwrap();
+    let list = e.reconsent_needed(&env.admin).await.unwrap();
+    assert_eq!(list.len(), 1, "only the consent still in force: {list:?}");
+    assert_eq!(
+        (list[0].subject.as_str(), list[0].purpose.as_str(), list[0].document.as_str()),
+        (keeps.id.as_str(), "product_news", old.as_str())
+    );
+    let new = e.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    assert_eq!(list[0].current.as_deref(), Some(new.as_str()));
+    // Consent given again under the new document clears the entry.
+    consent(&env, &keeps.id, ConsentAction::Given).await;
+    assert!(e.reconsent_needed(&env.admin).await.unwrap().is_empty());
+}

@@ -63,6 +63,7 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::get_document))
         .routes(routes!(consents::record, consents::history))
         .routes(routes!(consents::decide))
+        .routes(routes!(consents::reconsent))
         .routes(routes!(consents::check_contacts))
         .routes(routes!(consents::receipt_key))
         .routes(routes!(consents::receipt))

@@ -336,3 +336,16 @@ pub async fn receipt(
     let file = engine.consent_receipt(&actor, &id, index).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], file).into_response())
 }
+
+/// Consents in force given under a consent document the catalog in force no longer renders
+/// for the same purposes: whom to ask again (at most 10,000).
+#[utoipa::path(get, path = "/v1/consents/reconsent", tag = "consent", security(("bearer" = [])), responses(
+    (status = 200, description = "`[{subject, purpose, channel, document, current}]`"),
+    (status = 403, description = "not an administrator", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn reconsent(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<obereg_engine::consent::Reconsent>>, ApiError> {
+    Ok(Json(engine.reconsent_needed(&actor).await?))
+}

@@ -166,4 +166,8 @@ async fn documents_are_served_to_administrators_and_the_policy_to_everyone() {
     server.get("/v1/documents/policy", None).await.problem(401, "auth.unauthenticated");
     let support = staff(&server, "support").await;
     server.get("/v1/documents/rkn_notice", Some(&support)).await.problem(403, "auth.forbidden");
+    // Nobody consented under an older document yet.
+    let reconsent = server.get("/v1/consents/reconsent", Some(t)).await;
+    assert_eq!((reconsent.status.as_u16(), reconsent.json()), (200, json!([])));
+    server.get("/v1/consents/reconsent", Some(&support)).await.problem(403, "auth.forbidden");
 }
