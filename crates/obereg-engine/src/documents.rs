@@ -7,7 +7,7 @@
 //! The privacy policy is public (served at a stable URL per tenant without a token); the
 //! notifications and the record of processing are for administrators.
 
-use obereg_core::documents::{self, DocumentKind, DocumentWarning};
+use obereg_core::documents::{self, DocumentKind, DocumentWarning, MaterialChange};
 use obereg_core::text::Lang;
 use obereg_store::GeneratedDocumentRecord;
 
@@ -69,6 +69,18 @@ impl Engine {
             .into_iter()
             .map(|r| DocumentVersion { sha256: r.sha256, catalog_version: r.catalog_version, generated_at: micros_to_time(r.created_at) })
             .collect())
+    }
+
+    /// The material changes from catalog version `from` to the catalog in force: what
+    /// subjects must be told before a new policy takes effect. Administrators.
+    pub async fn policy_changes(&self, actor: &Actor, from: i64) -> Result<Vec<MaterialChange>, EngineError> {
+        actor.require_admin()?;
+        let current = self.store.current_catalog(&actor.tenant).await?.ok_or(EngineError::NotFound("catalog"))?;
+        let old = self.store.catalog_version(&actor.tenant, from).await?.ok_or(EngineError::NotFound("catalog version"))?;
+        let new = self.parsed(&current)?;
+        // The old version is parsed apart: the engine's cache holds the version in force.
+        let old = obereg_core::catalog::parse(&old.source).map_err(|_| EngineError::Internal("a stored catalog no longer parses"))?;
+        Ok(documents::material_changes(&old, &new))
     }
 
     async fn generate(&self, tenant: &str, kind: DocumentKind, lang: Lang) -> Result<GeneratedDocument, EngineError> {

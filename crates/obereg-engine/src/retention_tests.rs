@@ -391,6 +391,10 @@ async fn documents_are_generated_from_the_catalog_in_force_and_versioned_by_thei
     assert_ne!(second.sha256, first.sha256);
     assert_eq!(second.catalog_version, 2);
     assert!(second.markdown.contains("не дольше 3 месяцев с достижения цели"));
+    let changes = e.policy_changes(&env.admin, 1).await.unwrap();
+    assert!(changes.is_empty(), "a shorter term is not material: {changes:?}");
+    assert!(e.policy_changes(&env.admin, 2).await.unwrap().is_empty());
+    assert!(matches!(e.policy_changes(&env.admin, 9).await, Err(EngineError::NotFound(_))));
     let versions = e.document_versions(&env.admin, DocumentKind::Policy, Lang::Ru).await.unwrap();
     assert_eq!(versions.iter().map(|v| v.sha256.as_str()).collect::<Vec<_>>(), [second.sha256.as_str(), first.sha256.as_str()]);
     // The public policy needs no token; the rest is for administrators.

@@ -74,6 +74,7 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(retention::acts))
         .routes(routes!(retention::act))
         .routes(routes!(retention::verify))
+        .routes(routes!(retention::policy_changes))
         .routes(routes!(retention::document))
         .routes(routes!(retention::document_versions))
         .routes(routes!(requests::detail))

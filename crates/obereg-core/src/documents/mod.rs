@@ -8,10 +8,12 @@
 //! gives the same bytes — so the engine can hash and version what it renders.
 //! [`check`] lists what a document would promise that the catalog cannot deliver.
 
+mod changes;
 mod model;
 mod notices;
 mod policy;
 
+pub use changes::{MaterialChange, material_changes};
 pub use model::Doc;
 
 use crate::Bilingual;

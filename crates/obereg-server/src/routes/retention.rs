@@ -243,3 +243,26 @@ pub async fn public_policy(
     let lang = document_lang(q.lang.as_deref())?;
     document_response(engine.public_policy(&tenant, lang).await?, q.format.as_deref().unwrap_or("html"))
 }
+
+/// From which catalog version to compare.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// The catalog version the published policy was generated from.
+    pub from: i64,
+}
+
+/// The material changes of the policy since catalog version `from`: what subjects must be
+/// told before the new version takes effect (new purposes, data, recipients, longer terms,
+/// another basis, another country).
+#[utoipa::path(get, path = "/v1/documents/policy/changes", tag = "retention", security(("bearer" = [])), params(ChangesQuery), responses(
+    (status = 200, description = "`[{code, purpose, message}]`, empty when nothing material changed"),
+    (status = 404, description = "no such catalog version", body = ProblemBody, content_type = "application/problem+json"),
+))]
+pub async fn policy_changes(
+    State(engine): State<Engine>,
+    Caller(actor): Caller,
+    QueryParams(q): QueryParams<ChangesQuery>,
+) -> Result<Json<Vec<obereg_core::documents::MaterialChange>>, ApiError> {
+    Ok(Json(engine.policy_changes(&actor, q.from).await?))
+}

@@ -166,6 +166,8 @@ async fn documents_are_served_to_administrators_and_the_policy_to_everyone() {
     server.get("/v1/documents/policy", None).await.problem(401, "auth.unauthenticated");
     let support = staff(&server, "support").await;
     server.get("/v1/documents/rkn_notice", Some(&support)).await.problem(403, "auth.forbidden");
+    assert_eq!(server.get("/v1/documents/policy/changes?from=1", Some(t)).await.json(), json!([]));
+    server.get("/v1/documents/policy/changes?from=7", Some(t)).await.problem(404, "not_found");
     // Nobody consented under an older document yet.
     let reconsent = server.get("/v1/consents/reconsent", Some(t)).await;
     assert_eq!((reconsent.status.as_u16(), reconsent.json()), (200, json!([])));
