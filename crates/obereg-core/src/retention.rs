@@ -35,8 +35,10 @@ use crate::catalog::{Catalog, GdprBasis, Period, Purpose, RetentionTrigger, RuBa
 /// Days after a hold ends within which the data must be destroyed (152-FZ art. 21 pp.4–5).
 pub const DESTRUCTION_WINDOW_DAYS: i64 = 30;
 
-/// Why data is destroyed: the reason codes of an Order 179 act (law.md O179-7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Why data is destroyed: the reason codes of an Order 179 act (law.md O179-7). Serialised
+/// as its [`code`](DestructionReason::code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DestructionReason {
     /// The retention term ran out (art. 5 p.7).
     RetentionExpired,

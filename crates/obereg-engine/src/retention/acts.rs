@@ -46,23 +46,9 @@ pub struct ActSubject {
     /// Crypto-shredded as a whole (else some values and records were deleted).
     pub erased: bool,
     pub categories: Vec<String>,
-    #[serde(with = "reason_code")]
     pub reason: DestructionReason,
     /// When nothing held the data any more.
     pub since: jiff::Timestamp,
-}
-
-mod reason_code {
-    use obereg_core::retention::DestructionReason;
-
-    pub fn serialize<S: serde::Serializer>(r: &DestructionReason, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(r.code())
-    }
-
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DestructionReason, D::Error> {
-        let code = <String as serde::Deserialize>::deserialize(d)?;
-        DestructionReason::parse(&code).ok_or_else(|| serde::de::Error::custom("unknown destruction reason"))
-    }
 }
 
 /// The act, as stored (without names) and served.

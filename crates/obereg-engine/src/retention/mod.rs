@@ -18,9 +18,9 @@ mod sweep;
 
 use std::collections::{BTreeMap, HashMap};
 
-use obereg_core::catalog::{Catalog, RetentionTrigger};
+use obereg_core::catalog::RetentionTrigger;
 use obereg_core::consent::{ConsentAction, ConsentState};
-use obereg_core::retention::{Timeline, rests_on_consent};
+use obereg_core::retention::Timeline;
 use obereg_store::{ConsentEventRecord, ItemMeta};
 
 use crate::journal::Record;
@@ -96,7 +96,6 @@ impl Engine {
 /// Builds the timeline of each subject from its items, its retention events and its
 /// consent ledger.
 pub(crate) fn timelines(
-    catalog: &Catalog,
     items: &HashMap<i64, &[ItemMeta]>,
     events: Vec<(i64, String, String, i64)>,
     ledgers: HashMap<i64, ConsentState>,
@@ -113,15 +112,16 @@ pub(crate) fn timelines(
         }
     }
     for (seq, ledger) in ledgers {
-        let ended = consent_ended(catalog, &ledger, as_of);
+        let ended = consent_ended(&ledger, as_of);
         out.entry(seq).or_default().consent_ended = ended;
     }
     out
 }
 
-/// The consent purposes every scope of which is withdrawn, expired or past its term at
-/// `as_of`, with when the last one ended.
-fn consent_ended(catalog: &Catalog, ledger: &ConsentState, as_of: jiff::Timestamp) -> BTreeMap<String, jiff::Timestamp> {
+/// The purposes every consent scope of which is withdrawn, expired or past its term at
+/// `as_of`, with when the last one ended. Whether a purpose rests on consent at all is the
+/// core's question (`retention::hold`); a withdrawal under another basis changes nothing.
+fn consent_ended(ledger: &ConsentState, as_of: jiff::Timestamp) -> BTreeMap<String, jiff::Timestamp> {
     // Per purpose: (any scope in force, latest end seen).
     let mut by_purpose: BTreeMap<&str, (bool, Option<jiff::Timestamp>)> = BTreeMap::new();
     for (scope, last) in ledger.scopes() {
@@ -140,7 +140,6 @@ fn consent_ended(catalog: &Catalog, ledger: &ConsentState, as_of: jiff::Timestam
     }
     by_purpose
         .into_iter()
-        .filter(|(purpose, _)| catalog.purposes.iter().any(|p| p.id == *purpose && rests_on_consent(p)))
         .filter_map(|(purpose, (in_force, ended))| if in_force { None } else { ended.map(|at| (purpose.to_owned(), at)) })
         .collect()
 }

@@ -305,7 +305,7 @@ impl Engine {
         let events = self.store.retention_events_many(tenant, &seqs).await?;
         let ledgers = super::ledgers(self.store.consent_events_many(tenant, &ids).await?, &seq_of)?;
         let items = page.iter().map(|s| (s.seq, s.items.as_slice())).collect();
-        let timelines = super::timelines(catalog, &items, events, ledgers, as_of);
+        let timelines = super::timelines(&items, events, ledgers, as_of);
         let empty = Timeline::default();
 
         let mut batch = RetentionBatch { tenant_id: tenant.to_owned(), at: self.now_micros(), ..RetentionBatch::default() };
