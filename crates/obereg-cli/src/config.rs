@@ -17,9 +17,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// The fields, as named in files and after `OBEREG_` in the environment.
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 17] = [
     "data_dir",
     "listen",
+    "public_url",
     "metrics_listen",
     "metrics_enabled",
     "database_url",
@@ -44,6 +45,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Address the API listens on.
     pub listen: SocketAddr,
+    /// The address subjects reach obereg at, written into links in emails (policy notices,
+    /// unsubscribe links), e.g. `https://privacy.example.ru`; unset means `http://<listen>`.
+    pub public_url: Option<String>,
     /// Address the Prometheus metrics listener binds to, kept apart from the API.
     pub metrics_listen: SocketAddr,
     /// Whether to serve metrics at all.
@@ -89,6 +93,7 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("obereg-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
             metrics_enabled: true,
             database_url: None,
@@ -191,6 +196,7 @@ impl Config {
         struct Shown<'a> {
             data_dir: &'a Path,
             listen: SocketAddr,
+            public_url: String,
             metrics_listen: SocketAddr,
             metrics_enabled: bool,
             database_url: String,
@@ -209,6 +215,7 @@ impl Config {
         let shown = Shown {
             data_dir: &self.data_dir,
             listen: self.listen,
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("[default: http://{}]", self.listen)),
             metrics_listen: self.metrics_listen,
             metrics_enabled: self.metrics_enabled,
             database_url: redact_url(&self.database_url()),

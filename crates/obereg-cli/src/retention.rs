@@ -1,6 +1,8 @@
 //! `obereg sweep` and `obereg acts …`: the retention sweep at the command line (with a
 //! progress bar; `--dry-run` shows what would go and why), and the destruction acts —
-//! list, show (JSON or printable HTML), verify against the journal. As the local operator.
+//! list, show (JSON or printable HTML), verify against the journal; and `obereg docs …`:
+//! render a document, publish the policy with an effective date (notices to subjects with
+//! a progress bar), list publications. As the local operator.
 
 use std::path::PathBuf;
 
@@ -172,10 +174,89 @@ pub enum DocsCommand {
         #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
         tenant: String,
     },
+    /// Publish the policy generated from the catalog in force, effective on a date; material
+    /// changes since the last publication are emailed to subjects unless --no-notify
+    Publish {
+        /// The first day the new version is in force, YYYY-MM-DD (Moscow time)
+        #[arg(long)]
+        effective_on: String,
+        /// Record the publication without emailing subjects
+        #[arg(long)]
+        no_notify: bool,
+        #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
+        tenant: String,
+        /// Print the publication as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Policy publications, newest first
+    Publications {
+        #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
+        tenant: String,
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn docs(config: Config, command: DocsCommand) -> Result<u8, Failure> {
-    let DocsCommand::Render { kind, lang, format, out, tenant } = command;
+    match command {
+        DocsCommand::Render { kind, lang, format, out, tenant } => render(config, kind, lang, format, out, tenant).await,
+        DocsCommand::Publish { effective_on, no_notify, tenant, json } => {
+            let effective_on: jiff::civil::Date = effective_on
+                .parse()
+                .map_err(|_| Failure::usage(format!("--effective-on {effective_on}: use YYYY-MM-DD / укажите дату ГГГГ-ММ-ДД")))?;
+            let engine = setup::open_engine(&config).await?;
+            let actor = Actor::local_operator(&tenant);
+            let request = obereg_engine::documents::PublishPolicy { effective_on, notify: !no_notify };
+            let published = engine.publish_policy(&actor, request).await.map_err(setup::engine_failure)?;
+            let bar = Progress::new("policy notices / уведомления об изменении политики");
+            engine
+                .walk_publication(&tenant, &published.id, |p| {
+                    bar.set_length(p.total);
+                    bar.set_position(p.done);
+                })
+                .await
+                .map_err(setup::engine_failure)?;
+            bar.finish();
+            let publication = engine.publication(&actor, &published.id).await.map_err(setup::engine_failure)?;
+            print_publications(&[publication], json)
+        }
+        DocsCommand::Publications { tenant, json } => {
+            let engine = setup::open_engine(&config).await?;
+            let all = engine.publications(&Actor::local_operator(&tenant)).await.map_err(setup::engine_failure)?;
+            print_publications(&all, json)
+        }
+    }
+}
+
+fn print_publications(all: &[obereg_engine::documents::Publication], json: bool) -> Result<u8, Failure> {
+    if json {
+        let text = if all.len() == 1 { serde_json::to_string_pretty(&all[0]) } else { serde_json::to_string_pretty(all) };
+        println!("{}", text.map_err(|e| Failure::failed(e.to_string()))?);
+        return Ok(0);
+    }
+    for p in all {
+        let status = serde_json::to_value(p.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        println!(
+            "{}  #{}  effective / в силе с {}  {status}  changes / изменений {}  notices queued / уведомлений {}{}  re-consent / повторное согласие {}  {}",
+            p.id,
+            p.number,
+            p.effective_on,
+            p.changes.len(),
+            p.notices.queued,
+            if p.notices.done { "" } else { " (walking / идёт обход)" },
+            p.reconsent,
+            p.url
+        );
+        for c in &p.changes {
+            println!("    {}: {} / {}", c.code, c.message.en, c.message.ru);
+        }
+    }
+    Ok(0)
+}
+
+async fn render(config: Config, kind: String, lang: String, format: String, out: Option<PathBuf>, tenant: String) -> Result<u8, Failure> {
     let kind = obereg_core::documents::DocumentKind::parse(&kind).ok_or_else(|| {
         Failure::usage(format!(
             "--kind {kind}: use policy, rkn_notice, cross_border_notice or processing_record / укажите один из видов документа"

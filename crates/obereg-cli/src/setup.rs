@@ -61,9 +61,11 @@ pub async fn open_engine(config: &Config) -> Result<Engine, Failure> {
             .load(&text)
             .map_err(|e| Failure::usage(format!("calendar / календарь {}: {} / {}", path.display(), e.message.en, e.message.ru)))?;
     }
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen));
     Engine::new(store, Arc::new(SystemClock), key)
         .with_calendar(calendar)
         .with_journal_settings(settings)
+        .and_then(|engine| engine.with_public_url(&public_url))
         .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
 }
 

@@ -23,7 +23,7 @@ use crate::vault::crypto::ItemBinding;
 use crate::{Actor, Engine, EngineError, sha256_hex};
 
 mod decisions;
-mod reconsent;
+pub(crate) mod reconsent;
 
 pub use decisions::ContactCheck;
 pub use reconsent::Reconsent;

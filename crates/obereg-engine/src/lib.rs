@@ -43,6 +43,10 @@ pub use tokens::IssuedToken;
 // Records the adapters display; they reach them only through the engine.
 pub use obereg_store::{CatalogVersionRecord, CatalogVersionSummary, CheckpointRecord, TenantRecord, TokenRecord};
 
+/// Where links in emails point when no public address is configured: the default listen
+/// address, right for trying obereg on one machine only.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// The id of the tenant a single-company installation uses.
 pub const DEFAULT_TENANT: &str = "default";
 
@@ -64,6 +68,8 @@ pub struct Engine {
     index: Arc<decision_index::DecisionIndex>,
     /// The production calendar request deadlines are counted on.
     calendar: Arc<obereg_core::calendar::ProductionCalendar>,
+    /// The address subjects reach the server at (links in emails), without a trailing `/`.
+    public_url: Arc<str>,
 }
 
 /// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
@@ -85,7 +91,30 @@ impl Engine {
             import_lane: Arc::default(),
             index: Arc::default(),
             calendar: Arc::new(obereg_core::calendar::ProductionCalendar::russian()),
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
         }
+    }
+
+    /// The same engine writing `url` (e.g. `https://privacy.example.ru`) into the links of
+    /// the emails it sends. It must be an absolute `http(s)` address.
+    pub fn with_public_url(mut self, url: &str) -> Result<Self, EngineError> {
+        let trimmed = url.trim_end_matches('/');
+        let scheme_ok = trimmed.starts_with("https://") || trimmed.starts_with("http://");
+        let host = trimmed.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+        if !scheme_ok || host.is_empty() || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) || trimmed.len() > 200 {
+            return Err(EngineError::invalid(
+                "config.public_url",
+                "public_url must be an absolute http(s) address such as https://privacy.example.ru",
+                "public_url — абсолютный адрес http(s), например https://privacy.example.ru",
+            ));
+        }
+        self.public_url = Arc::from(trimmed);
+        Ok(self)
+    }
+
+    /// The address links in emails start with.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The same engine counting deadlines on `calendar` (the shipped one with the

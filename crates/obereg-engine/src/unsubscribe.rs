@@ -1,9 +1,12 @@
-//! One-click unsubscribe links (RFC 8058): a signed, expiring token that withdraws exactly
-//! one subject's consent to one marketing purpose through one channel.
+//! One-click unsubscribe links (RFC 8058): a signed, expiring token that either withdraws
+//! exactly one subject's consent to one marketing purpose through one channel, or stops
+//! one kind of notice to one subject (the policy-change emails, `crate::documents`).
 //!
 //! The token is `base64url(payload) "." base64url(HMAC-SHA256(key, payload))`, where the
-//! payload names the tenant, subject, purpose, channel and expiry, and the key is derived
-//! from the root key per tenant. Changing any byte (another subject, another channel, a
+//! payload names the tenant, subject, what stops (purpose and channel, or notice topic)
+//! and expiry, and the key is derived from the root key per tenant. The first line of the
+//! payload says which kind it is (`v1` marketing, `n1` notices), so one kind can never be
+//! read as the other. Changing any byte (another subject, another channel, a
 //! later expiry) breaks the MAC, so a token cannot be forged or turned against another
 //! subject; using it twice finds the consent withdrawn already and changes nothing. The
 //! payload holds the opaque subject id only, never an address.
@@ -34,16 +37,28 @@ pub struct UnsubscribeLink {
 pub struct UnsubscribeTarget {
     pub tenant: String,
     pub subject: String,
-    pub purpose: String,
-    pub channel: Channel,
+    pub scope: UnsubscribeScope,
     pub expires_at: jiff::Timestamp,
 }
+
+/// What a link stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnsubscribeScope {
+    /// Advertising for one marketing purpose through one channel (the consent is withdrawn).
+    Marketing { purpose: String, channel: Channel },
+    /// Notices of one topic (e.g. [`POLICY_NOTICES`]).
+    Notices { topic: String },
+}
+
+/// The topic of the emails announcing a new policy version.
+pub const POLICY_NOTICES: &str = "policy_changes";
 
 /// What following a link did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unsubscribed {
     Withdrawn,
-    /// There was no consent in force (withdrawn before, by this link or otherwise).
+    /// There was no consent in force (withdrawn before, by this link or otherwise), or the
+    /// subject had stopped these notices already.
     AlreadyWithdrawn,
 }
 
@@ -97,9 +112,25 @@ impl Engine {
             .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(valid_days)))
             .map_err(|_| EngineError::Internal("link expiry out of range"))?;
         let payload = format!("v1\n{}\n{subject}\n{purpose}\n{}\n{}", actor.tenant, channel_code(channel), expires_at.as_second());
-        let tag = hmac::sign(&self.unsubscribe_key(&actor.tenant), payload.as_bytes());
+        Ok(self.signed_link(&actor.tenant, &payload, expires_at))
+    }
+
+    /// A link stopping `topic` notices to `subject`, valid for a year. Issued by obereg
+    /// itself for the notices it queues; the caller has checked the subject.
+    pub(crate) fn notices_link(&self, tenant: &str, subject: &str, topic: &str) -> Result<UnsubscribeLink, EngineError> {
+        let expires_at = self
+            .clock
+            .now()
+            .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(MAX_VALID_DAYS)))
+            .map_err(|_| EngineError::Internal("link expiry out of range"))?;
+        let payload = format!("n1\n{tenant}\n{subject}\n{topic}\n{}", expires_at.as_second());
+        Ok(self.signed_link(tenant, &payload, expires_at))
+    }
+
+    fn signed_link(&self, tenant: &str, payload: &str, expires_at: jiff::Timestamp) -> UnsubscribeLink {
+        let tag = hmac::sign(&self.unsubscribe_key(tenant), payload.as_bytes());
         let token = format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag.as_ref()));
-        Ok(UnsubscribeLink { path: format!("/u/{token}"), token, expires_at })
+        UnsubscribeLink { path: format!("/u/{token}"), token, expires_at }
     }
 
     /// What a token names, if it is genuine and not expired at `now`.
@@ -115,11 +146,14 @@ impl Engine {
         // The MAC is checked before anything in the payload is believed.
         hmac::verify(&self.unsubscribe_key(tenant), text.as_bytes(), &tag).map_err(|_| invalid())?;
         let parts: Vec<&str> = text.split('\n').collect();
-        let [version, tenant, subject, purpose, channel, expires] = parts.as_slice() else { return Err(invalid()) };
-        if *version != "v1" {
-            return Err(invalid());
-        }
-        let channel: Channel = serde_json::from_value(serde_json::Value::String((*channel).to_owned())).map_err(|_| invalid())?;
+        let (tenant, subject, scope, expires) = match parts.as_slice() {
+            ["v1", tenant, subject, purpose, channel, expires] => {
+                let channel: Channel = serde_json::from_value(serde_json::Value::String((*channel).to_owned())).map_err(|_| invalid())?;
+                (tenant, subject, UnsubscribeScope::Marketing { purpose: (*purpose).to_owned(), channel }, expires)
+            }
+            ["n1", tenant, subject, topic, expires] => (tenant, subject, UnsubscribeScope::Notices { topic: (*topic).to_owned() }, expires),
+            _ => return Err(invalid()),
+        };
         let expires_at = expires.parse::<i64>().ok().and_then(|s| jiff::Timestamp::from_second(s).ok()).ok_or_else(invalid)?;
         if expires_at <= now {
             return Err(EngineError::invalid(
@@ -128,13 +162,7 @@ impl Engine {
                 "срок действия ссылки отписки истёк; воспользуйтесь ссылкой из более нового письма или напишите оператору",
             ));
         }
-        Ok(UnsubscribeTarget {
-            tenant: (*tenant).to_owned(),
-            subject: (*subject).to_owned(),
-            purpose: (*purpose).to_owned(),
-            channel,
-            expires_at,
-        })
+        Ok(UnsubscribeTarget { tenant: (*tenant).to_owned(), subject: (*subject).to_owned(), scope, expires_at })
     }
 
     /// What a token names, if it is genuine and not expired now.
@@ -142,13 +170,29 @@ impl Engine {
         self.read_unsubscribe_token(token, self.clock.now())
     }
 
-    /// Follows a link: withdraws the consent it names, once (method `unsubscribe_link`).
+    /// Follows a link: withdraws the consent it names (method `unsubscribe_link`), or stops
+    /// the notices it names; once.
     pub async fn unsubscribe(&self, token: &str) -> Result<(UnsubscribeTarget, Unsubscribed), EngineError> {
         let target = self.unsubscribe_target(token)?;
+        let (purpose, channel) = match &target.scope {
+            UnsubscribeScope::Marketing { purpose, channel } => (purpose.clone(), *channel),
+            UnsubscribeScope::Notices { topic } => {
+                let entry = self.subject_entry(
+                    &target.tenant,
+                    crate::journal::Record::op("notices.opt_out").subject(target.subject.as_str()).object(topic.as_str()),
+                );
+                let at = self.now_micros();
+                return match self.store.opt_out_notices(&target.tenant, &target.subject, topic, at, &[entry]).await? {
+                    Some(true) => Ok((target, Unsubscribed::Withdrawn)),
+                    Some(false) => Ok((target, Unsubscribed::AlreadyWithdrawn)),
+                    None => Err(EngineError::NotFound("subject")),
+                };
+            }
+        };
         let actor = Actor::local_operator(&target.tenant);
         let event = NewConsentEvent {
-            purpose: target.purpose.clone(),
-            channel: Some(target.channel),
+            purpose,
+            channel: Some(channel),
             cookie: None,
             action: ConsentAction::Withdrawn,
             method: ConsentMethod::UnsubscribeLink,

@@ -34,7 +34,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, consents, cookies, health, journal, requests, retention, subjects, tenants, tokens, unsubscribe};
+use routes::{catalog, consents, cookies, health, journal, publications, requests, retention, subjects, tenants, tokens, unsubscribe};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -77,6 +77,8 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(retention::policy_changes))
         .routes(routes!(retention::document))
         .routes(routes!(retention::document_versions))
+        .routes(routes!(publications::publish, publications::list))
+        .routes(routes!(publications::show))
         .routes(routes!(requests::detail))
         .routes(routes!(requests::verify))
         .routes(routes!(requests::send_code))
@@ -119,6 +121,7 @@ pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Rout
                 .route("/u/{token}", axum::routing::get(unsubscribe::confirm_page).post(unsubscribe::one_click))
                 // The tenant's privacy policy, published with unrestricted access (152-FZ art. 18.1 p.2).
                 .route("/p/{tenant}/policy", axum::routing::get(retention::public_policy))
+                .route("/p/{tenant}/policy/{id}", axum::routing::get(publications::public_text))
                 // The cookie banner of the tenant's sites (no API token: the Origin is checked).
                 .route("/c/{tenant}/banner.js", axum::routing::get(cookies::script))
                 .route("/c/{tenant}/banner", axum::routing::get(cookies::banner))
@@ -202,6 +205,17 @@ async fn sweep_periodically(engine: Engine, mut stop: tokio::sync::watch::Receiv
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        // A publication walk an interruption stopped resumes first: notices are due before
+        // the effective date.
+        tokio::select! {
+            outcome = engine.walk_unfinished_publications() => match outcome {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(publications = n, "publication walks resumed and finished"),
+                Err(e) => tracing::warn!(code = e.code(), "a publication walk failed; the next round resumes it"),
+            },
+            // A walk stopped between batches loses nothing: its progress is committed per batch.
             _ = stop.wait_for(|s| *s) => return,
         }
         let run = engine.sweep_all_tenants();

@@ -13,6 +13,7 @@ mod consent_sql;
 mod error;
 mod journal_sql;
 mod postgres;
+mod publication_sql;
 mod queries;
 mod records;
 mod requests_sql;
@@ -29,6 +30,7 @@ use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 
 pub use error::StoreError;
 pub use postgres::PgStore;
+pub use publication_sql::{NoticeBatch, PublicationRecord};
 pub use records::*;
 pub use retention_sql::{ActRecord, GeneratedDocumentRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
 pub use sqlite::{SqliteStore, keystore_path};
@@ -391,6 +393,44 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Deletes acts kept until before `before` (their three years are over); returns how many.
     fn purge_acts(&self, before: i64) -> StoreFuture<'_, u64>;
+
+    /// Stores a publication with its journal entries; `seq` must follow the tenant's last
+    /// publication (a conflict otherwise: another publication came first).
+    fn insert_publication<'a>(&'a self, publication: &'a PublicationRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// The tenant's publications, newest first.
+    fn publications<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<PublicationRecord>>;
+
+    /// Publications of every tenant whose notices are not all queued yet, oldest first.
+    fn publications_to_notify(&self) -> StoreFuture<'_, Vec<PublicationRecord>>;
+
+    /// Queues one batch of a publication's notices with their journal entries and moves its
+    /// cursor, atomically; a conflict when the cursor moved since the batch was read.
+    fn queue_notices<'a>(&'a self, batch: &'a NoticeBatch, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// Records that a subject wants no more notices on `topic`, journaling it the first
+    /// time: `Some(true)` when recorded now, `Some(false)` when it was already, `None` when
+    /// there is no such subject (or it is erased).
+    fn opt_out_notices<'a>(
+        &'a self,
+        tenant: &'a str,
+        subject: &'a str,
+        topic: &'a str,
+        at: i64,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<bool>>;
+
+    /// Which of the subjects `seqs` opted out of notices on `topic`.
+    fn notice_optouts_many<'a>(&'a self, tenant: &'a str, seqs: &'a [i64], topic: &'a str) -> StoreFuture<'a, Vec<i64>>;
+
+    /// One kept text of a generated document, by its hash.
+    fn document_text<'a>(
+        &'a self,
+        tenant: &'a str,
+        kind: &'a str,
+        lang: &'a str,
+        sha256: &'a str,
+    ) -> StoreFuture<'a, Option<GeneratedDocumentRecord>>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

@@ -30,6 +30,7 @@ macro_rules! shared_queries {
             $crate::consent_sql::consent_methods!($db);
             $crate::requests_sql::request_methods!($db);
             $crate::retention_sql::retention_methods!($db);
+            $crate::publication_sql::publication_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend

@@ -331,6 +331,9 @@ pub struct OutboxRecord {
     /// The delivery id: receivers de-duplicate by it.
     pub id: String,
     pub request_id: Option<String>,
+    /// The subject a notice about a subject (not a request) goes to; such a message is
+    /// sealed under the subject's data key.
+    pub subject_id: Option<String>,
     /// The catalog recipient a webhook notice goes to.
     pub recipient: Option<String>,
     /// `email`, `sms` or `webhook`.

@@ -18,7 +18,7 @@ pub(crate) const REQUEST_COLUMNS: &str = "tenant_id, id, kind, jurisdiction, cha
 /// Columns of `request_events`.
 pub(crate) const EVENT_COLUMNS: &str = "tenant_id, request_id, idx, at, event, from_state, to_state, actor, sealed_note";
 /// Columns of `outbox`.
-pub(crate) const OUTBOX_COLUMNS: &str = "tenant_id, id, request_id, recipient, channel, template, state, attempts, next_attempt_at, sealed, created_at, sent_at, last_error, \
+pub(crate) const OUTBOX_COLUMNS: &str = "tenant_id, id, request_id, subject_id, recipient, channel, template, state, attempts, next_attempt_at, sealed, created_at, sent_at, last_error, \
      confirmed_at";
 
 macro_rules! request_helpers {
@@ -56,13 +56,14 @@ macro_rules! request_helpers {
             ) -> Result<(), $crate::StoreError> {
                 for m in messages {
                     sqlx::query(
-                        "INSERT INTO outbox (tenant_id, id, request_id, recipient, channel, template, state, attempts, next_attempt_at, \
-                         sealed, created_at, sent_at, last_error, confirmed_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        "INSERT INTO outbox (tenant_id, id, request_id, subject_id, recipient, channel, template, state, attempts, \
+                         next_attempt_at, sealed, created_at, sent_at, last_error, confirmed_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                     )
                     .bind(&m.tenant_id)
                     .bind(&m.id)
                     .bind(&m.request_id)
+                    .bind(&m.subject_id)
                     .bind(&m.recipient)
                     .bind(&m.channel)
                     .bind(&m.template)

@@ -331,6 +331,16 @@ macro_rules! vault_methods {
                     sqlx::query("DELETE FROM consent_events WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM objections WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM retention_events WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM notice_optouts WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
+                    // A notice still waiting for the subject is unreadable already (sealed
+                    // under the key erasure destroyed); the row goes too.
+                    sqlx::query(
+                        "DELETE FROM outbox WHERE state = 'pending' AND (tenant_id, subject_id) IN \
+                         (SELECT tenant_id, id FROM subjects WHERE seq = $1)",
+                    )
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
                     sqlx::query("DELETE FROM visitors WHERE subject_seq = $1").bind(seq).execute(&mut *tx).await?;
                     sqlx::query("UPDATE subjects SET purged = 1 WHERE seq = $1").bind(seq).execute(&mut *tx).await?;
                     tx.commit().await?;

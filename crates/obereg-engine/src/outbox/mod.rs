@@ -71,6 +71,10 @@ pub struct Message {
     /// `Obereg-Signature`: of a notice, computed as it is sent; of a transfer, when queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// The one-click unsubscribe URL of a bulk email (RFC 8058): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 impl std::fmt::Debug for Message {
@@ -126,8 +130,15 @@ impl Engine {
         let claimed = self.store.claim_outbox(now.as_microsecond(), lease.as_microsecond(), BATCH, &channels).await?;
         let mut report = DeliveryReport::default();
         for record in claimed {
-            let outcome = match (&record.sealed, record.request_id.as_deref()) {
-                (Some(sealed), Some(request)) => {
+            let outcome = match (&record.sealed, record.request_id.as_deref(), record.subject_id.as_deref()) {
+                (Some(sealed), None, Some(subject)) => {
+                    match self.open_subject_message(&record.tenant_id, subject, &record.id, sealed).await {
+                        Ok(message) => transport.send(Channel::parse(&record.channel), &record.id, &message).await,
+                        // The subject was erased (its key with it) or the row was tampered with.
+                        Err(_) => Err(SendError { code: "outbox.unreadable", permanent: true }),
+                    }
+                }
+                (Some(sealed), Some(request), _) => {
                     let channel = Channel::parse(&record.channel);
                     match self.open_message(&record.tenant_id, request, &record.id, sealed) {
                         Ok(mut message) => {
@@ -179,6 +190,32 @@ impl Engine {
         let json = self.open_request_field(tenant, request, crate::requests::Field::Message(id), sealed)?;
         serde_json::from_slice(&json).map_err(|_| EngineError::Internal("a sealed message does not decode"))
     }
+
+    /// Opens a notice sealed under its subject's data key ([`Engine::seal_subject_message`]).
+    async fn open_subject_message(&self, tenant: &str, subject: &str, id: &str, sealed: &[u8]) -> Result<Message, EngineError> {
+        let (_, key) = self.store.subject_head(tenant, subject).await?.ok_or(EngineError::NotFound("subject"))?;
+        let key = key.ok_or(EngineError::NotFound("subject key"))?;
+        let sealer = self.keyring.unwrap(&key.wrapped, tenant, subject, key.dek_version, key.kek_version)?.sealer();
+        let json = sealer.open(&subject_message_binding(tenant, subject, id, key.dek_version), sealed)?;
+        serde_json::from_slice(&json).map_err(|_| EngineError::Internal("a sealed message does not decode"))
+    }
+
+    /// Seals a notice to a subject under that subject's data key, bound to the delivery id:
+    /// erasing the subject makes a notice still waiting unreadable, like the rest of its data.
+    pub(crate) fn seal_subject_message(
+        &self,
+        sealer: &crate::vault::crypto::Sealer,
+        (tenant, subject, dek_version): (&str, &str, i64),
+        id: &str,
+        message: &Message,
+    ) -> Result<Vec<u8>, EngineError> {
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(message).map_err(|_| EngineError::Internal("message encoding"))?);
+        Ok(sealer.seal(&subject_message_binding(tenant, subject, id, dek_version), &json)?.0)
+    }
+}
+
+fn subject_message_binding<'a>(tenant: &'a str, subject: &'a str, id: &'a str, dek_version: i64) -> crate::vault::crypto::ItemBinding<'a> {
+    crate::vault::crypto::ItemBinding { tenant, subject, item: id, kind: "notice", category: "", dek_version }
 }
 
 /// What `Obereg-Signature` signs: `"<t>.<body>"`.
@@ -214,10 +251,14 @@ mod tests {
 
     #[test]
     fn a_message_debug_shows_nothing_personal() {
-        let m =
-            Message {
-                to: "ivan@example.ru".into(), subject: "Код 123456".into(), body: "текст".into(), recipient: None, signature: None
-            };
+        let m = Message {
+            to: "ivan@example.ru".into(),
+            subject: "Код 123456".into(),
+            body: "текст".into(),
+            recipient: None,
+            signature: None,
+            unsubscribe: None,
+        };
         assert_eq!(format!("{m:?}"), "Message(…)");
     }
 }

@@ -4,7 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -100,14 +101,21 @@ impl Transport for SmtpTransport {
                 return Err(SendError { code: "outbox.wrong_channel", permanent: true });
             }
             let to: Mailbox = message.to.parse().map_err(|_| SendError { code: "smtp.bad_address", permanent: true })?;
-            let email = lettre::Message::builder()
+            let mut builder = lettre::Message::builder()
                 .from(self.from.clone())
                 .to(to)
                 .subject(message.subject.as_str())
                 .message_id(Some(format!("<{delivery_id}@{}>", self.id_domain)))
-                .header(ContentType::TEXT_PLAIN)
-                .body(message.body.clone())
-                .map_err(|_| SendError { code: "smtp.bad_message", permanent: true })?;
+                .header(ContentType::TEXT_PLAIN);
+            if let Some(url) = &message.unsubscribe {
+                builder = builder
+                    .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
+                    .raw_header(HeaderValue::new(
+                        HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                        "List-Unsubscribe=One-Click".to_owned(),
+                    ));
+            }
+            let email = builder.body(message.body.clone()).map_err(|_| SendError { code: "smtp.bad_message", permanent: true })?;
             match self.mailer.send(email).await {
                 Ok(_) => Ok(()),
                 Err(e) if e.is_permanent() => Err(SendError { code: "smtp.rejected", permanent: true }),

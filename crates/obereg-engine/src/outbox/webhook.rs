@@ -194,7 +194,14 @@ impl Transport for SmsGateway {
             }
             let body = serde_json::json!({"delivery_id": delivery_id, "to": message.to, "text": message.body}).to_string();
             let signature = super::signature_header(&self.key, jiff::Timestamp::now().as_second(), body.as_bytes());
-            let post = Message { to: self.url.clone(), subject: String::new(), body, recipient: None, signature: Some(signature) };
+            let post = Message {
+                to: self.url.clone(),
+                subject: String::new(),
+                body,
+                recipient: None,
+                signature: Some(signature),
+                unsubscribe: None,
+            };
             self.http.send(Channel::Webhook, delivery_id, &post).await
         })
     }

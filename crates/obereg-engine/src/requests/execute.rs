@@ -153,7 +153,14 @@ impl Engine {
         let export = self.export(catalog, record, |r| self.entry(exec, tenant, r)).await?;
         let body = serde_json::to_string(&export).map_err(|_| EngineError::Internal("export encoding"))?;
         let signature = format!("ed25519={}", self.sign_transfer(tenant, body.as_bytes())?);
-        let message = crate::outbox::Message { to: url.clone(), subject: String::new(), body, recipient: None, signature: Some(signature) };
+        let message = crate::outbox::Message {
+            to: url.clone(),
+            subject: String::new(),
+            body,
+            recipient: None,
+            signature: Some(signature),
+            unsubscribe: None,
+        };
         let outgoing = super::notices::Outgoing {
             tenant,
             request: &record.id,

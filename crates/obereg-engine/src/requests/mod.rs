@@ -11,7 +11,7 @@
 mod execute;
 mod export;
 mod intake;
-mod notices;
+pub(crate) mod notices;
 mod recipients;
 mod reminders;
 mod sealing;

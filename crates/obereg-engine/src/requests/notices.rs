@@ -112,7 +112,7 @@ impl Engine {
         };
         let (subject, body) = notice.text(request, kind_code(kind), name);
         let pick = |b: Bilingual| if private.language == Language::En { b.en } else { b.ru };
-        let message = Message { to, subject: pick(subject), body: pick(body), recipient: None, signature: None };
+        let message = Message { to, subject: pick(subject), body: pick(body), recipient: None, signature: None, unsubscribe: None };
         let outgoing = Outgoing { tenant, request, id: new_delivery_id(), channel, template: notice.template() };
         self.outbox_record(outgoing, &message).map(Some)
     }
@@ -122,14 +122,23 @@ impl Engine {
     pub(crate) fn outbox_record(&self, out: Outgoing<'_>, message: &Message) -> Result<OutboxRecord, EngineError> {
         let json = zeroize::Zeroizing::new(serde_json::to_vec(message).map_err(|_| EngineError::Internal("message encoding"))?);
         let sealed = self.seal_request_field(out.tenant, out.request, Field::Message(&out.id), &json)?;
+        let mut record = self.pending_message(out.tenant, out.id, out.channel, out.template, sealed);
+        record.request_id = Some(out.request.to_owned());
+        record.recipient = message.recipient.clone();
+        Ok(record)
+    }
+
+    /// A sealed message due now, of no request or subject yet.
+    pub(crate) fn pending_message(&self, tenant: &str, id: String, channel: Channel, template: &str, sealed: Vec<u8>) -> OutboxRecord {
         let now = self.now_micros();
-        Ok(OutboxRecord {
-            tenant_id: out.tenant.to_owned(),
-            id: out.id,
-            request_id: Some(out.request.to_owned()),
-            recipient: message.recipient.clone(),
-            channel: out.channel.as_str().into(),
-            template: out.template.into(),
+        OutboxRecord {
+            tenant_id: tenant.to_owned(),
+            id,
+            request_id: None,
+            subject_id: None,
+            recipient: None,
+            channel: channel.as_str().into(),
+            template: template.into(),
             state: "pending".into(),
             attempts: 0,
             next_attempt_at: now,
@@ -138,7 +147,7 @@ impl Engine {
             sent_at: None,
             last_error: None,
             confirmed_at: None,
-        })
+        }
     }
 }
 

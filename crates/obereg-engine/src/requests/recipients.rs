@@ -167,6 +167,7 @@ impl Engine {
                 body,
                 recipient: Some(recipient.id.clone()),
                 signature: None,
+                unsubscribe: None,
             };
             let outgoing = super::notices::Outgoing { tenant, request, id, channel: Channel::Webhook, template: "recipient_notice" };
             out.push(self.outbox_record(outgoing, &message)?);

@@ -79,6 +79,7 @@ impl Engine {
             body: format!("{}\n\n{}", text.ru, text.en),
             recipient: None,
             signature: None,
+            unsubscribe: None,
         };
         let outgoing = Outgoing {
             tenant: &record.tenant_id,

@@ -5,6 +5,7 @@ pub mod consents;
 pub mod cookies;
 pub mod health;
 pub mod journal;
+pub mod publications;
 pub mod requests;
 pub mod retention;
 pub mod subjects;

@@ -166,7 +166,7 @@ pub struct DocumentQuery {
     pub format: Option<String>,
 }
 
-fn document_lang(lang: Option<&str>) -> Result<obereg_core::text::Lang, ApiError> {
+pub(crate) fn document_lang(lang: Option<&str>) -> Result<obereg_core::text::Lang, ApiError> {
     match lang.unwrap_or("ru") {
         "ru" => Ok(obereg_core::text::Lang::Ru),
         "en" => Ok(obereg_core::text::Lang::En),
@@ -174,7 +174,7 @@ fn document_lang(lang: Option<&str>) -> Result<obereg_core::text::Lang, ApiError
     }
 }
 
-fn document_response(doc: obereg_engine::documents::GeneratedDocument, format: &str) -> Result<Response, ApiError> {
+pub(crate) fn document_response(doc: obereg_engine::documents::GeneratedDocument, format: &str) -> Result<Response, ApiError> {
     let text = |body: String, content_type: &'static str| {
         let mut response = super::generated_page(body, content_type);
         if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.sha256)) {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use obereg_core::catalog::Channel;
 use obereg_core::decision::channel_name;
 use obereg_core::text::Lang;
-use obereg_engine::unsubscribe::Unsubscribed;
+use obereg_engine::unsubscribe::{UnsubscribeScope, Unsubscribed};
 use obereg_engine::{Engine, EngineError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -119,25 +119,38 @@ pub async fn confirm_page(State(engine): State<Engine>, Path(token): Path<String
         Ok(t) => t,
         Err(e) => return failure(&e, lang),
     };
-    let channel = channel_name(target.channel);
-    let (title, text, button) = match lang {
-        Lang::Ru => (
+    let (title, text, button) = match (&target.scope, lang) {
+        (UnsubscribeScope::Marketing { purpose, channel }, Lang::Ru) => (
             "Отписаться от рассылки",
             format!(
                 "Вы перестанете получать рекламу «{}» по каналу «{}». Другие рассылки это не затронет.",
-                obereg_core::text::html_escape(&target.purpose),
-                obereg_core::text::html_escape(&channel.ru)
+                obereg_core::text::html_escape(purpose),
+                obereg_core::text::html_escape(&channel_name(*channel).ru)
             ),
             "Отписаться",
         ),
-        _ => (
+        (UnsubscribeScope::Marketing { purpose, channel }, _) => (
             "Unsubscribe",
             format!(
                 "You will stop receiving `{}` advertising by {}. Other mailings are not affected.",
-                obereg_core::text::html_escape(&target.purpose),
-                obereg_core::text::html_escape(&channel.en)
+                obereg_core::text::html_escape(purpose),
+                obereg_core::text::html_escape(&channel_name(*channel).en)
             ),
             "Unsubscribe",
+        ),
+        (UnsubscribeScope::Notices { .. }, Lang::Ru) => (
+            "Отписаться от уведомлений",
+            "Вы перестанете получать письма об изменении политики обработки персональных данных. \
+             Опубликованная политика по-прежнему доступна на сайте оператора."
+                .to_owned(),
+            "Отписаться",
+        ),
+        (UnsubscribeScope::Notices { .. }, _) => (
+            "Stop notices",
+            "You will stop receiving emails about changes to the privacy policy. \
+             The published policy stays available on the operator's site."
+                .to_owned(),
+            "Stop notices",
         ),
     };
     let form = format!(
@@ -151,17 +164,26 @@ pub async fn confirm_page(State(engine): State<Engine>, Path(token): Path<String
 pub async fn one_click(State(engine): State<Engine>, Path(token): Path<String>) -> Response {
     let lang = lang();
     match engine.unsubscribe(&token).await {
-        Ok((_, outcome)) => {
-            let (title, text) = match (lang, outcome) {
-                (Lang::Ru, Unsubscribed::Withdrawn) => {
+        Ok((target, outcome)) => {
+            let notices = matches!(target.scope, UnsubscribeScope::Notices { .. });
+            let (title, text) = match (lang, outcome, notices) {
+                (Lang::Ru, Unsubscribed::Withdrawn, false) => {
                     ("Вы отписаны", "Согласие на эту рассылку отозвано. Письма по ней больше не придут.")
                 }
-                (Lang::Ru, Unsubscribed::AlreadyWithdrawn) => ("Вы уже отписаны", "Согласие на эту рассылку уже было отозвано."),
-                (_, Unsubscribed::Withdrawn) => {
+                (Lang::Ru, Unsubscribed::AlreadyWithdrawn, false) => ("Вы уже отписаны", "Согласие на эту рассылку уже было отозвано."),
+                (Lang::Ru, Unsubscribed::Withdrawn, true) => ("Вы отписаны", "Письма об изменении политики больше не придут."),
+                (Lang::Ru, Unsubscribed::AlreadyWithdrawn, true) => {
+                    ("Вы уже отписаны", "Письма об изменении политики вам уже не приходят.")
+                }
+                (_, Unsubscribed::Withdrawn, false) => {
                     ("You are unsubscribed", "Your consent to this mailing is withdrawn. No more emails will come from it.")
                 }
-                (_, Unsubscribed::AlreadyWithdrawn) => {
+                (_, Unsubscribed::AlreadyWithdrawn, false) => {
                     ("You are already unsubscribed", "Your consent to this mailing was withdrawn before.")
+                }
+                (_, Unsubscribed::Withdrawn, true) => ("You are unsubscribed", "No more emails about policy changes will come."),
+                (_, Unsubscribed::AlreadyWithdrawn, true) => {
+                    ("You are already unsubscribed", "Emails about policy changes were stopped before.")
                 }
             };
             page(StatusCode::OK, lang, title, &format!("<p>{text}</p>"))

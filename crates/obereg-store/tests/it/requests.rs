@@ -40,6 +40,7 @@ fn message(id: &str, request: &str, at: i64) -> OutboxRecord {
         tenant_id: T.into(),
         id: id.into(),
         request_id: Some(request.into()),
+        subject_id: None,
         recipient: None,
         channel: "email".into(),
         template: "request_received".into(),

@@ -5,7 +5,14 @@
 //! version the next time it is asked for; one that does not makes none.
 //!
 //! The privacy policy is public (served at a stable URL per tenant without a token); the
-//! notifications and the record of processing are for administrators.
+//! notifications and the record of processing are for administrators. Publishing a policy
+//! version with its effective date, and telling subjects about it, is [`publication`].
+
+mod notices;
+pub mod publication;
+
+pub use notices::WalkProgress;
+pub use publication::{NoticeProgress, Publication, PublicationStatus, PublishPolicy, PublishedChange};
 
 use obereg_core::documents::{self, DocumentKind, DocumentWarning, MaterialChange};
 use obereg_core::text::Lang;
@@ -28,6 +35,12 @@ pub struct GeneratedDocument {
     pub html: String,
     /// What the document promises that the catalog cannot deliver (for administrators).
     pub warnings: Vec<DocumentWarning>,
+    /// The publication this text is, when it is a published policy version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publication: Option<String>,
+    /// The day a published version takes (or took) effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_on: Option<jiff::civil::Date>,
 }
 
 /// One version of a document, without its text.
@@ -48,17 +61,6 @@ impl Engine {
     pub async fn generate_document(&self, actor: &Actor, kind: DocumentKind, lang: Lang) -> Result<GeneratedDocument, EngineError> {
         actor.require_admin()?;
         self.generate(&actor.tenant, kind, lang).await
-    }
-
-    /// The tenant's current privacy policy, for anyone: it must be published with
-    /// unrestricted access (art. 18.1 p.2). An unknown tenant is not found.
-    pub async fn public_policy(&self, tenant: &str, lang: Lang) -> Result<GeneratedDocument, EngineError> {
-        if !obereg_core::ids::is_valid_tenant_id(tenant) {
-            return Err(EngineError::NotFound("tenant"));
-        }
-        let mut doc = self.generate(tenant, DocumentKind::Policy, lang).await?;
-        doc.warnings.clear();
-        Ok(doc)
     }
 
     /// Every version of a document kind and language generated so far, newest first.
@@ -108,6 +110,8 @@ impl Engine {
             markdown: kept.markdown,
             html: kept.html,
             warnings: documents::check(&catalog),
+            publication: None,
+            effective_on: None,
         })
     }
 }
