@@ -177,3 +177,6 @@ mod outbox_tests;
 
 #[cfg(test)]
 mod retention_tests;
+
+#[cfg(test)]
+mod publication_tests;

@@ -153,3 +153,36 @@ async fn a_refused_recipient_makes_the_message_dead_at_once() {
     let bad = SmtpSettings { from: "not an address".into(), ..settings(closed) };
     assert_eq!(SmtpTransport::new(&bad).unwrap_err().code(), "outbox.smtp_settings");
 }
+
+#[tokio::test]
+async fn a_policy_notice_reaches_smtp_with_a_one_click_unsubscribe_header() {
+    use crate::documents::PublishPolicy;
+    let env = env().await;
+    let e = &env.engine;
+    let input = crate::vault::NewSubjectInput {
+        kind: "customer".into(),
+        values: vec![crate::vault::NewValue {
+            category: "contact.email".into(),
+            value: PlainValue::new("notice.test@example.ru"),
+            purposes: vec!["product_news".into()],
+            source: "test".into(),
+        }],
+        records: vec![],
+    };
+    let subject = e.create_subject(&env.admin, input).await.unwrap().id;
+    let today = crate::requests::moscow_date(e.clock.now());
+    e.publish_policy(&env.admin, PublishPolicy { effective_on: today, notify: false }).await.unwrap();
+    e.put_catalog(&env.admin, &crate::publication_tests::catalog_with_a_new_recipient()).await.unwrap();
+    let later = today.checked_add(jiff::Span::new().days(30)).unwrap();
+    let p = e.publish_policy(&env.admin, PublishPolicy { effective_on: later, notify: true }).await.unwrap();
+    assert_eq!(e.walk_publication("default", &p.id, |_| {}).await.unwrap().queued, 1);
+    let (port, received) = smtp_server(false).await;
+    let report = e.deliver_outbox(&SmtpTransport::new(&settings(port)).unwrap()).await.unwrap();
+    assert_eq!(report.sent, 1);
+    let mail = received.lock().unwrap()[0].clone();
+    assert!(mail.contains("To: notice.test@example.ru"), "{mail}");
+    assert!(mail.contains("List-Unsubscribe: <http://127.0.0.1:8080/u/"), "{mail}");
+    assert!(mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{mail}");
+    assert!(body_text(&mail).contains(&later.to_string()));
+    assert!(!subject.is_empty());
+}

@@ -51,8 +51,9 @@ async fn env() -> Env {
 
 /// Records every message instead of sending it; can be told to fail.
 #[derive(Debug, Default)]
-struct Recorder {
-    sent: Mutex<Vec<(Channel, String, String, String)>>,
+pub(crate) struct Recorder {
+    /// Channel, delivery id and the message.
+    pub(crate) sent: Mutex<Vec<(Channel, String, Message)>>,
     fail: Mutex<Option<SendError>>,
 }
 
@@ -71,7 +72,7 @@ impl Transport for Recorder {
             if let Some(e) = self.fail.lock().unwrap().clone() {
                 return Err(e);
             }
-            self.sent.lock().unwrap().push((channel, delivery_id.to_owned(), message.to.clone(), message.body.clone()));
+            self.sent.lock().unwrap().push((channel, delivery_id.to_owned(), message.clone()));
             Ok(())
         })
     }
@@ -79,7 +80,7 @@ impl Transport for Recorder {
 
 impl Recorder {
     fn bodies_to(&self, to: &str) -> Vec<String> {
-        self.sent.lock().unwrap().iter().filter(|m| m.2 == to).map(|m| m.3.clone()).collect()
+        self.sent.lock().unwrap().iter().filter(|m| m.2.to == to).map(|m| m.2.body.clone()).collect()
     }
 
     /// The six-digit code in the last message to `to`.
@@ -217,7 +218,7 @@ async fn codes_expire_run_out_and_addresses_are_rate_limited() {
     let outbox = Recorder::default();
     let s = e.submit_request("default", submission(RequestKind::Erasure, None, Some("+7 916 000-00-01"))).await.unwrap();
     e.deliver_outbox(&outbox).await.unwrap();
-    assert!(outbox.sent.lock().unwrap().iter().all(|m| m.0 == Channel::Sms && m.2 == "+79160000001"));
+    assert!(outbox.sent.lock().unwrap().iter().all(|m| m.0 == Channel::Sms && m.2.to == "+79160000001"));
     let first = outbox.last_code("+79160000001");
     for _ in 0..5 {
         let wrong = if first == "123456" { "654321" } else { "123456" };
@@ -668,7 +669,7 @@ async fn staff_are_reminded_once_two_working_days_before_the_due_date() {
     let outbox = Recorder::default();
     e.deliver_outbox(&outbox).await.unwrap();
     let to_staff = outbox.bodies_to("dpo@voice-robot.example");
-    assert_eq!(to_staff.len(), 1, "{:?}", outbox.sent.lock().unwrap().iter().map(|m| m.2.clone()).collect::<Vec<_>>());
+    assert_eq!(to_staff.len(), 1, "{:?}", outbox.sent.lock().unwrap().iter().map(|m| m.2.to.clone()).collect::<Vec<_>>());
     assert!(to_staff[0].contains(&r.id) && to_staff[0].contains("2026-12-04") && !to_staff[0].contains(EMAIL));
 }
 

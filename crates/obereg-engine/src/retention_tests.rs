@@ -18,14 +18,15 @@ use crate::{Actor, Bootstrap, Engine, EngineError, Role, RootKey};
 
 const EXAMPLE: &str = include_str!("../../../examples/voice-robot-calls.toml");
 
-struct Env {
-    engine: Engine,
-    admin: Actor,
-    clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
+pub(crate) struct Env {
+    pub(crate) engine: Engine,
+    pub(crate) admin: Actor,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
-async fn env() -> Env {
+/// An engine over a fresh SQLite store with the voice-robot catalog, at 2026-01-10 12:00 Moscow time.
+pub(crate) async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new("2026-01-10T09:00:00Z".parse().unwrap()));
     let store = obereg_store::open(&format!("sqlite:{}", dir.path().join("db.sqlite").display())).await.unwrap();
@@ -62,7 +63,7 @@ async fn status(env: &Env, id: &str) -> Option<SubjectStatus> {
     Some(SubjectStatus::parse(&record.status)).filter(|s| *s != SubjectStatus::Erased)
 }
 
-async fn consent(env: &Env, subject: &str, action: ConsentAction) {
+pub(crate) async fn consent(env: &Env, subject: &str, action: ConsentAction) {
     let doc = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap();
     let event = NewConsentEvent {
         purpose: "product_news".into(),

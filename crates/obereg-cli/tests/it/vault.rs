@@ -158,4 +158,20 @@ fn documents_render_from_the_command_line() {
     assert!(std::fs::read_to_string(dir.path().join("notice.html")).unwrap().contains("<table>"));
     assert_eq!(obereg(dir.path(), &["docs", "render", "--kind", "memo"]).status.code(), Some(2));
     assert_eq!(obereg(dir.path(), &["docs", "render", "--kind", "policy", "--lang", "de"]).status.code(), Some(2));
+
+    // Publishing: today, once; the same text again is refused and changes nothing.
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).date().to_string();
+    let published = obereg(dir.path(), &["docs", "publish", "--effective-on", &today, "--json"]);
+    assert_eq!(published.status.code(), Some(0), "{}", stderr(&published));
+    let publication: serde_json::Value = serde_json::from_str(&stdout(&published)).unwrap();
+    assert_eq!((publication["number"].clone(), publication["status"].clone()), (serde_json::json!(1), serde_json::json!("in_force")));
+    assert_eq!(publication["notices"]["done"], true, "the command walks the subjects before it returns");
+    let again = obereg(dir.path(), &["docs", "publish", "--effective-on", &today]);
+    assert_ne!(again.status.code(), Some(0));
+    assert!(stderr(&again).contains("nothing new"), "{}", stderr(&again));
+    assert_eq!(obereg(dir.path(), &["docs", "publish", "--effective-on", "tomorrow"]).status.code(), Some(2));
+    let listed = obereg(dir.path(), &["docs", "publications"]);
+    let text = stdout(&listed);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with(publication["id"].as_str().unwrap()) && text.contains("/p/default/policy/P-"), "{text}");
 }

@@ -5,6 +5,7 @@ mod consents;
 mod harness;
 mod journal;
 mod ops;
+mod publications;
 mod requests;
 mod retention;
 mod subjects;

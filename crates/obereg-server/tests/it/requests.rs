@@ -11,7 +11,7 @@ use crate::harness::{TestServer, captured_logs};
 
 /// Keeps what would be sent, by address.
 #[derive(Debug, Default)]
-struct Outbox(Mutex<Vec<(String, String)>>);
+pub(crate) struct Outbox(pub(crate) Mutex<Vec<(String, String)>>);
 
 impl Transport for Outbox {
     fn channels(&self) -> &[Channel] {
