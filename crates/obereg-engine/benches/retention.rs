@@ -6,8 +6,12 @@
 //! The subjects are written straight into the SQLite files (subjects, items, blind indexes,
 //! keys, trigger events): going through the engine's import would take minutes of setup.
 //!
+//! Then a policy publication's walk over the same tenant plus OBEREG_BENCH_NOTICES customers
+//! with an email (imported through the engine, so their addresses are really sealed): once
+//! without notices (the re-consent count alone), once queuing a notice to every customer.
+//!
 //! Run: `cargo bench -p obereg-engine --bench retention` (OBEREG_BENCH_SUBJECTS, default
-//! 1,000,000).
+//! 1,000,000; OBEREG_BENCH_NOTICES, default 100,000).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -144,4 +148,62 @@ async fn main() {
     let again = engine.sweep_retention(&admin, false, &|_| {}).await.unwrap();
     assert_eq!(again.subjects_erased, 0);
     println!("second sweep (nothing left to do): {:.1} s", started.elapsed().as_secs_f64());
+
+    walk_publications(&engine, &admin, now).await;
+}
+
+/// Imports customers with an email, publishes the policy twice (the second time with a
+/// material change) and times both walks.
+async fn walk_publications(engine: &Engine, admin: &Actor, now: jiff::Timestamp) {
+    use obereg_engine::documents::PublishPolicy;
+    use obereg_engine::vault::{ImportRow, NewSubjectInput, NewValue};
+    let m = env("OBEREG_BENCH_NOTICES", 100_000);
+    let started = Instant::now();
+    for chunk in (0..m).collect::<Vec<_>>().chunks(10_000) {
+        let rows = chunk
+            .iter()
+            .map(|k| ImportRow {
+                line: *k,
+                input: NewSubjectInput {
+                    kind: "customer".into(),
+                    values: vec![NewValue {
+                        category: "contact.email".into(),
+                        value: obereg_core::value::PlainValue::new(format!("c{k}@example.ru")),
+                        purposes: vec!["product_news".into()],
+                        source: "bench".into(),
+                    }],
+                    records: vec![],
+                },
+            })
+            .collect();
+        engine.import_subjects(admin, rows).await.unwrap();
+    }
+    println!("imported {m} customers with an email in {:.1} s", started.elapsed().as_secs_f64());
+    let today = now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).date();
+    let first = engine.publish_policy(admin, PublishPolicy { effective_on: today, notify: false }).await.unwrap();
+    let started = Instant::now();
+    let walked = engine.walk_publication("default", &first.id, |_| {}).await.unwrap();
+    println!(
+        "publication walk without notices: {} subjects in {:.1} s",
+        walked.queued + walked.skipped,
+        started.elapsed().as_secs_f64()
+    );
+    let changed = CATALOG.replace(
+        "required_categories = [\"contact.email\"]\noperations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]\nretention = { period = \"P0D\"",
+        "required_categories = [\"contact.email\"]\nrecipients = [\"web-analytics\"]\noperations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]\nretention = { period = \"P0D\"",
+    );
+    assert_ne!(changed, CATALOG);
+    engine.put_catalog(admin, &changed).await.unwrap();
+    let later = today.checked_add(jiff::Span::new().days(30)).unwrap();
+    let second = engine.publish_policy(admin, PublishPolicy { effective_on: later, notify: true }).await.unwrap();
+    let started = Instant::now();
+    let walked = engine.walk_publication("default", &second.id, |_| {}).await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(walked.queued, m as i64);
+    println!(
+        "publication walk with notices: {} subjects, {} notices queued (sealed, journaled) in {secs:.1} s ({:.0} notices/s)",
+        walked.queued + walked.skipped,
+        walked.queued,
+        walked.queued as f64 / secs
+    );
 }
