@@ -183,11 +183,7 @@ async fn walk_publications(engine: &Engine, admin: &Actor, now: jiff::Timestamp)
     let first = engine.publish_policy(admin, PublishPolicy { effective_on: today, notify: false }).await.unwrap();
     let started = Instant::now();
     let walked = engine.walk_publication("default", &first.id, |_| {}).await.unwrap();
-    println!(
-        "publication walk without notices: {} subjects in {:.1} s",
-        walked.queued + walked.skipped,
-        started.elapsed().as_secs_f64()
-    );
+    println!("publication walk without notices: {} subjects in {:.1} s", walked.queued + walked.skipped, started.elapsed().as_secs_f64());
     let changed = CATALOG.replace(
         "required_categories = [\"contact.email\"]\noperations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]\nretention = { period = \"P0D\"",
         "required_categories = [\"contact.email\"]\nrecipients = [\"web-analytics\"]\noperations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]\nretention = { period = \"P0D\"",
