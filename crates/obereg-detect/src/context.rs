@@ -1,0 +1,91 @@
+//! Context words: whether a label such as «СНИЛС», «паспорт» or "date of birth" stands just
+//! before a candidate. The window is a few dozen bytes back from the candidate; ASCII
+//! letters compare case-insensitively, Cyrillic words are listed in the forms they take
+//! (their bytes compared exactly), so invalid UTF-8 is harmless.
+
+/// How far back a label may stand, in bytes (about 24 Cyrillic or 48 Latin letters).
+const WINDOW: usize = 48;
+
+/// What a label announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Birth,
+    Passport,
+    Snils,
+    Inn,
+    Ogrn,
+    Card,
+    /// A reference number of the business, not of a person: order, ticket, contract,
+    /// article, account. Digits after it without a check digit are not taken for a phone.
+    Reference,
+}
+
+fn words(label: Label) -> &'static [&'static str] {
+    match label {
+        Label::Birth => &["рожден", "рождён", "родил", "д.р.", "Д.р.", "Д.Р.", "dob", "birth", "born"],
+        Label::Passport => &["паспорт", "Паспорт", "ПАСПОРТ", "passport", "серия", "Серия"],
+        Label::Snils => &["СНИЛС", "снилс", "snils", "страхов"],
+        Label::Inn => &["ИНН", "инн", "inn ", "inn:", "taxpayer"],
+        Label::Ogrn => &["ОГРН", "огрн", "ogrn", "state registration"],
+        Label::Card => &["карт", "Карт", "card"],
+        Label::Reference => &[
+            "заказ",
+            "Заказ",
+            "заявк",
+            "Заявк",
+            "обращени",
+            "Обращени",
+            "договор",
+            "Договор",
+            "артикул",
+            "Артикул",
+            "счёт",
+            "счет",
+            "Счёт",
+            "Счет",
+            "номер дела",
+            "order",
+            "ticket",
+            "case",
+            "invoice",
+            "contract",
+            "item",
+            "sku",
+            "account",
+            "reference",
+        ],
+    }
+}
+
+fn matches_at(haystack: &[u8], at: usize, needle: &[u8]) -> bool {
+    haystack.len() >= at + needle.len() && haystack[at..at + needle.len()].iter().zip(needle).all(|(h, n)| h.to_ascii_lowercase() == *n)
+}
+
+/// Whether a word of `label` stands within [`WINDOW`] bytes before `start`, in the same
+/// clause: no line break or sentence end (`.`, `!`, `?`, `;`) between the word and `start`.
+pub fn before(text: &[u8], start: usize, label: Label) -> bool {
+    let from = start.saturating_sub(WINDOW);
+    let window = &text[from..start.min(text.len())];
+    words(label).iter().any(|w| {
+        let w = w.as_bytes();
+        window.len() >= w.len()
+            && (0..=window.len() - w.len())
+                .any(|i| matches_at(window, i, w) && !window[i + w.len()..].iter().any(|b| matches!(b, b'\n' | b'.' | b'!' | b'?' | b';')))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_counts_only_when_it_stands_close_before() {
+        let text = "Моя дата рождения — 12.03.1985".as_bytes();
+        let at = text.len() - "12.03.1985".len();
+        assert!(before(text, at, Label::Birth));
+        assert!(!before(text, at, Label::Passport));
+        let far = format!("DOB{}12.03.1985", " ".repeat(60));
+        assert!(!before(far.as_bytes(), far.len() - 10, Label::Birth));
+        assert!(before(b"Customer DOB: 1985-03-12", 14, Label::Birth));
+    }
+}

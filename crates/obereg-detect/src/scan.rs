@@ -1,0 +1,90 @@
+//! The one pass: each byte is looked at once by the dispatcher; a byte that can start a
+//! candidate (a digit, `+`, `(`, an `@`, a capital letter, a hex letter before a colon)
+//! hands over to the reader of that family, which returns where it stopped. Findings that
+//! overlap are resolved deterministically: the earlier start wins, then the longer span,
+//! then the higher confidence.
+
+use crate::numeric::{self, is_word_byte};
+use crate::{Finding, words};
+
+/// Every finding in `text`, in order of position, none overlapping.
+pub fn detect(text: &[u8]) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        let word_start = i == 0 || !is_word_byte(text[i - 1]);
+        match b {
+            b'@' => {
+                if let Some(f) = words::email(text, i) {
+                    i = f.end;
+                    // An address may hold digits read as a run before its `@`: drop them.
+                    found.retain(|g: &Finding| g.end <= f.start);
+                    found.push(f);
+                    continue;
+                }
+            }
+            b'0'..=b'9' | b'+' | b'(' if word_start => {
+                if let Some(f) = ipv6_here(text, i) {
+                    i = f.end;
+                    found.push(f);
+                    continue;
+                }
+                if b.is_ascii_digit()
+                    && let Some(f) = words::day_month_year(text, i)
+                {
+                    i = f.end;
+                    found.push(f);
+                    continue;
+                }
+                if let Some(run) = numeric::read(text, i) {
+                    if let Some(f) = numeric::classify(text, &run) {
+                        found.push(f);
+                    }
+                    i = run.end.max(i + 1);
+                    continue;
+                }
+            }
+            b'A'..=b'Z' if word_start => {
+                if let Some(f) = words::iban(text, i).or_else(|| words::month_day_year(text, i)).or_else(|| ipv6_here(text, i)) {
+                    i = f.end;
+                    found.push(f);
+                    continue;
+                }
+            }
+            b'a'..=b'f' | b':' if word_start => {
+                if let Some(f) = ipv6_here(text, i) {
+                    i = f.end;
+                    found.push(f);
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    resolve(found)
+}
+
+/// An IPv6 address at `i`, tried only where a colon comes within the first five bytes.
+fn ipv6_here(text: &[u8], i: usize) -> Option<Finding> {
+    let window = &text[i..text.len().min(i + 5)];
+    if !window.contains(&b':') {
+        return None;
+    }
+    words::ipv6(text, i)
+}
+
+/// Sorts findings and drops those overlapping an earlier (or longer, or surer) one.
+fn resolve(mut found: Vec<Finding>) -> Vec<Finding> {
+    found.sort_by(|a, b| {
+        a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(b.confidence.total_cmp(&a.confidence)).then(a.kind.cmp(&b.kind))
+    });
+    let mut out: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        if out.last().is_none_or(|last| f.start >= last.end) {
+            out.push(f);
+        }
+    }
+    out
+}
