@@ -17,10 +17,12 @@
 mod checks;
 mod context;
 mod numeric;
+pub mod redact;
 mod scan;
 mod words;
 
 pub use checks::{iban as iban_checksum, inn as inn_checksum, luhn, ogrn as ogrn_checksum, snils as snils_checksum};
+pub use redact::{Method, redact};
 pub use scan::detect;
 
 /// What a finding is. The names are those of the labelled corpus (`as_str`).

@@ -19,7 +19,10 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
                 if let Some(f) = words::email(text, i) {
                     i = f.end;
                     // An address may hold digits read as a run before its `@`: drop them.
-                    found.retain(|g: &Finding| g.end <= f.start);
+                    // They were pushed last, so popping from the end finds them all.
+                    while found.last().is_some_and(|g: &Finding| g.end > f.start) {
+                        found.pop();
+                    }
                     found.push(f);
                     continue;
                 }
@@ -87,4 +90,47 @@ fn resolve(mut found: Vec<Finding>) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::detect;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any bytes at all: no panic, spans inside the input, in order, not overlapping.
+        #[test]
+        fn arbitrary_bytes_never_panic_and_spans_stay_inside(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let found = detect(&bytes);
+            let mut last = 0;
+            for f in &found {
+                prop_assert!(f.start >= last && f.start < f.end && f.end <= bytes.len());
+                last = f.end;
+            }
+        }
+
+        /// Text made of the characters identifiers are made of, where the rules work hardest.
+        #[test]
+        fn digit_heavy_text_never_panics(text in "[0-9 +()./:@A-Za-z-]{0,300}") {
+            let found = detect(text.as_bytes());
+            let redacted = crate::redact(text.as_bytes(), &found, &crate::Method::Label);
+            // What lies before the first finding and after the last is copied unchanged.
+            let (head, tail) = match (found.first(), found.last()) {
+                (Some(first), Some(last)) => (&text.as_bytes()[..first.start], &text.as_bytes()[last.end..]),
+                _ => (text.as_bytes(), &b""[..]),
+            };
+            prop_assert!(redacted.starts_with(head) && redacted.ends_with(tail));
+        }
+
+        /// UTF-8 text in both languages: spans fall on character boundaries.
+        #[test]
+        fn spans_fall_on_character_boundaries(text in "[а-яА-Яa-z0-9 .,:@+()-]{0,200}") {
+            for f in detect(text.as_bytes()) {
+                prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+            }
+        }
+    }
 }
