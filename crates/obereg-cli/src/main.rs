@@ -13,6 +13,7 @@ mod progress;
 mod receipt;
 mod requests;
 mod retention;
+mod scan;
 mod setup;
 mod token;
 
@@ -78,6 +79,10 @@ enum Command {
     /// Documents from the catalog: privacy policy, RKN notifications, record of processing
     #[command(subcommand)]
     Docs(retention::DocsCommand),
+    /// Find personal data in a file or stdin: JSON lines; exit 1 when any is found
+    Scan(scan::ScanArgs),
+    /// Write a copy of a file or stdin with its personal data replaced
+    Redact(scan::RedactArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +113,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Receipt(cmd) => receipt::run(&cmd),
+        Command::Scan(args) => scan::scan(&args),
         command => Config::load(&cli.flags)
             .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
             .and_then(|config| run_with_config(command, config)),
@@ -138,7 +144,8 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Sweep(args) => runtime()?.block_on(retention::sweep(config, args)),
         Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
         Command::Docs(cmd) => runtime()?.block_on(retention::docs(config, cmd)),
-        Command::Check(_) | Command::Receipt(_) => unreachable!("handled without configuration"),
+        Command::Redact(args) => runtime()?.block_on(scan::redact(config, args)),
+        Command::Check(_) | Command::Receipt(_) | Command::Scan(_) => unreachable!("handled without configuration"),
     }
 }
 

@@ -19,8 +19,8 @@ use crate::{Finding, Kind};
 pub enum Method {
     Label,
     Mask,
-    /// A keyed pseudonym; the key should be at least 32 random bytes.
-    Pseudonym(Vec<u8>),
+    /// A keyed pseudonym; the key should be at least 32 random bytes (wiped when dropped).
+    Pseudonym(zeroize::Zeroizing<Vec<u8>>),
 }
 
 /// `text` with each of `findings` replaced (findings as [`crate::detect`] returns them).
@@ -111,12 +111,12 @@ mod tests {
         let text = "Тел. +7 (916) 123-45-89, почта ivan.petrov@mail.ru, спасибо.";
         assert_eq!(run(text, &Method::Label), "Тел. [PHONE], почта [EMAIL], спасибо.");
         assert_eq!(run(text, &Method::Mask), "Тел. +7 (***) ***-**-89, почта ***@mail.ru, спасибо.");
-        let key = Method::Pseudonym(b"tenant key of thirty-two bytes!!".to_vec());
+        let key = Method::Pseudonym(b"tenant key of thirty-two bytes!!".to_vec().into());
         let a = run("звоните +7 916 123-45-89", &key);
         let b = run("звоните +7 (916) 123 45 89", &key);
         assert_eq!(a, b, "the same number written two ways joins");
         assert!(a.starts_with("звоните PHONE_") && a.len() == "звоните PHONE_".len() + 16, "{a}");
-        let other = run("звоните +7 916 123-45-89", &Method::Pseudonym(b"another tenant's key, 32 bytes!!".to_vec()));
+        let other = run("звоните +7 916 123-45-89", &Method::Pseudonym(b"another tenant's key, 32 bytes!!".to_vec().into()));
         assert_ne!(a, other, "another key, another token");
     }
 }

@@ -9,6 +9,7 @@ mod catalogs;
 pub mod consent;
 pub mod cookies;
 mod decision_index;
+pub mod detection;
 pub mod documents;
 mod error;
 mod group_commit;

@@ -4,6 +4,7 @@ mod check;
 mod journal;
 mod receipt;
 mod requests;
+mod scan;
 mod serve;
 mod vault;
 
