@@ -9,7 +9,7 @@
 use obereg_detect::{Finding, Method};
 use zeroize::Zeroizing;
 
-use crate::Engine;
+use crate::{Actor, Engine, EngineError};
 
 impl Engine {
     /// The tenant's key for keyed pseudonyms (32 bytes).
@@ -29,6 +29,26 @@ impl Engine {
             RedactionMethod::Pseudonym => Method::Pseudonym(self.pseudonym_key(tenant)),
         };
         (obereg_detect::redact(text, &found, &method), found)
+    }
+}
+
+impl Engine {
+    /// The personal data in `text`, for any authenticated caller: nothing stored is read
+    /// and nothing is kept.
+    pub fn detect_for(&self, _actor: &Actor, text: &str) -> Vec<Finding> {
+        obereg_detect::detect(text.as_bytes())
+    }
+
+    /// `text` redacted for `actor`. Pseudonyms are for administrators only: a caller who
+    /// could pseudonymise any value could pseudonymise guesses and re-identify an export.
+    pub fn redact_for(&self, actor: &Actor, text: &str, method: RedactionMethod) -> Result<(String, Vec<Finding>), EngineError> {
+        if method == RedactionMethod::Pseudonym {
+            actor.require_admin()?;
+        }
+        let (bytes, found) = self.redact_text(&actor.tenant, text.as_bytes(), method);
+        // Valid UTF-8 in, whole findings replaced by ASCII: valid UTF-8 out.
+        let text = String::from_utf8(bytes).map_err(|_| EngineError::Internal("redaction broke a character"))?;
+        Ok((text, found))
     }
 }
 

@@ -34,7 +34,9 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
-use routes::{catalog, consents, cookies, health, journal, publications, requests, retention, subjects, tenants, tokens, unsubscribe};
+use routes::{
+    catalog, consents, cookies, detection, health, journal, publications, requests, retention, subjects, tenants, tokens, unsubscribe,
+};
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -79,6 +81,8 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(retention::document_versions))
         .routes(routes!(publications::publish, publications::list))
         .routes(routes!(publications::show))
+        .routes(routes!(detection::detect))
+        .routes(routes!(detection::redact))
         .routes(routes!(requests::detail))
         .routes(routes!(requests::verify))
         .routes(routes!(requests::send_code))

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod consents;
 pub mod cookies;
+pub mod detection;
 pub mod health;
 pub mod journal;
 pub mod publications;

@@ -2,6 +2,7 @@
 
 mod api;
 mod consents;
+mod detection;
 mod harness;
 mod journal;
 mod ops;
