@@ -11,12 +11,14 @@
 //!
 //! Built so far: EMAIL, PHONE (Russian formats and international with a country code),
 //! CARD (Luhn, Mir included), RU_PASSPORT, SNILS, INN, OGRN/OGRNIP, IBAN, IPV4, IPV6 and
-//! DATE_OF_BIRTH (only with a birth word before it). PERSON and ADDRESS need dictionaries
-//! and are not built yet (docs/detect.md).
+//! DATE_OF_BIRTH (only with a birth word before it), PERSON (dictionaries of first names
+//! and surnames, declension, patronymics, initials). ADDRESS is not built yet
+//! (docs/detect.md).
 
 mod checks;
 mod context;
 mod numeric;
+mod person;
 pub mod redact;
 mod scan;
 mod words;
@@ -39,11 +41,12 @@ pub enum Kind {
     Ipv4,
     Ipv6,
     DateOfBirth,
+    Person,
 }
 
 impl Kind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Email,
         Kind::Phone,
         Kind::Card,
@@ -55,6 +58,7 @@ impl Kind {
         Kind::Ipv4,
         Kind::Ipv6,
         Kind::DateOfBirth,
+        Kind::Person,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl Kind {
             Kind::Ipv4 => "IPV4",
             Kind::Ipv6 => "IPV6",
             Kind::DateOfBirth => "DATE_OF_BIRTH",
+            Kind::Person => "PERSON",
         }
     }
 

@@ -5,7 +5,7 @@
 //! then the higher confidence.
 
 use crate::numeric::{self, is_word_byte};
-use crate::{Finding, words};
+use crate::{Finding, person, words};
 
 /// Every finding in `text`, in order of position, none overlapping.
 pub fn detect(text: &[u8]) -> Vec<Finding> {
@@ -49,7 +49,18 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
                 }
             }
             b'A'..=b'Z' if word_start => {
-                if let Some(f) = words::iban(text, i).or_else(|| words::month_day_year(text, i)).or_else(|| ipv6_here(text, i)) {
+                if let Some(f) = words::iban(text, i)
+                    .or_else(|| words::month_day_year(text, i))
+                    .or_else(|| ipv6_here(text, i))
+                    .or_else(|| person::person(text, i))
+                {
+                    i = f.end;
+                    found.push(f);
+                    continue;
+                }
+            }
+            0xD0 if word_start && person::starts_here(text, i) => {
+                if let Some(f) = person::person(text, i) {
                     i = f.end;
                     found.push(f);
                     continue;
