@@ -486,3 +486,33 @@ pub fn person(text: &[u8], i: usize) -> Option<Finding> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Kind, detect};
+
+    fn people(text: &str) -> Vec<&str> {
+        detect(text.as_bytes()).into_iter().filter(|f| f.kind == Kind::Person).map(|f| &text[f.start..f.end]).collect()
+    }
+
+    #[test]
+    fn names_are_found_in_their_cases_with_patronymics_and_initials() {
+        assert_eq!(people("Договор подписал Петров Иван Сергеевич."), ["Петров Иван Сергеевич"]);
+        assert_eq!(people("Передайте документы Марии Ивановой до пятницы."), ["Марии Ивановой"]);
+        assert_eq!(people("Согласовано с Павлом Смирновым."), ["Павлом Смирновым"]);
+        assert_eq!(people("Звонил И.П. Сидоров, просил перезвонить."), ["И.П. Сидоров"]);
+        assert_eq!(people("Please call John Smith tomorrow."), ["John Smith"]);
+        assert_eq!(people("The account is under Sean O'Connor."), ["Sean O'Connor"]);
+        assert_eq!(people("Здравствуйте, меня зовут Ольга."), ["Ольга"]);
+    }
+
+    #[test]
+    fn words_streets_and_months_are_not_people() {
+        assert!(people("Надежда только на вас.").is_empty());
+        assert!(people("Bill payment failed again.").is_empty());
+        assert!(people("We will meet in May.").is_empty());
+        assert!(people("Адрес: ул. Ленина, д. 5, кв. 7").is_empty());
+        assert!(people("Ship to 12 Franklin Road, Leeds").is_empty());
+        assert!(people("Офис на площади 8 Марта.").is_empty());
+    }
+}
