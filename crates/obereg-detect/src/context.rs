@@ -69,8 +69,12 @@ pub fn before(text: &[u8], start: usize, label: Label) -> bool {
     words(label).iter().any(|w| {
         let w = w.as_bytes();
         window.len() >= w.len()
-            && (0..=window.len() - w.len())
-                .any(|i| matches_at(window, i, w) && !window[i + w.len()..].iter().any(|b| matches!(b, b'\n' | b'.' | b'!' | b'?' | b';')))
+            && (0..=window.len() - w.len()).any(|i| {
+                // The first byte decides most positions without a call.
+                window[i].to_ascii_lowercase() == w[0]
+                    && matches_at(window, i, w)
+                    && !window[i + w.len()..].iter().any(|b| matches!(b, b'\n' | b'.' | b'!' | b'?' | b';'))
+            })
     })
 }
 

@@ -42,15 +42,74 @@ impl Hasher for Fnv {
 }
 
 type Dictionary = HashSet<&'static str, BuildHasherDefault<Fnv>>;
+type Forms = HashSet<Box<[u8]>, BuildHasherDefault<Fnv>>;
 
 fn dictionary(text: &'static str) -> Dictionary {
     text.lines().collect()
 }
 
-static RU_FIRST: LazyLock<Dictionary> = LazyLock::new(|| dictionary(include_str!("../data/ru_first_names.txt")));
-static RU_SURNAMES: LazyLock<Dictionary> = LazyLock::new(|| dictionary(include_str!("../data/ru_surnames.txt")));
+fn is_vowel(c: char) -> bool {
+    "аеёиоуыэюя".contains(c)
+}
+
+/// Every form the nominatives of `text` decline into, by the ending tables read forwards
+/// (built once: one lookup per word afterwards instead of one per possible ending).
+fn declined(text: &'static str, endings: &[(&str, &[&str])], fleeting: bool) -> Forms {
+    let mut set = Forms::default();
+    for lemma in text.lines() {
+        set.insert(lemma.as_bytes().into());
+        for (end, from) in endings {
+            for f in *from {
+                if let Some(stem) = lemma.strip_suffix(f) {
+                    set.insert(format!("{stem}{end}").into_bytes().into());
+                }
+            }
+        }
+        // Павел → Павла, Лев → Льва: the vowel a masculine name loses when declined.
+        let chars: Vec<char> = lemma.chars().collect();
+        if fleeting && chars.len() >= 3 && chars[chars.len() - 2] == 'е' && !is_vowel(chars[chars.len() - 1]) {
+            let stem: String = chars[..chars.len() - 2].iter().collect();
+            let last = chars[chars.len() - 1];
+            for end in ["а", "у", "ом", "е"] {
+                set.insert(format!("{stem}{last}{end}").into_bytes().into());
+                set.insert(format!("{stem}ь{last}{end}").into_bytes().into());
+            }
+        }
+    }
+    set
+}
+
+static RU_FIRST: LazyLock<Forms> = LazyLock::new(|| declined(include_str!("../data/ru_first_names.txt"), FIRST_NAME_ENDINGS, true));
+static RU_SURNAMES: LazyLock<Forms> = LazyLock::new(|| declined(include_str!("../data/ru_surnames.txt"), SURNAME_ENDINGS, false));
 static EN_FIRST: LazyLock<Dictionary> = LazyLock::new(|| dictionary(include_str!("../data/en_first_names.txt")));
 static EN_SURNAMES: LazyLock<Dictionary> = LazyLock::new(|| dictionary(include_str!("../data/en_surnames.txt")));
+
+/// Lowercases a word of Cyrillic letters into `out` byte by byte, `ё` as `е` (the
+/// dictionaries are written so); returns the bytes written, or `None` when the word does
+/// not fit.
+fn lower_into<'b>(word: &[u8], out: &'b mut [u8; 96]) -> Option<&'b [u8]> {
+    if word.len() > out.len() {
+        return None;
+    }
+    let mut k = 0;
+    while k < word.len() {
+        let (a, b) = (word[k], word.get(k + 1).copied().unwrap_or(0));
+        let (x, y) = match (a, b) {
+            (0xD0, 0x81) | (0xD1, 0x91) => (0xD0, 0xB5),
+            (0xD0, 0x90..=0x9F) => (0xD0, b + 0x20),
+            (0xD0, 0xA0..=0xAF) => (0xD1, b - 0x20),
+            _ => {
+                out[k] = a.to_ascii_lowercase();
+                k += 1;
+                continue;
+            }
+        };
+        out[k] = x;
+        out[k + 1] = y;
+        k += 2;
+    }
+    Some(&out[..word.len()])
+}
 
 /// English words that are also first names, taken for names only next to another part.
 const EN_WORDS: &[&str] = &[
@@ -213,18 +272,21 @@ fn read_word(text: &[u8], i: usize) -> Option<Word> {
     if j == i + step || text.get(j).is_some_and(|&b| b.is_ascii_alphanumeric() || b >= 0x80) {
         return None;
     }
-    let word = std::str::from_utf8(&text[i..j]).ok()?;
     let mut w = Word { start: i, end: j, latin, ..Word::default() };
     if latin {
+        let word = std::str::from_utf8(&text[i..j]).ok()?;
         w.first = EN_FIRST.contains(word);
         w.surname = EN_SURNAMES.contains(word);
-        w.common = EN_WORDS.contains(&word);
+        // Only a first name can be a common word here; the list is looked at only then.
+        w.common = w.first && EN_WORDS.contains(&word);
     } else {
-        let lower = word.to_lowercase().replace('ё', "е");
-        w.first = any_nominative(&lower, FIRST_NAME_ENDINGS, true, |f| RU_FIRST.contains(f));
-        w.patronymic = is_patronymic(&lower);
-        w.surname = any_nominative(&lower, SURNAME_ENDINGS, false, |f| RU_SURNAMES.contains(f));
-        w.surname_like = !w.surname && any_nominative(&lower, SURNAME_ENDINGS, false, looks_like_surname);
+        let mut buf = [0u8; 96];
+        let lower = lower_into(&text[i..j], &mut buf)?;
+        w.first = RU_FIRST.contains(lower);
+        w.surname = RU_SURNAMES.contains(lower);
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            w.patronymic = is_patronymic(lower);
+        }
     }
     Some(w)
 }
@@ -309,7 +371,9 @@ fn is_patronymic(w: &str) -> bool {
         ("евн", &["а", "ы", "е", "у", "ой"]),
         ("ичн", &["а", "ы", "е", "у", "ой"]),
     ];
-    w.chars().count() >= 6
+    // Every patronymic holds «ич», «вн» or «чн»: most words are out at this first look.
+    w.as_bytes()[w.len().saturating_sub(14)..].windows(4).any(|x| x == "ич".as_bytes() || x == "вн".as_bytes() || x == "чн".as_bytes())
+        && w.chars().count() >= 6
         && STEMS.iter().any(|(stem, ends)| ends.iter().any(|e| w.strip_suffix(e).is_some_and(|rest| rest.ends_with(stem))))
 }
 
@@ -407,21 +471,41 @@ fn place_before(text: &[u8], i: usize) -> bool {
 
 /// The name starting at the capitalised word at `i`, if one does.
 pub fn person(text: &[u8], i: usize) -> Option<Finding> {
-    if place_before(text, i) {
-        return None;
-    }
-    let mut chain: Vec<Word> = Vec::with_capacity(4);
+    let mut words = [Word::default(); 4];
+    let mut count = 0;
     let mut at = i;
-    while chain.len() < 4 {
+    while count < 4 {
+        // A word's surname shape is judged once the chain is known (it matters only there).
         let Some(w) = read_word(text, at) else { break };
-        chain.push(w);
+        words[count] = w;
+        count += 1;
         if text.get(w.end) == Some(&b' ') && w.end + 1 < text.len() && starts_here(text, w.end + 1) {
             at = w.end + 1;
         } else {
             break;
         }
     }
-    let [a, rest @ ..] = chain.as_slice() else { return None };
+    if count > 1 {
+        for w in words[..count].iter_mut().filter(|w| !w.latin && !w.initials && !w.surname) {
+            let mut buf = [0u8; 96];
+            if let Some(lower) = lower_into(&text[w.start..w.end], &mut buf)
+                && let Ok(lower) = std::str::from_utf8(lower)
+            {
+                w.surname_like = any_nominative(lower, SURNAME_ENDINGS, false, looks_like_surname);
+            }
+        }
+    }
+    let chain = &words[..count];
+    let [a, rest @ ..] = chain else { return None };
+    let named = chain.iter().any(|w| w.first || w.surname || w.surname_like || w.patronymic || w.initials);
+    // A label before the word is looked for only when a space precedes it.
+    let surname_cue = i > 0 && text[i - 1] == b' ' && SURNAME_CUES.iter().any(|c| text[..i].ends_with(c.as_bytes()));
+    if !named && !surname_cue {
+        return None;
+    }
+    if place_before(text, i) {
+        return None;
+    }
     if STREET_AFTER.iter().any(|w| text[a.start..a.end] == *w.as_bytes()) {
         return None;
     }
@@ -476,7 +560,7 @@ pub fn person(text: &[u8], i: usize) -> Option<Finding> {
         }
     }
     // A surname alone after «фамилия» / "last name is".
-    if !a.initials && SURNAME_CUES.iter().any(|c| text[..i].ends_with(c.as_bytes())) {
+    if !a.initials && surname_cue {
         return take(1, 0.85, "surname_after_label");
     }
     // A first name alone, where its capital letter says it is a name.

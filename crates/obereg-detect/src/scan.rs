@@ -13,6 +13,11 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
     let mut i = 0;
     while i < text.len() {
         let b = text[i];
+        // Most bytes are letters inside words or continuation bytes: nothing starts there.
+        if (b.is_ascii_lowercase() && b > b'f') || (b >= 0x80 && b != 0xD0) {
+            i += 1;
+            continue;
+        }
         let word_start = i == 0 || !is_word_byte(text[i - 1]);
         match b {
             b'@' => {

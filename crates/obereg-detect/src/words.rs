@@ -199,7 +199,7 @@ pub fn day_month_year(text: &[u8], i: usize) -> Option<Finding> {
 
 /// `September 11, 1950` starting at the month at `i`.
 pub fn month_day_year(text: &[u8], i: usize) -> Option<Finding> {
-    if i > 0 && is_word_byte(text[i - 1]) {
+    if (i > 0 && is_word_byte(text[i - 1])) || !matches!(text[i], b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D') {
         return None;
     }
     let (month, j) = month_at(text, i)?;
