@@ -12,9 +12,11 @@
 //! Built so far: EMAIL, PHONE (Russian formats and international with a country code),
 //! CARD (Luhn, Mir included), RU_PASSPORT, SNILS, INN, OGRN/OGRNIP, IBAN, IPV4, IPV6 and
 //! DATE_OF_BIRTH (only with a birth word before it), PERSON (dictionaries of first names
-//! and surnames, declension, patronymics, initials). ADDRESS is not built yet
-//! (docs/detect.md).
+//! and surnames, declension, patronymics, initials) and ADDRESS (Russian street words and
+//! house parts with a city and index before them; English house number, street type,
+//! city, state and ZIP or UK postcode).
 
+mod address;
 mod checks;
 mod context;
 mod numeric;
@@ -42,11 +44,12 @@ pub enum Kind {
     Ipv6,
     DateOfBirth,
     Person,
+    Address,
 }
 
 impl Kind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Email,
         Kind::Phone,
         Kind::Card,
@@ -59,6 +62,7 @@ impl Kind {
         Kind::Ipv6,
         Kind::DateOfBirth,
         Kind::Person,
+        Kind::Address,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl Kind {
             Kind::Ipv6 => "IPV6",
             Kind::DateOfBirth => "DATE_OF_BIRTH",
             Kind::Person => "PERSON",
+            Kind::Address => "ADDRESS",
         }
     }
 

@@ -5,7 +5,7 @@
 //! then the higher confidence.
 
 use crate::numeric::{self, is_word_byte};
-use crate::{Finding, person, words};
+use crate::{Finding, address, person, words};
 
 /// Every finding in `text`, in order of position, none overlapping.
 pub fn detect(text: &[u8]) -> Vec<Finding> {
@@ -14,7 +14,10 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
     while i < text.len() {
         let b = text[i];
         // Most bytes are letters inside words or continuation bytes: nothing starts there.
-        if (b.is_ascii_lowercase() && b > b'f') || (b >= 0x80 && b != 0xD0) {
+        // (Of the Cyrillic letters led by 0xD1, only у, ш and т can start an address.)
+        if (b.is_ascii_lowercase() && b > b'f')
+            || (b >= 0x80 && b != 0xD0 && !(b == 0xD1 && matches!(text.get(i + 1), Some(0x83 | 0x88 | 0x82))))
+        {
             i += 1;
             continue;
         }
@@ -39,7 +42,8 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
                     continue;
                 }
                 if b.is_ascii_digit()
-                    && let Some(f) = words::day_month_year(text, i)
+                    && let Some(f) =
+                        words::day_month_year(text, i).or_else(|| address::english(text, i)).or_else(|| address::russian(text, i))
                 {
                     i = f.end;
                     found.push(f);
@@ -64,8 +68,10 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
                     continue;
                 }
             }
-            0xD0 if word_start && person::starts_here(text, i) => {
-                if let Some(f) = person::person(text, i) {
+            0xD0 | 0xD1 if word_start => {
+                let found_here =
+                    address::russian(text, i).or_else(|| person::starts_here(text, i).then(|| person::person(text, i)).flatten());
+                if let Some(f) = found_here {
                     i = f.end;
                     found.push(f);
                     continue;
