@@ -247,6 +247,18 @@ pub fn russian(text: &[u8], i: usize) -> Option<Finding> {
     if (i > 0 && is_word_byte(text[i - 1])) || !ru_anchor(text, i) {
         return None;
     }
+    // A capitalised word leads to an address only before `, `, another capital (a city of
+    // two words) or a street type; a lowercase one only as a street word or `г.`.
+    if upper_cyr(text, i) {
+        let e = word_end(text, i);
+        let next_ok = starts(text, e, ", ")
+            || (text.get(e) == Some(&b' ') && (upper_cyr(text, e + 1) || street_prefix(&text[e + 1..text.len().min(e + 5)])));
+        if !next_ok {
+            return None;
+        }
+    } else if !text[i].is_ascii_digit() && !starts(text, i, "г. ") && !street_prefix(&text[i..text.len().min(i + 4)]) {
+        return None;
+    }
     let mut at = i;
     // `884918, ` — a postal index.
     if text.get(i).is_some_and(u8::is_ascii_digit) {
@@ -360,4 +372,36 @@ pub fn english(text: &[u8], i: usize) -> Option<Finding> {
         }
     }
     Some(Finding { kind: Kind::Address, start: i, end, confidence: 0.9, reason: "en_street" })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Kind, detect};
+
+    fn addresses(text: &str) -> Vec<&str> {
+        detect(text.as_bytes()).into_iter().filter(|f| f.kind == Kind::Address).map(|f| &text[f.start..f.end]).collect()
+    }
+
+    #[test]
+    fn addresses_in_both_languages_with_their_parts() {
+        assert_eq!(addresses("Доставьте на Тверской бульвар, д. 12, кв. 5, после обеда."), ["Тверской бульвар, д. 12, кв. 5"]);
+        assert_eq!(
+            addresses("Прописка: 620014, г. Екатеринбург, пр-т Ленина, д. 5, стр. 2"),
+            ["620014, г. Екатеринбург, пр-т Ленина, д. 5, стр. 2"]
+        );
+        assert_eq!(addresses("Офис: Казань, ул. Баумана, 12а."), ["Казань, ул. Баумана, 12а"]);
+        assert_eq!(
+            addresses("Send it to 742 Evergreen Terrace, Springfield, OR 97403 please."),
+            ["742 Evergreen Terrace, Springfield, OR 97403"]
+        );
+        assert_eq!(addresses("Flat at 10 Downing Street, London SW1A 2AA."), ["10 Downing Street, London SW1A 2AA"]);
+    }
+
+    #[test]
+    fn cities_streets_without_names_and_counts_are_not_addresses() {
+        assert!(addresses("Я живу в Москве, ул. не помню какая").is_empty());
+        assert!(addresses("Мы приедем в Казань, город хороший.").is_empty());
+        assert!(addresses("We sold 300 Blue Widgets yesterday.").is_empty());
+        assert!(addresses("Street names changed in 2020.").is_empty());
+    }
 }

@@ -66,17 +66,38 @@ fn matches_at(haystack: &[u8], at: usize, needle: &[u8]) -> bool {
 pub fn before(text: &[u8], start: usize, label: Label) -> bool {
     let from = start.saturating_sub(WINDOW);
     let window = &text[from..start.min(text.len())];
-    words(label).iter().any(|w| {
-        let w = w.as_bytes();
-        window.len() >= w.len()
-            && (0..=window.len() - w.len()).any(|i| {
-                // The first byte decides most positions without a call.
-                window[i].to_ascii_lowercase() == w[0]
-                    && matches_at(window, i, w)
-                    && !window[i + w.len()..].iter().any(|b| matches!(b, b'\n' | b'.' | b'!' | b'?' | b';'))
+    let words = words(label);
+    let pairs = &PAIRS[label as usize];
+    (0..window.len().saturating_sub(1)).any(|i| {
+        let key = usize::from(window[i].to_ascii_lowercase()) << 8 | usize::from(window[i + 1].to_ascii_lowercase());
+        pairs[key >> 6] & (1 << (key & 63)) != 0
+            && words.iter().any(|w| {
+                let w = w.as_bytes();
+                matches_at(window, i, w) && !window[i + w.len()..].iter().any(|b| matches!(b, b'\n' | b'.' | b'!' | b'?' | b';'))
             })
     })
 }
+
+/// Per label, a bit for each pair of first bytes its words start with (lowercased ASCII):
+/// one lookup per position rules out almost every place a word could start. Cyrillic words
+/// share their first byte (the UTF-8 lead byte), so one byte would not be enough.
+static PAIRS: std::sync::LazyLock<Vec<Vec<u64>>> = std::sync::LazyLock::new(|| {
+    LABELS
+        .iter()
+        .map(|&label| {
+            let mut bits = vec![0u64; 1024];
+            for w in words(label) {
+                let b = w.as_bytes();
+                let key = usize::from(b[0]) << 8 | usize::from(b[1]);
+                bits[key >> 6] |= 1 << (key & 63);
+            }
+            bits
+        })
+        .collect()
+});
+
+/// Every label, in declaration order (`label as usize` indexes [`PAIRS`]).
+const LABELS: [Label; 7] = [Label::Birth, Label::Passport, Label::Snils, Label::Inn, Label::Ogrn, Label::Card, Label::Reference];
 
 #[cfg(test)]
 mod tests {

@@ -13,15 +13,15 @@ pub fn detect(text: &[u8]) -> Vec<Finding> {
     let mut i = 0;
     while i < text.len() {
         let b = text[i];
-        // Most bytes are letters inside words or continuation bytes: nothing starts there.
-        // (Of the Cyrillic letters led by 0xD1, only у, ш and т can start an address.)
-        if (b.is_ascii_lowercase() && b > b'f')
-            || (b >= 0x80 && b != 0xD0 && !(b == 0xD1 && matches!(text.get(i + 1), Some(0x83 | 0x88 | 0x82))))
-        {
+        let word_start = i == 0 || !is_word_byte(text[i - 1]);
+        // Inside a word nothing starts but an address at its `@`: run to the word's end.
+        if !word_start && is_word_byte(b) {
             i += 1;
+            while i < text.len() && is_word_byte(text[i]) {
+                i += 1;
+            }
             continue;
         }
-        let word_start = i == 0 || !is_word_byte(text[i - 1]);
         match b {
             b'@' => {
                 if let Some(f) = words::email(text, i) {
