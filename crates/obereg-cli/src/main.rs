@@ -83,6 +83,8 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Write a copy of a file or stdin with its personal data replaced
     Redact(scan::RedactArgs),
+    /// Silence (or tone over) the personal data in a call recording, found through its transcript
+    RedactAudio(scan::RedactAudioArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Receipt(cmd) => receipt::run(&cmd),
         Command::Scan(args) => scan::scan(&args),
+        Command::RedactAudio(args) => scan::redact_audio(&args),
         command => Config::load(&cli.flags)
             .map_err(|e| Failure::usage(format!("configuration / конфигурация: {e}")))
             .and_then(|config| run_with_config(command, config)),
@@ -145,7 +148,9 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
         Command::Docs(cmd) => runtime()?.block_on(retention::docs(config, cmd)),
         Command::Redact(args) => runtime()?.block_on(scan::redact(config, args)),
-        Command::Check(_) | Command::Receipt(_) | Command::Scan(_) => unreachable!("handled without configuration"),
+        Command::Check(_) | Command::Receipt(_) | Command::Scan(_) | Command::RedactAudio(_) => {
+            unreachable!("handled without configuration")
+        }
     }
 }
 

@@ -114,3 +114,43 @@ pub async fn redact(config: Config, args: RedactArgs) -> Result<u8, Failure> {
     eprintln!("replaced {n} findings / заменено фрагментов: {n}", n = found.len());
     Ok(0)
 }
+
+#[derive(Debug, clap::Args)]
+pub struct RedactAudioArgs {
+    /// The transcript with word timings (JSON: `words` or `segments[].words`, each with
+    /// `word`/`text`, `start`, `end` in seconds)
+    #[arg(long)]
+    transcript: PathBuf,
+    /// The call recording (WAV: PCM 8/16/24/32-bit or 32-bit float)
+    #[arg(long)]
+    wav: PathBuf,
+    /// Where to write the redacted recording
+    #[arg(long)]
+    out: PathBuf,
+    /// silence or tone
+    #[arg(long, default_value = "silence")]
+    fill: String,
+}
+
+/// `obereg redact-audio`: prints the hidden time ranges as JSON lines and writes the copy.
+pub fn redact_audio(args: &RedactAudioArgs) -> Result<u8, Failure> {
+    use obereg_detect::audio;
+    let fill = match args.fill.as_str() {
+        "silence" => audio::Fill::Silence,
+        "tone" => audio::Fill::Tone,
+        other => return Err(Failure::usage(format!("--fill {other}: use silence or tone / укажите silence или tone"))),
+    };
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| Failure::usage(format!("{}: {e} / не удалось прочитать файл", p.display())));
+    let words = audio::parse_transcript(&read(&args.transcript)?)
+        .map_err(|e| Failure::usage(format!("{}: {e} / расшифровка не распознана", args.transcript.display())))?;
+    let spans = audio::sensitive_spans(&words);
+    let redacted = audio::redact_wav(&read(&args.wav)?, &spans, fill)
+        .map_err(|e| Failure::usage(format!("{}: {e} / запись не распознана", args.wav.display())))?;
+    std::fs::write(&args.out, redacted).map_err(|e| Failure::usage(format!("{}: {e} / не удалось записать файл", args.out.display())))?;
+    let mut out = std::io::stdout().lock();
+    for span in &spans {
+        let line = serde_json::to_string(span).map_err(|e| Failure::failed(e.to_string()))?;
+        writeln!(out, "{line}").map_err(|e| Failure::failed(format!("stdout: {e}")))?;
+    }
+    Ok(0)
+}

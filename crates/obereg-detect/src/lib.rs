@@ -17,6 +17,7 @@
 //! city, state and ZIP or UK postcode).
 
 mod address;
+pub mod audio;
 mod checks;
 mod context;
 mod numeric;

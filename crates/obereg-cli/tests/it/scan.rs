@@ -60,3 +60,40 @@ fn redact_replaces_by_label_mask_or_the_tenants_pseudonym() {
     assert_eq!(std::fs::read_to_string(dir.path().join("q.txt")).unwrap(), pseudonymised);
     assert_eq!(obereg(dir.path(), &["redact", "note.txt", "--method", "shred"]).status.code(), Some(2));
 }
+
+/// A 16-bit mono WAV at 8 kHz whose every sample is 1000.
+fn flat_wav(secs: usize) -> Vec<u8> {
+    let data: Vec<u8> = std::iter::repeat_n(1000i16.to_le_bytes(), 8000 * secs).flatten().collect();
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data");
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&data);
+    wav
+}
+
+#[test]
+fn redact_audio_silences_what_the_transcript_says_is_personal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("call.wav"), flat_wav(3)).unwrap();
+    let transcript = r#"{"words": [
+        {"word": "почта", "start": 0.1, "end": 0.4},
+        {"word": "anna@mail.ru", "start": 0.5, "end": 1.5},
+        {"word": "спасибо", "start": 2.2, "end": 2.6}]}"#;
+    std::fs::write(dir.path().join("call.json"), transcript).unwrap();
+    let out = obereg(dir.path(), &["redact-audio", "--transcript", "call.json", "--wav", "call.wav", "--out", "clean.wav"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let span: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(span["kinds"], serde_json::json!(["EMAIL"]));
+    let clean = std::fs::read(dir.path().join("clean.wav")).unwrap();
+    let sample = |t: f64| {
+        let at = 44 + 2 * (t * 8000.0) as usize;
+        i16::from_le_bytes([clean[at], clean[at + 1]])
+    };
+    assert_eq!((sample(0.2), sample(1.0), sample(2.4)), (1000, 0, 1000));
+    std::fs::write(dir.path().join("bad.wav"), b"not a wav").unwrap();
+    let bad = obereg(dir.path(), &["redact-audio", "--transcript", "call.json", "--wav", "bad.wav", "--out", "x.wav"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not a RIFF/WAVE"), "{}", stderr(&bad));
+    assert!(!dir.path().join("x.wav").exists(), "nothing written for a bad file");
+}
