@@ -66,7 +66,8 @@ fn token(text: &[u8], at: usize) -> (&[u8], usize) {
 /// Parts after the street, each after `, `.
 const RU_PARTS: &[&str] = &["д. ", "дом ", "корп. ", "к. ", "стр. ", "строение ", "кв. ", "квартира ", "оф. ", "офис ", "лит. "];
 
-const EN_TYPES: &[&str] = &[
+/// English street types (also what tells the name reader a street from a person).
+pub(crate) const EN_TYPES: &[&str] = &[
     "Street",
     "St",
     "Road",
@@ -95,6 +96,8 @@ const EN_TYPES: &[&str] = &[
     "Row",
     "Grove",
     "Highway",
+    "Park",
+    "Hill",
     "Hwy",
 ];
 
@@ -105,7 +108,7 @@ fn starts(text: &[u8], at: usize, word: &str) -> bool {
 }
 
 fn upper_cyr(text: &[u8], at: usize) -> bool {
-    matches!((text.get(at), text.get(at + 1)), (Some(0xD0), Some(&b)) if b == 0x81 || (0x90..=0xAF).contains(&b))
+    crate::person::upper_cyrillic(text, at)
 }
 
 fn letter(text: &[u8], at: usize) -> bool {

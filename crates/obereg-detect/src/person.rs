@@ -158,37 +158,9 @@ const EN_WORDS: &[&str] = &[
     "Early",
 ];
 
-/// Words that make the capitalised words before them a street or a place, not a person.
-const STREET_AFTER: &[&str] = &[
-    "Street",
-    "St",
-    "Road",
-    "Rd",
-    "Avenue",
-    "Ave",
-    "Lane",
-    "Ln",
-    "Boulevard",
-    "Blvd",
-    "Drive",
-    "Dr",
-    "Court",
-    "Ct",
-    "Way",
-    "Place",
-    "Pl",
-    "Gardens",
-    "Close",
-    "Square",
-    "Sq",
-    "Terrace",
-    "Park",
-    "Hill",
-    "Parkway",
-    "Crescent",
-    "Row",
-    "Grove",
-];
+/// Words that make the capitalised words before them a street or a place, not a person:
+/// the street types the address reader knows.
+const STREET_AFTER: &[&str] = crate::address::EN_TYPES;
 
 /// Words that make the capitalised words after them a street, a square or a date.
 const STREET_BEFORE: &[&str] =
@@ -211,7 +183,7 @@ struct Word {
     common: bool,
 }
 
-fn upper_cyrillic(text: &[u8], i: usize) -> bool {
+pub(crate) fn upper_cyrillic(text: &[u8], i: usize) -> bool {
     match (text.get(i), text.get(i + 1)) {
         (Some(0xD0), Some(&b)) => b == 0x81 || (0x90..=0xAF).contains(&b),
         _ => false,

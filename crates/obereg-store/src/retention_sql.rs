@@ -498,19 +498,9 @@ macro_rules! retention_methods {
             doc: &'a $crate::GeneratedDocumentRecord,
         ) -> $crate::StoreFuture<'a, $crate::GeneratedDocumentRecord> {
             Box::pin(async move {
-                let lookup = || {
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {} FROM generated_documents WHERE tenant_id = $1 AND kind = $2 AND lang = $3 AND sha256 = $4",
-                        $crate::retention_sql::DOCUMENT_COLUMNS
-                    )))
-                    .bind(&doc.tenant_id)
-                    .bind(&doc.kind)
-                    .bind(&doc.lang)
-                    .bind(&doc.sha256)
-                };
                 // Most calls (every public read of the policy) find the text kept already:
                 // answered by a reader, without taking the single writer.
-                if let Some(kept) = lookup().fetch_optional(&self.read).await? {
+                if let Some(kept) = self.document_text(&doc.tenant_id, &doc.kind, &doc.lang, &doc.sha256).await? {
                     return Ok(kept);
                 }
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -528,7 +518,8 @@ macro_rules! retention_methods {
                 .bind(&doc.html)
                 .execute(&self.write)
                 .await?;
-                Ok(lookup().fetch_one(&self.write).await?)
+                // Committed now (by this insert or a concurrent one): a reader sees it.
+                self.document_text(&doc.tenant_id, &doc.kind, &doc.lang, &doc.sha256).await?.ok_or($crate::StoreError::Conflict("document"))
             })
         }
 
