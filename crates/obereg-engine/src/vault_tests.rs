@@ -597,3 +597,55 @@ async fn a_card_token_gives_the_number_only_to_a_role_and_purpose_allowed_it() {
     );
     assert!(journal.iter().all(|e| !e.body.contains("0004")), "never the number");
 }
+
+/// The example catalog with two free-text categories for the account: a comment redacted,
+/// a call summary refused, both readable by support.
+fn catalog_with_free_text() -> String {
+    let changed = EXAMPLE
+        .replace(
+            "[[categories]]\nid = \"identity.passport\"",
+            "[[categories]]\nid = \"feedback.comment\"\nname = { ru = \"Отзыв\", en = \"Feedback\" }\nkind = \"ordinary\"\nfree_text = \"redact\"\n\n\
+             [[categories]]\nid = \"feedback.summary\"\nname = { ru = \"Итог звонка\", en = \"Call summary\" }\nkind = \"ordinary\"\nfree_text = \"refuse\"\n\n\
+             [[categories]]\nid = \"identity.passport\"",
+        )
+        .replace(
+            "optional_categories = [\"contact.phone\", \"identity.name\", \"identity.passport\"]",
+            "optional_categories = [\"contact.phone\", \"identity.name\", \"identity.passport\", \"feedback.comment\", \"feedback.summary\"]",
+        )
+        .replace(
+            "categories = [\"contact.email\", \"contact.phone\", \"identity.name\"]\noperations = [\"extraction\", \"use\", \"clarification\"]",
+            "categories = [\"contact.email\", \"contact.phone\", \"identity.name\", \"feedback.comment\", \"feedback.summary\"]\noperations = [\"extraction\", \"use\", \"clarification\"]",
+        );
+    assert_eq!(changed.matches("feedback.comment").count(), 3);
+    changed
+}
+
+#[tokio::test]
+async fn free_text_the_catalog_declares_free_of_personal_data_is_redacted_or_refused() {
+    let env = env().await;
+    env.engine.put_catalog(&env.admin, &catalog_with_free_text()).await.unwrap();
+    let mut input = customer();
+    input.values.push(value("feedback.comment", "Всё хорошо, перезвоните на +7 916 123-45-67 или ivan@mail.ru", &["account"]));
+    input.values.push(value("feedback.summary", "Клиент доволен, вопрос решён", &["account"]));
+    let subject = env.engine.create_subject(&env.admin, input).await.unwrap();
+    let support = env.staff("support").await;
+    let view = env.engine.read_subject(&support, &subject.id, "account").await.unwrap();
+    let comment = view.attributes.iter().find(|a| a.category == "feedback.comment").unwrap();
+    assert_eq!(comment.value.expose(), "Всё хорошо, перезвоните на [PHONE] или [EMAIL]");
+    let summary = view.attributes.iter().find(|a| a.category == "feedback.summary").unwrap();
+    assert_eq!(summary.value.expose(), "Клиент доволен, вопрос решён", "text without personal data passes as it is");
+
+    // A summary holding personal data is refused, naming the types only; nothing is stored.
+    let mut refused = customer();
+    refused.values[0] = value("contact.email", "other@example.ru", &["account"]);
+    refused.values.push(value("feedback.summary", "Звонила Анна Петрова, СНИЛС 112-233-445 95", &["account"]));
+    match env.engine.create_subject(&env.admin, refused).await {
+        Err(EngineError::Invalid { code, message }) => {
+            assert_eq!(code, "value.personal_data_in_free_text");
+            assert!(message.en.contains("PERSON") && message.en.contains("SNILS") && !message.en.contains("112-233"), "{}", message.en);
+        }
+        other => panic!("{other:?}"),
+    }
+    let found = env.engine.find_subjects(&env.admin, "contact.email", &PlainValue::new("other@example.ru"), "account").await.unwrap();
+    assert!(found.is_empty(), "the refused subject was not created");
+}

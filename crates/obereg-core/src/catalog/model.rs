@@ -98,6 +98,24 @@ pub struct Category {
     pub searchable: bool,
     #[serde(default)]
     pub normalize: Normalization,
+    /// For free text that must hold no personal data (a comment for analytics, a call
+    /// summary): `refuse` a value or record text in which obereg-detect finds any, or
+    /// `redact` it to type labels before it is stored. Default `allow`.
+    #[serde(default)]
+    pub free_text: FreeText,
+}
+
+/// What happens to personal data found in a category's free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FreeText {
+    /// Stored as given (the category is personal data itself).
+    #[default]
+    Allow,
+    /// Refused with the types found; nothing is stored.
+    Refuse,
+    /// Each finding replaced by its type label (`[PHONE]`) before sealing.
+    Redact,
 }
 
 /// The legal kind of a data category; it decides which bases a purpose may rely on.

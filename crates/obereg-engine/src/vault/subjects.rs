@@ -137,7 +137,7 @@ impl Engine {
             items.push(self.seal_value(catalog, tenant, subject, sealer, DEK_VERSION, v, now, None)?);
         }
         for r in records {
-            items.push(self.seal_record(tenant, subject, sealer, DEK_VERSION, r, now)?);
+            items.push(self.seal_record(catalog, tenant, subject, sealer, DEK_VERSION, r, now)?);
         }
         Ok(items)
     }

@@ -3,12 +3,12 @@
 
 use aws_lc_rs::rand;
 use obereg_core::access::{Denial, Principal};
-use obereg_core::catalog::{Catalog, Normalization};
+use obereg_core::catalog::{Catalog, FreeText, Normalization};
 use obereg_core::value::{PlainValue, normalize};
 use obereg_store::{ItemRecord, SubjectRecord};
 
 use super::crypto::{ItemBinding, Sealer};
-use super::{NewRecord, NewValue, SubjectRef, SubjectStatus};
+use super::{NewRecord, NewValue, RecordBody, SubjectRef, SubjectStatus};
 use crate::journal::Record;
 use crate::token::Role;
 use crate::{Actor, Engine, EngineError};
@@ -46,6 +46,34 @@ pub(crate) fn subject_ref(s: &SubjectRecord) -> SubjectRef {
 }
 
 /// A catalog category's normalisation and whether it is searchable.
+/// Free text of a category the catalog declares free of personal data, screened by
+/// obereg-detect: `Ok(None)` when it may be stored as given, `Ok(Some(text))` with every
+/// finding replaced by its type label (`redact`), or a refusal naming the types found
+/// (`refuse`) — never the values.
+pub(crate) fn screen_free_text(catalog: &Catalog, category: &str, text: &str) -> Result<Option<String>, EngineError> {
+    let policy = catalog.categories.iter().find(|c| c.id == category).map_or(FreeText::Allow, |c| c.free_text);
+    if policy == FreeText::Allow {
+        return Ok(None);
+    }
+    let found = obereg_detect::detect(text.as_bytes());
+    if found.is_empty() {
+        return Ok(None);
+    }
+    if policy == FreeText::Refuse {
+        let mut kinds: Vec<&str> = found.iter().map(|f| f.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let kinds = kinds.join(", ");
+        return Err(EngineError::invalid(
+            "value.personal_data_in_free_text",
+            format!("`{category}` must hold no personal data, and this text holds some: {kinds}"),
+            format!("в `{category}` не должно быть персональных данных, а в этом тексте они есть: {kinds}"),
+        ));
+    }
+    let redacted = obereg_detect::redact(text.as_bytes(), &found, &obereg_detect::Method::Label);
+    String::from_utf8(redacted).map(Some).map_err(|_| EngineError::Internal("redaction broke a character"))
+}
+
 pub(crate) fn category_rules(catalog: &Catalog, category: &str) -> (Normalization, bool) {
     catalog.categories.iter().find(|c| c.id == category).map_or((Normalization::None, false), |c| (c.normalize, c.searchable))
 }
@@ -74,7 +102,9 @@ impl Engine {
         item: Option<&str>,
     ) -> Result<ItemRecord, EngineError> {
         let (rule, searchable) = category_rules(catalog, &value.category);
-        let normal = normalize(rule, &value.value).map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
+        let screened = screen_free_text(catalog, &value.category, value.value.expose())?.map(PlainValue::new);
+        let normal = normalize(rule, screened.as_ref().unwrap_or(&value.value))
+            .map_err(|e| EngineError::Invalid { code: e.code, message: e.message })?;
         check_source(&value.source)?;
         let id = match item {
             Some(id) => id.to_owned(),
@@ -99,8 +129,10 @@ impl Engine {
     }
 
     /// Seals one activity record of `subject` as a new item.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn seal_record(
         &self,
+        catalog: &Catalog,
         tenant: &str,
         subject: &str,
         sealer: &Sealer,
@@ -109,7 +141,23 @@ impl Engine {
         now: i64,
     ) -> Result<ItemRecord, EngineError> {
         check_source(&record.source)?;
-        let body = record.body.validated()?;
+        let mut body = record.body.validated()?;
+        // A message's text and a form's answers are free text the catalog may screen.
+        match &mut body {
+            RecordBody::Message { text, .. } => {
+                if let Some(clean) = screen_free_text(catalog, &record.category, text)? {
+                    *text = clean;
+                }
+            }
+            RecordBody::Form { fields, .. } => {
+                for answer in fields.values_mut() {
+                    if let Some(clean) = screen_free_text(catalog, &record.category, answer)? {
+                        *answer = clean;
+                    }
+                }
+            }
+            RecordBody::Call { .. } => {}
+        }
         let kind = body.kind().as_str();
         let json = zeroize::Zeroizing::new(serde_json::to_vec(&body).map_err(|_| EngineError::Internal("record encoding"))?);
         let id = random_id()?;
