@@ -42,6 +42,9 @@ fn the_labelled_corpus_scores_above_its_floors() {
     };
     let mut per_type: BTreeMap<String, Counts> = BTreeMap::new();
     let (mut negatives, mut negatives_hit) = (0usize, 0usize);
+    // `OBEREG_PII_PREDICTIONS=FILE` also writes the predictions for the reference scorer:
+    // `python3 ../shared/pii/evaluate.py --gold … --pred FILE --byte-offsets`.
+    let mut predictions = std::env::var("OBEREG_PII_PREDICTIONS").ok().map(|p| std::fs::File::create(p).unwrap());
     for line in text.lines() {
         let doc: serde_json::Value = serde_json::from_str(line).unwrap();
         let body = doc["text"].as_str().unwrap();
@@ -52,6 +55,14 @@ fn the_labelled_corpus_scores_above_its_floors() {
             .map(|e| (e["type"].as_str().unwrap().to_owned(), e["start_byte"].as_u64().unwrap(), e["end_byte"].as_u64().unwrap()))
             .collect();
         let found = detect(body.as_bytes());
+        if let Some(out) = predictions.as_mut() {
+            use std::io::Write;
+            let entities: Vec<serde_json::Value> = found
+                .iter()
+                .map(|f| serde_json::json!({"type": f.kind.as_str(), "start_byte": f.start, "end_byte": f.end, "score": f.confidence}))
+                .collect();
+            writeln!(out, "{}", serde_json::json!({"id": doc["id"], "entities": entities})).unwrap();
+        }
         let predicted: HashSet<(String, u64, u64)> =
             found.iter().map(|f| (f.kind.as_str().to_owned(), f.start as u64, f.end as u64)).collect();
         if let Ok(kind) = std::env::var("OBEREG_PII_DEBUG") {
