@@ -56,8 +56,21 @@ impl Run {
     }
 }
 
+/// Bytes that belong to words: ASCII letters and digits, `_`, and every byte of a
+/// multi-byte character. A table: the dispatcher asks this of nearly every byte.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        i += 1;
+    }
+    table
+};
+
 pub(crate) fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    WORD_BYTES[usize::from(b)]
 }
 
 /// Whether the run starting at `i` is glued to a code before it (`ORD-2022`, `A12`, `v1.2`).
