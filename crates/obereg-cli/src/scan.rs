@@ -97,14 +97,13 @@ pub async fn redact(config: Config, args: RedactArgs) -> Result<u8, Failure> {
     })?;
     let text = read_input(args.input.as_ref())?;
     let found = detect_all(&text);
-    let redacted = match method {
-        RedactionMethod::Pseudonym => {
-            let engine = setup::open_engine(&config).await?;
-            obereg_detect::redact(&text, &found, &obereg_detect::Method::Pseudonym(engine.pseudonym_key(&args.tenant)))
-        }
-        RedactionMethod::Label => obereg_detect::redact(&text, &found, &obereg_detect::Method::Label),
-        RedactionMethod::Mask => obereg_detect::redact(&text, &found, &obereg_detect::Method::Mask),
+    let method = match method {
+        // Only pseudonyms need the data directory: the key comes from the root key.
+        RedactionMethod::Pseudonym => obereg_detect::Method::Pseudonym(setup::open_engine(&config).await?.pseudonym_key(&args.tenant)),
+        RedactionMethod::Label => obereg_detect::Method::Label,
+        RedactionMethod::Mask => obereg_detect::Method::Mask,
     };
+    let redacted = obereg_detect::redact(&text, &found, &method);
     match &args.out {
         Some(path) => {
             std::fs::write(path, &redacted).map_err(|e| Failure::usage(format!("{}: {e} / не удалось записать файл", path.display())))?

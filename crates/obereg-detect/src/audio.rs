@@ -46,7 +46,10 @@ pub fn parse_transcript(json: &[u8]) -> Result<Vec<TimedWord>, String> {
         words: Option<Vec<TimedWord>>,
         segments: Option<Vec<Segment>>,
     }
-    let t: Transcript = serde_json::from_slice(json).map_err(|e| format!("the transcript is not the expected JSON: {e}"))?;
+    // The parser's own message can quote the transcript (its words are personal data): only
+    // the place is reported.
+    let t: Transcript = serde_json::from_slice(json)
+        .map_err(|e| format!("the transcript is not the expected JSON (line {}, column {})", e.line(), e.column()))?;
     let words = match (t.words, t.segments) {
         (Some(words), _) => words,
         (None, Some(segments)) => segments.into_iter().flat_map(|s| s.words).collect(),
@@ -291,6 +294,8 @@ mod tests {
         assert!(redact_wav(&twelve, &spans, Fill::Silence).unwrap_err().contains("unsupported sample format"));
         assert!(parse_transcript(br#"{"words":[{"word":"a","start":2,"end":1}]}"#).unwrap_err().contains("impossible times"));
         assert!(parse_transcript(b"{}").is_err());
+        let quoted = parse_transcript(r#"{"words":[{"word":"Анна","start":"Петрова","end":1}]}"#.as_bytes()).unwrap_err();
+        assert!(quoted.contains("line 1") && !quoted.contains("Петрова"), "{quoted}");
         let whisper = br#"{"segments":[{"words":[{"word":" +7","start":0.1,"end":0.2},{"text":"9161234567","start":0.2,"end":1.0}]}]}"#;
         assert_eq!(parse_transcript(whisper).unwrap().len(), 2);
     }

@@ -104,6 +104,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_label_indexes_its_own_prefilter() {
+        for (i, label) in LABELS.iter().enumerate() {
+            assert_eq!(*label as usize, i, "LABELS must follow the declaration order of Label");
+        }
+    }
+
+    #[test]
     fn a_label_counts_only_when_it_stands_close_before() {
         let text = "Моя дата рождения — 12.03.1985".as_bytes();
         let at = text.len() - "12.03.1985".len();

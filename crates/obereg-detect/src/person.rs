@@ -111,8 +111,8 @@ fn lower_into<'b>(word: &[u8], out: &'b mut [u8; 96]) -> Option<&'b [u8]> {
     Some(&out[..word.len()])
 }
 
-/// English words that are also first names, taken for names only next to another part.
-const EN_WORDS: &[&str] = &[
+/// Months and weekdays: names in the census lists, never a name alone.
+const CALENDAR_WORDS: &[&str] = &[
     "January",
     "February",
     "March",
@@ -132,30 +132,13 @@ const EN_WORDS: &[&str] = &[
     "Friday",
     "Saturday",
     "Sunday",
-    "Will",
-    "Hope",
-    "Grace",
-    "Bill",
-    "Mark",
-    "Joy",
-    "Faith",
-    "Dawn",
-    "Art",
-    "Guy",
-    "Chase",
-    "Page",
-    "Rich",
-    "My",
-    "An",
-    "In",
-    "So",
-    "Do",
-    "Else",
-    "Sale",
-    "Royal",
-    "Young",
-    "King",
-    "Early",
+];
+
+/// Other English words that are also first names, taken for names alone only after an
+/// introduction ("this is Mark").
+const EN_WORDS: &[&str] = &[
+    "Will", "Hope", "Grace", "Bill", "Mark", "Joy", "Faith", "Dawn", "Art", "Guy", "Chase", "Page", "Rich", "My", "An", "In", "So", "Do",
+    "Else", "Sale", "Royal", "Young", "King", "Early",
 ];
 
 /// Words that make the capitalised words before them a street or a place, not a person:
@@ -250,7 +233,7 @@ fn read_word(text: &[u8], i: usize) -> Option<Word> {
         w.first = EN_FIRST.contains(word);
         w.surname = EN_SURNAMES.contains(word);
         // Only a first name can be a common word here; the list is looked at only then.
-        w.common = w.first && EN_WORDS.contains(&word);
+        w.common = w.first && (EN_WORDS.contains(&word) || CALENDAR_WORDS.contains(&word));
     } else {
         let mut buf = [0u8; 96];
         let lower = lower_into(&text[i..j], &mut buf)?;
@@ -264,9 +247,9 @@ fn read_word(text: &[u8], i: usize) -> Option<Word> {
 }
 
 /// Whether `accept` takes `w` or a nominative it may be declined from, undoing each
-/// ending in `endings` (one buffer for every candidate: this runs for every capitalised
-/// word).
-fn any_nominative(w: &str, endings: &[(&str, &[&str])], fleeting: bool, mut accept: impl FnMut(&str) -> bool) -> bool {
+/// ending in `endings` (one buffer for every candidate). Used for the shape of surnames
+/// outside the dictionary; dictionary words are looked up among their declined forms.
+fn any_nominative(w: &str, endings: &[(&str, &[&str])], mut accept: impl FnMut(&str) -> bool) -> bool {
     if accept(w) {
         return true;
     }
@@ -279,20 +262,6 @@ fn any_nominative(w: &str, endings: &[(&str, &[&str])], fleeting: bool, mut acce
             buf.push_str(t);
             if accept(&buf) {
                 return true;
-            }
-        }
-        // Павла → Павел, Льва → Лев: the vowel a masculine name loses when declined.
-        if fleeting && matches!(*end, "а" | "у" | "ом" | "е") {
-            let mut chars = base.chars();
-            if let Some(last) = chars.next_back() {
-                let stem = chars.as_str().strip_suffix('ь').unwrap_or(chars.as_str());
-                buf.clear();
-                buf.push_str(stem);
-                buf.push('е');
-                buf.push(last);
-                if accept(&buf) {
-                    return true;
-                }
             }
         }
     }
@@ -385,7 +354,7 @@ const SURNAME_CUES: &[&str] =
 
 /// Months and weekdays: never a name alone, whatever stands before.
 fn calendar_word(word: &[u8]) -> bool {
-    EN_WORDS[..19].iter().any(|w| w.as_bytes() == word)
+    CALENDAR_WORDS.iter().any(|w| w.as_bytes() == word)
 }
 
 /// Whether `i` starts a clause: only spaces between it and a sentence end, a colon, a line
@@ -463,7 +432,7 @@ pub fn person(text: &[u8], i: usize) -> Option<Finding> {
             if let Some(lower) = lower_into(&text[w.start..w.end], &mut buf)
                 && let Ok(lower) = std::str::from_utf8(lower)
             {
-                w.surname_like = any_nominative(lower, SURNAME_ENDINGS, false, looks_like_surname);
+                w.surname_like = any_nominative(lower, SURNAME_ENDINGS, looks_like_surname);
             }
         }
     }
