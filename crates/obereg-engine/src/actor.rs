@@ -16,13 +16,22 @@ pub struct Actor {
     /// freshness made for this request waits for a probe numbered from it, so the token
     /// check and the use case share one probe. `None` outside a request.
     pub(crate) arrived: Option<crate::Ticket>,
+    /// The data subject acting through the portal: journaled as the subject. Such an actor
+    /// exists only inside the engine's portal use cases, each bound to the subject the
+    /// session proved.
+    pub(crate) portal: bool,
 }
 
 impl Actor {
     /// The operator at the command line. Whoever can run the CLI against the data directory
     /// can read the database directly, so full (platform) rights grant nothing new.
     pub fn local_operator(tenant: &str) -> Self {
-        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None, request_id: None, arrived: None }
+        Self { tenant: tenant.to_owned(), role: Role::Platform, token_id: None, request_id: None, arrived: None, portal: false }
+    }
+
+    /// The data subject, acting through the portal on what the session proved is theirs.
+    pub(crate) fn portal_subject(tenant: &str) -> Self {
+        Self { portal: true, ..Self::local_operator(tenant) }
     }
 
     /// The same actor, serving request `id`.
@@ -75,7 +84,14 @@ impl Engine {
         match self.store.token_by_hash(&hash).await? {
             Some(t) if t.revoked_at.is_none() => {
                 let actor =
-                    Actor { tenant: t.tenant_id, role: Role::parse(&t.role), token_id: Some(t.id), request_id: None, arrived: None };
+                    Actor {
+                    tenant: t.tenant_id,
+                    role: Role::parse(&t.role),
+                    token_id: Some(t.id),
+                    request_id: None,
+                    arrived: None,
+                    portal: false,
+                };
                 self.index.keep_token(hash, &actor, generation);
                 Ok(Actor { arrived: Some(since), ..actor })
             }

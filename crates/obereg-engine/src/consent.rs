@@ -251,7 +251,7 @@ impl Engine {
     }
 
     /// Checks an event against the catalog: purpose, channel, cookie category, document.
-    fn check_event(&self, catalog: &Catalog, new: &NewConsentEvent) -> Result<(), EngineError> {
+    pub(crate) fn check_event(&self, catalog: &Catalog, new: &NewConsentEvent) -> Result<(), EngineError> {
         let purpose = obereg_core::access::purpose(catalog, &new.purpose)
             .map_err(|d| EngineError::Invalid { code: "consent.unknown_purpose", message: d.reason })?;
         match new.channel {

@@ -154,6 +154,7 @@ impl Engine {
             time: self.clock.now(),
             tenant: tenant.to_owned(),
             actor: match &actor.token_id {
+                _ if actor.portal => obereg_journal::Actor::Subject,
                 Some(token) => obereg_journal::Actor::Token { token: token.clone(), role: actor.role.as_str().to_owned() },
                 None => obereg_journal::Actor::Operator,
             },

@@ -24,6 +24,7 @@ pub mod token;
 mod tokens;
 pub mod unsubscribe;
 pub mod vault;
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

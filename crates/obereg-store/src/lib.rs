@@ -21,6 +21,7 @@ mod retention_sql;
 mod schema;
 mod sqlite;
 mod vault_sql;
+mod web_sql;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +35,7 @@ pub use publication_sql::{NoticeBatch, PublicationRecord};
 pub use records::*;
 pub use retention_sql::{ActRecord, GeneratedDocumentRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
 pub use sqlite::{SqliteStore, keystore_path};
+pub use web_sql::{DashboardCounts, PortalCodeRecord, StaffAccountRecord, WebSessionRecord};
 
 /// A boxed, sendable future returning a storage result.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -431,6 +433,64 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         lang: &'a str,
         sha256: &'a str,
     ) -> StoreFuture<'a, Option<GeneratedDocumentRecord>>;
+
+    /// Adds a staff account with its journal entries; a conflict when the login is taken.
+    fn insert_staff_account<'a>(&'a self, account: &'a StaffAccountRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// Saves an account's role, password, second factor and state with its journal entries,
+    /// ending its console sessions when `end_sessions`.
+    fn update_staff_account<'a>(
+        &'a self,
+        account: &'a StaffAccountRecord,
+        end_sessions: bool,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Appended>;
+
+    fn staff_account_by_login<'a>(&'a self, tenant: &'a str, login: &'a str) -> StoreFuture<'a, Option<StaffAccountRecord>>;
+
+    fn staff_account<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<StaffAccountRecord>>;
+
+    /// The tenant's staff accounts by login.
+    fn staff_accounts<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<StaffAccountRecord>>;
+
+    /// Records the failed sign-ins counted so far and any lock (not journaled).
+    fn note_sign_in<'a>(&'a self, tenant: &'a str, id: &'a str, failed_sign_ins: i64, locked_until: Option<i64>)
+    -> StoreFuture<'a, ()>;
+
+    /// Opens a browser session with its journal entries.
+    fn insert_web_session<'a>(&'a self, session: &'a WebSessionRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    fn web_session<'a>(&'a self, id_hash: &'a [u8]) -> StoreFuture<'a, Option<WebSessionRecord>>;
+
+    /// Moves a session's last activity forward to `at`.
+    fn touch_web_session<'a>(&'a self, id_hash: &'a [u8], at: i64) -> StoreFuture<'a, ()>;
+
+    /// Ends a session; whether there was one.
+    fn delete_web_session<'a>(&'a self, id_hash: &'a [u8]) -> StoreFuture<'a, bool>;
+
+    /// Deletes sessions idle since before `idle_before` or past their end, and portal codes
+    /// expired before `idle_before`; returns how many rows went.
+    fn purge_web_sessions(&self, idle_before: i64, now: i64) -> StoreFuture<'_, u64>;
+
+    /// Stores a portal code with the message carrying it, unless `limit` codes for the same
+    /// contact were made since `since` (then `false`, nothing stored).
+    fn insert_portal_code<'a>(
+        &'a self,
+        code: &'a PortalCodeRecord,
+        message: &'a OutboxRecord,
+        limit: i64,
+        since: i64,
+    ) -> StoreFuture<'a, bool>;
+
+    fn portal_code<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<PortalCodeRecord>>;
+
+    /// Counts one try of a code, marking it used when `used_at`; `false` when the count read
+    /// is no longer current or the code was used (another try came first).
+    fn portal_code_tried<'a>(&'a self, tenant: &'a str, id: &'a str, attempts_read: i64, used_at: Option<i64>)
+    -> StoreFuture<'a, bool>;
+
+    /// What the console's dashboard counts, consent events from `since` on.
+    fn dashboard_counts<'a>(&'a self, tenant: &'a str, since: i64) -> StoreFuture<'a, DashboardCounts>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

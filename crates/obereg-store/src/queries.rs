@@ -31,6 +31,7 @@ macro_rules! shared_queries {
             $crate::requests_sql::request_methods!($db);
             $crate::retention_sql::retention_methods!($db);
             $crate::publication_sql::publication_methods!($db);
+            $crate::web_sql::web_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend

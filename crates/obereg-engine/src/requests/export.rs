@@ -174,10 +174,22 @@ impl Engine {
                 "выгрузка данных — ответ только на запрос о доступе или переносе",
             ));
         }
-        let tenant = record.tenant_id.as_str();
+        self.export_of(catalog, &record.tenant_id, &record.id, record.subject_id.as_deref(), entry).await
+    }
+
+    /// Everything obereg holds about `subject` (none: an empty export) as an answer labelled
+    /// `label` (a request id), journaled through `entry` before it is returned.
+    pub(crate) async fn export_of<'a>(
+        &self,
+        catalog: &Catalog,
+        tenant: &str,
+        label: &str,
+        subject: Option<&str>,
+        entry: impl Fn(crate::journal::Record<'a>) -> obereg_journal::EntryDraft,
+    ) -> Result<SubjectExport, EngineError> {
         let mut export = SubjectExport {
             format: EXPORT_FORMAT,
-            request: record.id.clone(),
+            request: label.to_owned(),
             generated_at: self.clock.now(),
             operator: operator(catalog),
             subject: None,
@@ -191,7 +203,7 @@ impl Engine {
             rights: rights(catalog),
         };
         let mut used_purposes = BTreeSet::new();
-        if let Some(subject) = &record.subject_id
+        if let Some(subject) = subject
             && let Some(data) = self.store.subject(tenant, subject).await?
         {
             export.subject = Some(ExportSubject {
@@ -245,7 +257,7 @@ impl Engine {
                     });
                 }
                 export.objections =
-                    self.store.objections_many(tenant, std::slice::from_ref(subject)).await?.into_iter().map(|(_, p, _)| p).collect();
+                    self.store.objections_many(tenant, &[subject.to_owned()]).await?.into_iter().map(|(_, p, _)| p).collect();
             }
         }
         describe_purposes(catalog, &used_purposes, &mut export);
@@ -253,7 +265,7 @@ impl Engine {
         let categories: BTreeSet<&str> =
             export.values.iter().map(|v| v.category.as_str()).chain(export.records.iter().map(|r| r.category.as_str())).collect();
         let draft = entry(
-            request_record(Operation::Transfer.code(), &record.id, record.subject_id.as_deref())
+            request_record(Operation::Transfer.code(), label, subject)
                 .categories(categories.into_iter().map(str::to_owned)),
         );
         self.journal_without_change(tenant, vec![draft]).await?;

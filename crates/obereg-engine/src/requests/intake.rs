@@ -211,6 +211,93 @@ impl Engine {
         Ok(Submitted { request: view(&record, moscow_date(now))?, follow_key })
     }
 
+    /// Registers a request a subject files in the portal. Signing in proved the address,
+    /// so the request starts in progress, verified by `portal`; `subject` is the one subject
+    /// the address led to (none, or several for staff to sort out: then `None`).
+    pub(crate) async fn portal_request(
+        &self,
+        tenant: &str,
+        address: &PlainValue,
+        subject: Option<String>,
+        kind: RequestKind,
+        details: Option<PlainValue>,
+        language: Language,
+    ) -> Result<RequestView, EngineError> {
+        let catalog = self.catalog_in_force(tenant).await?;
+        let is_email = address.expose().contains('@');
+        let contact =
+            if is_email { Contact::parse(Some(address), None, false)? } else { Contact::parse(None, Some(address), false)? };
+        if let Some(blind) = self.contact_blind(tenant, &contact) {
+            let now = self.clock.now();
+            let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).map_err(|_| EngineError::Internal("clock"))?;
+            if self.store.requests_by_contact(tenant, &blind, since.as_microsecond()).await?.len() >= REQUESTS_PER_DAY {
+                return Err(EngineError::RateLimited(obereg_core::Bilingual::new(
+                    "too many requests from this address today; try again tomorrow or write to the operator",
+                    "слишком много запросов с этого адреса за сутки; повторите завтра или напишите оператору",
+                )));
+            }
+        }
+        let now = self.clock.now();
+        let (mut record, private) = self.draft(&catalog, tenant, kind, RequestChannel::Portal, None, contact, details, language, now)?;
+        record.state = RequestState::InProgress.as_str().into();
+        record.subject_id = subject;
+        record.verified_by = Some("portal".into());
+        record.version = 1;
+        let event = RequestEventRecord {
+            tenant_id: tenant.to_owned(),
+            request_id: record.id.clone(),
+            idx: 0,
+            at: now.as_microsecond(),
+            event: RequestEvent::IdentityVerified.as_str().into(),
+            from_state: RequestState::Received.as_str().into(),
+            to_state: RequestState::InProgress.as_str().into(),
+            actor: "subject".into(),
+            sealed_note: None,
+        };
+        let entries = vec![
+            self.subject_entry(tenant, request_record("request.received", &record.id, record.subject_id.as_deref())),
+            self.subject_entry(tenant, request_record("request.identity_verified", &record.id, record.subject_id.as_deref())),
+        ];
+        let due_on: jiff::civil::Date = record.due_on.parse().map_err(|_| EngineError::Internal("due date"))?;
+        let operator = &catalog.operator.legal_name;
+        let outbox: Vec<_> = self.notice(tenant, &record.id, kind, operator, &private, Notice::Received { due_on })?.into_iter().collect();
+        let appended = self.store.insert_request(&record, Some(&event), &outbox, &entries).await?;
+        self.after_append(tenant, appended).await;
+        view(&record, moscow_date(now))
+    }
+
+    /// The requests a portal user may follow: those made from the address they proved, and
+    /// those of the subject it led to. Newest first.
+    pub(crate) async fn portal_requests_of(&self, tenant: &str, address: &str, subject: Option<&str>) -> Result<Vec<RequestView>, EngineError> {
+        let blind = self.keyring.blind_index(tenant, CONTACT_BLIND, address);
+        let mut records = self.store.requests_by_contact(tenant, &blind, 0).await?;
+        if let Some(subject) = subject {
+            let filter = obereg_store::RequestFilter { subject_id: Some(subject.to_owned()), limit: 200, ..Default::default() };
+            for r in self.store.requests(tenant, &filter).await? {
+                if !records.iter().any(|known| known.id == r.id) {
+                    records.push(r);
+                }
+            }
+        }
+        records.sort_by(|a, b| b.received_at.cmp(&a.received_at).then_with(|| a.id.cmp(&b.id)));
+        let today = moscow_date(self.clock.now());
+        records.iter().map(|r| view(r, today)).collect()
+    }
+
+    /// The subjects whose searchable email or phone categories hold `address` (normalised).
+    pub(crate) async fn subjects_at_address(&self, tenant: &str, address: &str) -> Result<Vec<String>, EngineError> {
+        let catalog = self.catalog_in_force(tenant).await?;
+        let private = RequestPrivate {
+            email: address.contains('@').then(|| address.to_owned()),
+            phone: (!address.contains('@')).then(|| address.to_owned()),
+            details: None,
+            language: Language::Ru,
+            candidates: Vec::new(),
+            answer: None,
+        };
+        self.match_contact(&catalog, tenant, &private).await
+    }
+
     /// Checks a code the requester entered. On success the contact is matched against the
     /// vault and the request moves in progress.
     pub async fn verify_request_code(&self, tenant: &str, id: &str, key: &str, code: &str) -> Result<RequestView, EngineError> {

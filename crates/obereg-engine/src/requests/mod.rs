@@ -14,7 +14,7 @@ mod intake;
 pub(crate) mod notices;
 mod recipients;
 mod reminders;
-mod sealing;
+pub(crate) mod sealing;
 mod workflow;
 
 use obereg_core::catalog::{Catalog, Jurisdiction};
