@@ -85,6 +85,13 @@ pub struct JournalEntryView {
     pub body: String,
 }
 
+impl JournalEntryView {
+    /// The entry's fields, read back from its JSON line.
+    pub fn entry(&self) -> Result<obereg_journal::Entry, EngineError> {
+        serde_json::from_str(&self.body).map_err(|_| EngineError::Internal("a journal entry does not decode"))
+    }
+}
+
 /// An inclusion proof, against a signed checkpoint where one exists at that size.
 #[derive(Debug, Clone)]
 pub struct InclusionProofView {

@@ -182,3 +182,6 @@ mod retention_tests;
 
 #[cfg(test)]
 mod publication_tests;
+
+#[cfg(test)]
+mod web_tests;
