@@ -38,6 +38,12 @@ impl Engine {
 
     /// The tenant's catalog in force, for the use cases that decide with it. Only the
     /// version's hash is read per call; the model is parsed once per version.
+    /// The catalog in force, for pages that describe processing to the public (the portal
+    /// names roles, purposes and categories from it; the policy is published from it too).
+    pub async fn public_catalog(&self, tenant: &str) -> Result<Arc<Catalog>, EngineError> {
+        self.catalog_in_force(tenant).await
+    }
+
     pub(crate) async fn catalog_in_force(&self, tenant: &str) -> Result<Arc<Catalog>, EngineError> {
         let fresh = self.index.fresh(self.store.as_ref(), tenant).await?;
         self.catalog_as_of(tenant, fresh.catalog_sha.as_deref()).await

@@ -319,9 +319,22 @@ impl Engine {
 
     /// Entries `from..from+limit` (at most [`MAX_PAGE`]).
     pub async fn journal_entries(&self, actor: &Actor, from: u64, limit: u32) -> Result<Vec<JournalEntryView>, EngineError> {
-        actor.require_admin()?;
+        self.require_oversight(actor).await?;
         let limit = u64::from(limit.clamp(1, MAX_PAGE));
         self.store.journal_entries(&actor.tenant, from, from.saturating_add(limit)).await?.into_iter().map(view).collect()
+    }
+
+    /// Administrators, and catalog roles marked `dpo` (who answer for the processing and
+    /// read the journal to do so); anyone else is refused.
+    pub(crate) async fn require_oversight(&self, actor: &Actor) -> Result<(), EngineError> {
+        if actor.role.is_admin() {
+            return Ok(());
+        }
+        let catalog = self.catalog_for(actor).await?;
+        match crate::vault::principal_of(&catalog, actor)? {
+            obereg_core::access::Principal::Staff(role) if role.dpo => Ok(()),
+            _ => Err(EngineError::Forbidden),
+        }
     }
 
     /// Entries about one subject from index `from` on: "who touched my data, and why".

@@ -12,6 +12,7 @@ pub mod metrics;
 mod openapi;
 mod problem;
 mod routes;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -131,8 +132,9 @@ pub fn app(engine: Engine, metrics: Arc<Metrics>, max_body_bytes: usize) -> Rout
                 .route("/c/{tenant}/banner", axum::routing::get(cookies::banner))
                 .route("/c/{tenant}/document/{sha}", axum::routing::get(cookies::document))
                 .route("/c/{tenant}/choices", axum::routing::get(cookies::current).post(cookies::record).options(cookies::preflight))
-                .with_state(engine),
+                .with_state(engine.clone()),
         )
+        .merge(web::router(engine))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(problem::fallback)
         .method_not_allowed_fallback(problem::method_not_allowed)
@@ -210,6 +212,10 @@ async fn sweep_periodically(engine: Engine, mut stop: tokio::sync::watch::Receiv
         tokio::select! {
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+        // Ended browser sessions and expired sign-in codes go (each is refused on use anyway).
+        if let Err(e) = engine.purge_web_sessions().await {
+            tracing::warn!(code = e.code(), "purging ended web sessions failed");
         }
         // A publication walk an interruption stopped resumes first: notices are due before
         // the effective date.

@@ -198,7 +198,7 @@ impl Engine {
 
     /// The tenant's destruction acts, newest first, without names.
     pub async fn list_acts(&self, actor: &Actor, before: Option<jiff::Timestamp>, limit: u32) -> Result<Vec<ActView>, EngineError> {
-        actor.require_admin()?;
+        self.require_oversight(actor).await?;
         let records = self.store.acts(&actor.tenant, before.map(|t| t.as_microsecond()), limit.clamp(1, 500)).await?;
         records.iter().map(|r| self.act_view(r, false)).collect()
     }

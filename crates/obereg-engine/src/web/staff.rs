@@ -288,3 +288,30 @@ fn staff_actor(account: &StaffAccountRecord) -> Actor {
         portal: false,
     }
 }
+
+/// What the console's dashboard shows: counts only, no personal data.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// Subjects by status.
+    pub subjects: Vec<(String, i64)>,
+    /// Consent events by day (days since 1970-01-01 UTC) and action, from `first_day` on.
+    pub consent_days: Vec<(i64, String, i64)>,
+    pub first_day: i64,
+    /// Messages waiting in the outbox.
+    pub outbox_pending: i64,
+    /// The latest signed checkpoint: its size and when it was signed.
+    pub checkpoint: Option<(u64, jiff::Timestamp)>,
+}
+
+impl Engine {
+    /// The dashboard's counts over the last `days` days, for any staff member of the tenant.
+    pub async fn dashboard(&self, actor: &Actor, days: i64) -> Result<Dashboard, EngineError> {
+        let catalog = self.catalog_for(actor).await?;
+        crate::vault::principal_of(&catalog, actor)?;
+        const DAY: i64 = 86_400_000_000;
+        let first_day = self.now_micros().div_euclid(DAY) - (days.clamp(1, 366) - 1);
+        let counts = self.store.dashboard_counts(&actor.tenant, first_day * DAY).await?;
+        let checkpoint = self.store.latest_checkpoint(&actor.tenant).await?.map(|c| (c.size as u64, crate::vault::micros_to_time(c.signed_at)));
+        Ok(Dashboard { subjects: counts.subjects, consent_days: counts.consent_days, first_day, outbox_pending: counts.outbox_pending, checkpoint })
+    }
+}

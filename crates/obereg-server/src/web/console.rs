@@ -1,0 +1,777 @@
+//! The admin console (`/console`): staff sign in with a password (and a TOTP code when
+//! enrolled) and work with what their catalog role allows. Pages only call engine use cases
+//! with the staff member's actor, so a page can never show more than the API would; the
+//! menu hides what the role may not open, and the engine refuses it anyway.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use obereg_core::value::PlainValue;
+use obereg_engine::requests::{Completion, ManualIdentity, RefusalGround, RequestQuery};
+use obereg_engine::web::staff::StaffSession;
+use obereg_engine::{Actor, DEFAULT_TENANT, Engine, EngineError};
+use serde::Deserialize;
+
+use super::portal::{kind_name, operation_words, state_name};
+use super::{Area, CONSOLE_COOKIE, Lang, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other, session_cookie};
+
+pub fn routes() -> axum::Router<Engine> {
+    axum::Router::new()
+        .route("/console/sign-in", get(sign_in_page).post(sign_in))
+        .route("/console/sign-out", post(sign_out))
+        .route("/console", get(dashboard))
+        .route("/console/subjects", get(subjects))
+        .route("/console/subjects/{id}", get(subject))
+        .route("/console/requests", get(requests))
+        .route("/console/requests/{id}", get(request))
+        .route("/console/requests/{id}/verify", post(verify_request))
+        .route("/console/requests/{id}/extend", post(extend_request))
+        .route("/console/requests/{id}/complete", post(complete_request))
+        .route("/console/requests/{id}/refuse", post(refuse_request))
+        .route("/console/requests/{id}/export", get(export_request))
+        .route("/console/consents", get(consents))
+        .route("/console/journal", get(journal))
+        .route("/console/journal/verify", post(verify_journal))
+        .route("/console/journal/proof/{index}", get(proof))
+        .route("/console/catalog", get(catalog).post(upload_catalog))
+}
+
+fn frame(headers: &HeaderMap, title: (&str, &str), path: &str) -> (Page, Option<HeaderValue>) {
+    let lang = Lang::of(headers);
+    let (csrf, pre) = form_token(headers, CONSOLE_COOKIE);
+    let page = Page {
+        lang,
+        title: lang.t(title.0, title.1).to_owned(),
+        csrf,
+        area: Area::Console,
+        who: None,
+        dpo: false,
+        admin: false,
+        path: path.to_owned(),
+        notice: None,
+        error: None,
+    };
+    (page, pre)
+}
+
+/// The signed-in staff member and the page frame, or the way to sign-in.
+async fn staff(engine: &Engine, headers: &HeaderMap, title: (&str, &str), path: &str) -> Result<(StaffSession, Page), Response> {
+    let (mut page, _) = frame(headers, title, path);
+    let Some(value) = cookie(headers, CONSOLE_COOKIE) else { return Err(see_other("/console/sign-in")) };
+    match engine.staff_session(&value).await {
+        Ok(session) => {
+            page.who = Some(format!("{} · {}", session.login, page.lang.t(&session.role_name.en, &session.role_name.ru)));
+            page.dpo = session.dpo;
+            page.admin = session.admin;
+            Ok((session, page))
+        }
+        Err(EngineError::Unauthenticated) => Err(see_other("/console/sign-in")),
+        Err(e) => Err(error_page(page, StatusCode::INTERNAL_SERVER_ERROR, &e)),
+    }
+}
+
+/// As [`staff`], for pages of those who work requests and the journal.
+async fn overseer(engine: &Engine, headers: &HeaderMap, title: (&str, &str), path: &str) -> Result<(StaffSession, Page), Response> {
+    let (session, page) = staff(engine, headers, title, path).await?;
+    if !session.dpo {
+        return Err(error_page(page, StatusCode::FORBIDDEN, &EngineError::Forbidden));
+    }
+    Ok((session, page))
+}
+
+fn status_of(e: &EngineError) -> StatusCode {
+    match e {
+        EngineError::Forbidden | EngineError::Refused { .. } => StatusCode::FORBIDDEN,
+        EngineError::NotFound(_) => StatusCode::NOT_FOUND,
+        EngineError::Invalid { .. } | EngineError::InvalidCatalog(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        EngineError::Conflict(_) => StatusCode::CONFLICT,
+        EngineError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/sign_in.html")]
+struct SignInPage {
+    page: Page,
+    tenant: String,
+}
+
+async fn sign_in_page(headers: HeaderMap) -> Response {
+    let (page, pre) = frame(&headers, ("Staff sign-in", "Вход для сотрудников"), "/console");
+    let mut response = html(&SignInPage { page, tenant: DEFAULT_TENANT.to_owned() });
+    if let Some(c) = pre {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    tenant: String,
+    login: String,
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn sign_in(State(engine): State<Engine>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
+    let (mut page, _) = frame(&headers, ("Staff sign-in", "Вход для сотрудников"), "/console");
+    let code = (!form.code.trim().is_empty()).then_some(form.code.trim());
+    match engine.staff_sign_in(form.tenant.trim(), form.login.trim(), &form.password, code).await {
+        Ok(opened) => {
+            let mut response = see_other("/console");
+            response.headers_mut().append(header::SET_COOKIE, session_cookie(CONSOLE_COOKIE, &opened.cookie, opened.max_age, "Strict"));
+            response
+        }
+        Err(e) => {
+            page.error = Some(error_text(page.lang, &e));
+            let mut response = html(&SignInPage { page, tenant: form.tenant });
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response
+        }
+    }
+}
+
+async fn sign_out(State(engine): State<Engine>, headers: HeaderMap) -> Response {
+    if let Some(value) = cookie(&headers, CONSOLE_COOKIE) {
+        let _ = engine.sign_out(&value).await;
+    }
+    let mut response = see_other("/console/sign-in");
+    response.headers_mut().append(header::SET_COOKIE, cleared_cookie(CONSOLE_COOKIE));
+    response
+}
+
+/// A request as the queue lists it.
+struct QueueRow {
+    id: String,
+    kind: String,
+    state: String,
+    due: String,
+    overdue: bool,
+    channel: String,
+}
+
+fn queue_rows(lang: Lang, list: Vec<obereg_engine::requests::RequestView>) -> Vec<QueueRow> {
+    list.into_iter()
+        .map(|r| QueueRow {
+            kind: kind_name(lang, r.kind),
+            state: state_name(lang, r.state),
+            due: r.due_on.to_string(),
+            overdue: r.overdue,
+            channel: r.channel.as_str().to_owned(),
+            id: r.id,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct DashboardPage {
+    page: Page,
+    queue: Vec<QueueRow>,
+    overdue: usize,
+    subjects: Vec<(String, i64)>,
+    chart: String,
+    outbox_pending: i64,
+    checkpoint: String,
+}
+
+async fn dashboard(State(engine): State<Engine>, headers: HeaderMap) -> Response {
+    let (session, page) = match staff(&engine, &headers, ("Dashboard", "Сводка"), "/console").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lang = page.lang;
+    let mut queue = Vec::new();
+    if session.dpo {
+        match engine.list_requests(&session.actor, RequestQuery::default()).await {
+            Ok(list) => queue = queue_rows(lang, list),
+            Err(e) => return error_page(page, status_of(&e), &e),
+        }
+        // Overdue first, then by due date (the engine lists by due date).
+        queue.sort_by_key(|r| !r.overdue);
+    }
+    let overdue = queue.iter().filter(|r| r.overdue).count();
+    let counts = match engine.dashboard(&session.actor, 30).await {
+        Ok(c) => c,
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let subjects = counts
+        .subjects
+        .iter()
+        .map(|(status, n)| {
+            let name = match status.as_str() {
+                "active" => lang.t("active", "активны"),
+                "restricted" => lang.t("restricted (blocked)", "заблокированы"),
+                "erased" => lang.t("erased", "удалены"),
+                other => other,
+            };
+            (name.to_owned(), *n)
+        })
+        .collect();
+    let chart = super::chart::consent_chart(lang, &counts.consent_days, counts.first_day, 30);
+    let checkpoint = match &counts.checkpoint {
+        Some((size, at)) => format!("{} · {}", lang.count(*size as i64, ["entry", "entries"], ["запись", "записи", "записей"]), moscow_time(*at)),
+        None => lang.t("no checkpoint yet", "контрольных точек ещё нет").to_owned(),
+    };
+    html(&DashboardPage { page, queue, overdue, subjects, chart, outbox_pending: counts.outbox_pending, checkpoint })
+}
+
+#[derive(Deserialize, Default)]
+struct FindQuery {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    purpose: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/subjects.html")]
+struct SubjectsPage {
+    page: Page,
+    categories: Vec<(String, String)>,
+    purposes: Vec<(String, String)>,
+    query: FindQuery,
+    searched: bool,
+    found: Vec<(String, String)>,
+}
+
+/// The searchable categories and the purposes the role may use, with names.
+async fn choices(engine: &Engine, actor: &Actor, lang: Lang) -> Result<(Vec<(String, String)>, Vec<(String, String)>), EngineError> {
+    let catalog = engine.public_catalog(&actor.tenant).await?;
+    let name = |t: &obereg_core::catalog::LocalizedText| match (lang, &t.en) {
+        (Lang::En, Some(en)) => en.clone(),
+        _ => t.ru.clone(),
+    };
+    let role = catalog.roles.iter().find(|r| r.id == actor.role.as_str());
+    let categories = catalog
+        .categories
+        .iter()
+        .filter(|c| c.searchable && role.is_none_or(|r| r.categories.contains(&c.id)))
+        .map(|c| (c.id.clone(), name(&c.name)))
+        .collect();
+    let purposes = catalog
+        .purposes
+        .iter()
+        .filter(|p| role.is_none_or(|r| r.purposes.contains(&p.id)))
+        .map(|p| (p.id.clone(), name(&p.name)))
+        .collect();
+    Ok((categories, purposes))
+}
+
+async fn subjects(State(engine): State<Engine>, headers: HeaderMap, Query(query): Query<FindQuery>) -> Response {
+    let (session, mut page) = match staff(&engine, &headers, ("Subjects", "Субъекты"), "/console/subjects").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (categories, purposes) = match choices(&engine, &session.actor, page.lang).await {
+        Ok(c) => c,
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let searched = !query.value.trim().is_empty();
+    let mut found = Vec::new();
+    if searched {
+        match engine.find_subjects(&session.actor, &query.category, &PlainValue::new(query.value.trim()), &query.purpose).await {
+            Ok(list) => found = list.into_iter().map(|s| (s.id, s.status.as_str().to_owned())).collect(),
+            Err(e) => page.error = Some(error_text(page.lang, &e)),
+        }
+    }
+    html(&SubjectsPage { page, categories, purposes, query, searched, found })
+}
+
+struct ShownAttribute {
+    category: String,
+    value: String,
+    masked: bool,
+    source: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/subject.html")]
+struct SubjectPage {
+    page: Page,
+    id: String,
+    purposes: Vec<(String, String)>,
+    purpose: String,
+    status: String,
+    attributes: Vec<ShownAttribute>,
+    records: usize,
+}
+
+#[derive(Deserialize)]
+struct PurposeQuery {
+    #[serde(default)]
+    purpose: String,
+}
+
+async fn subject(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<PurposeQuery>) -> Response {
+    let (session, mut page) = match staff(&engine, &headers, ("Subject", "Субъект"), "/console/subjects").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (_, purposes) = match choices(&engine, &session.actor, page.lang).await {
+        Ok(c) => c,
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let mut shown = SubjectPage { page: page.clone(), id: id.clone(), purposes, purpose: q.purpose.clone(), status: String::new(), attributes: Vec::new(), records: 0 };
+    // The purpose comes first: without it nothing is read (and nothing journaled).
+    if !q.purpose.is_empty() {
+        match engine.read_subject(&session.actor, &id, &q.purpose).await {
+            Ok(view) => {
+                shown.status = view.subject.status.as_str().to_owned();
+                shown.records = view.records.len();
+                shown.attributes = view
+                    .attributes
+                    .into_iter()
+                    .map(|a| ShownAttribute {
+                        category: a.category,
+                        value: a.value.expose().to_owned(),
+                        masked: a.masked,
+                        source: a.source,
+                        at: moscow_time(a.collected_at),
+                    })
+                    .collect();
+            }
+            Err(e) => {
+                page.error = Some(error_text(page.lang, &e));
+                shown.page = page;
+            }
+        }
+    }
+    html(&shown)
+}
+
+#[derive(Deserialize, Default)]
+struct QueueQuery {
+    #[serde(default)]
+    show: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/requests.html")]
+struct RequestsPage {
+    page: Page,
+    show: String,
+    rows: Vec<QueueRow>,
+}
+
+async fn requests(State(engine): State<Engine>, headers: HeaderMap, Query(q): Query<QueueQuery>) -> Response {
+    let (session, page) = match overseer(&engine, &headers, ("Requests", "Запросы"), "/console/requests").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let query = RequestQuery { all: q.show == "all", overdue: q.show == "overdue", ..Default::default() };
+    match engine.list_requests(&session.actor, query).await {
+        Ok(list) => {
+            let rows = queue_rows(page.lang, list);
+            html(&RequestsPage { page, show: q.show, rows })
+        }
+        Err(e) => error_page(page, status_of(&e), &e),
+    }
+}
+
+struct ShownEvent {
+    at: String,
+    event: String,
+    actor: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/request.html")]
+struct RequestPage {
+    page: Page,
+    id: String,
+    kind: String,
+    state: String,
+    open: bool,
+    in_progress: bool,
+    awaiting_identity: bool,
+    exportable: bool,
+    extended: bool,
+    due: String,
+    overdue: bool,
+    subject: String,
+    contact: String,
+    details: String,
+    candidates: Vec<String>,
+    events: Vec<ShownEvent>,
+    messages: Vec<(String, String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    #[serde(default)]
+    done: String,
+}
+
+async fn request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
+    let path = format!("/console/requests/{id}");
+    let (session, mut page) = match overseer(&engine, &headers, ("Request", "Запрос"), &path).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !q.done.is_empty() {
+        page.notice = Some(page.t("Done.", "Готово.").to_owned());
+    }
+    render_request(&engine, &session, page, &id).await
+}
+
+async fn render_request(engine: &Engine, session: &StaffSession, page: Page, id: &str) -> Response {
+    use obereg_core::request::RequestState as S;
+    use obereg_core::request::deadline::RequestKind as K;
+    let lang = page.lang;
+    let detail = match engine.request_detail(&session.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let r = &detail.request;
+    let contact = [detail.email.as_ref(), detail.phone.as_ref()].into_iter().flatten().map(|v| v.expose().to_owned()).collect::<Vec<_>>().join(", ");
+    let shown = RequestPage {
+        id: r.id.clone(),
+        kind: kind_name(lang, r.kind),
+        state: state_name(lang, r.state),
+        open: !matches!(r.state, S::Completed | S::Refused | S::Withdrawn),
+        in_progress: matches!(r.state, S::InProgress | S::Extended),
+        awaiting_identity: matches!(r.state, S::Received | S::IdentityCheck),
+        exportable: matches!(r.kind, K::Access | K::Portability) && matches!(r.state, S::InProgress | S::Extended | S::Completed),
+        extended: r.extended,
+        due: r.due_on.to_string(),
+        overdue: r.overdue,
+        subject: r.subject_id.clone().unwrap_or_default(),
+        contact,
+        details: detail.details.as_ref().map(|d| d.expose().to_owned()).unwrap_or_default(),
+        candidates: detail.candidates.clone(),
+        events: detail
+            .events
+            .iter()
+            .map(|e| ShownEvent { at: moscow_time(e.at), event: e.event.clone(), actor: e.actor.clone(), note: e.note.clone().unwrap_or_default() })
+            .collect(),
+        messages: detail.messages.iter().map(|m| (m.template.clone(), m.channel.clone(), m.state.clone())).collect(),
+        page,
+    };
+    html(&shown)
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    norm: String,
+}
+
+/// Runs a request action and comes back to the request, or shows it again with the error.
+async fn act(engine: &Engine, headers: &HeaderMap, id: &str, action: impl AsyncFnOnce(&Engine, &Actor) -> Result<(), EngineError>) -> Response {
+    let path = format!("/console/requests/{id}");
+    let (session, mut page) = match overseer(engine, headers, ("Request", "Запрос"), &path).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match action(engine, &session.actor).await {
+        Ok(()) => see_other(&format!("{path}?done=1")),
+        Err(e) => {
+            let status = status_of(&e);
+            page.error = Some(error_text(page.lang, &e));
+            let mut response = render_request(engine, &session, page, id).await;
+            if response.status().is_success() {
+                *response.status_mut() = status;
+            }
+            response
+        }
+    }
+}
+
+async fn verify_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
+    act(&engine, &headers, &id.clone(), async move |engine, actor| {
+        let subject = (!form.subject.trim().is_empty()).then(|| form.subject.trim().to_owned());
+        engine.verify_identity(actor, &id, ManualIdentity { subject_id: subject, note: PlainValue::new(form.note.trim()) }).await.map(|_| ())
+    })
+    .await
+}
+
+async fn extend_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
+    act(&engine, &headers, &id.clone(), async move |engine, actor| engine.extend_request(actor, &id, &PlainValue::new(form.note.trim())).await.map(|_| ())).await
+}
+
+async fn complete_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
+    act(&engine, &headers, &id.clone(), async move |engine, actor| {
+        let answer = (!form.note.trim().is_empty()).then(|| PlainValue::new(form.note.trim()));
+        engine.complete_request(actor, &id, Completion { answer, ..Default::default() }).await.map(|_| ())
+    })
+    .await
+}
+
+async fn refuse_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
+    act(&engine, &headers, &id.clone(), async move |engine, actor| {
+        let ground = RefusalGround::Other { reason: PlainValue::new(form.note.trim()), norm: form.norm.trim().to_owned() };
+        engine.refuse_request(actor, &id, ground).await.map(|_| ())
+    })
+    .await
+}
+
+async fn export_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let (session, page) = match overseer(&engine, &headers, ("Request", "Запрос"), "/console/requests").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match engine.request_export(&session.actor, &id).await {
+        Ok(export) => {
+            let disposition = format!("attachment; filename=\"{}.json\"", export.request);
+            let mut response = ([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&export).unwrap_or_default()).into_response();
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Err(e) => error_page(page, status_of(&e), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/consents.html")]
+struct ConsentsPage {
+    page: Page,
+    publications: Vec<(String, String, String, String)>,
+    reconsent: Vec<(String, String, String)>,
+    can_see_publications: bool,
+}
+
+async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response {
+    let (session, page) = match staff(&engine, &headers, ("Consents and documents", "Согласия и документы"), "/console/consents").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lang = page.lang;
+    let publications = match engine.publications(&session.actor).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|p| (p.id.clone(), p.effective_on.to_string(), format!("{:?}", p.status).to_lowercase(), format!("/p/{}/policy/{}", session.actor.tenant, p.id)))
+            .collect(),
+        Err(EngineError::Forbidden) => Vec::new(),
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let reconsent = match engine.reconsent_needed(&session.actor).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|r| (r.subject, r.purpose, r.channel.map(|c| obereg_engine::consent::channel_code(c).to_owned()).unwrap_or_default()))
+            .collect(),
+        Err(EngineError::Forbidden) => Vec::new(),
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    html(&ConsentsPage { can_see_publications: session.admin, page, publications, reconsent })
+}
+
+struct ShownEntry {
+    index: u64,
+    at: String,
+    actor: String,
+    what: String,
+    purpose: String,
+    subject: String,
+    categories: String,
+    outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/journal.html")]
+struct JournalPage {
+    page: Page,
+    entries: Vec<ShownEntry>,
+    from: u64,
+    next: Option<u64>,
+    previous: Option<u64>,
+    acts: Vec<(String, String, usize)>,
+    verdict: Option<(bool, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct FromQuery {
+    #[serde(default)]
+    from: u64,
+}
+
+const JOURNAL_PAGE: u32 = 100;
+
+async fn journal(State(engine): State<Engine>, headers: HeaderMap, Query(q): Query<FromQuery>) -> Response {
+    let (session, page) = match overseer(&engine, &headers, ("Journal", "Журнал"), "/console/journal").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    render_journal(&engine, &session, page, q.from, None).await
+}
+
+async fn render_journal(engine: &Engine, session: &StaffSession, page: Page, from: u64, verdict: Option<(bool, String)>) -> Response {
+    let lang = page.lang;
+    let views = match engine.journal_entries(&session.actor, from, JOURNAL_PAGE).await {
+        Ok(v) => v,
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let acts = match engine.list_acts(&session.actor, None, 20).await {
+        Ok(list) => list.into_iter().map(|a| (a.act.id.clone(), a.act.date.to_string(), a.names.len())).collect(),
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let next = (views.len() as u32 == JOURNAL_PAGE).then(|| from + u64::from(JOURNAL_PAGE));
+    let previous = (from > 0).then(|| from.saturating_sub(u64::from(JOURNAL_PAGE)));
+    let entries = views
+        .iter()
+        .filter_map(|v| v.entry().ok().map(|e| (v.index, e)))
+        .map(|(index, e)| ShownEntry {
+            index,
+            at: moscow_time(e.time),
+            actor: match &e.actor {
+                obereg_journal::Actor::Token { token, role } => format!("{role} ({token})"),
+                obereg_journal::Actor::Operator => lang.t("operator (CLI)", "оператор (CLI)").to_owned(),
+                obereg_journal::Actor::Subject => lang.t("the subject", "субъект").to_owned(),
+                obereg_journal::Actor::System => "obereg".to_owned(),
+            },
+            what: operation_words(lang, &e.operation),
+            purpose: e.purpose.unwrap_or_default(),
+            subject: e.subject.unwrap_or_default(),
+            categories: e.categories.join(", "),
+            outcome: format!("{:?}", e.outcome).to_lowercase(),
+        })
+        .collect();
+    html(&JournalPage { page, entries, from, next, previous, acts, verdict })
+}
+
+async fn verify_journal(State(engine): State<Engine>, headers: HeaderMap) -> Response {
+    let (session, page) = match overseer(&engine, &headers, ("Journal", "Журнал"), "/console/journal").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lang = page.lang;
+    // The check recomputes the whole tree from the stored entries and compares every signed
+    // checkpoint; the staff member's oversight right was checked above.
+    let tenant = session.actor.tenant.clone();
+    let verdict = match engine.verify_journal(&Actor::local_operator(&tenant), &tenant, &[], None).await {
+        Ok(report) if report.is_clean() => (
+            true,
+            format!(
+                "{} {}; {} {}",
+                lang.t("The journal is intact:", "Журнал цел:"),
+                lang.count(report.entries as i64, ["entry", "entries"], ["запись", "записи", "записей"]),
+                lang.t("checkpoints matched:", "совпало контрольных точек:"),
+                report.checkpoints_matched.len()
+            ),
+        ),
+        Ok(report) => (
+            false,
+            format!("{} {}", lang.t("The journal does NOT verify. Findings:", "Журнал НЕ прошёл проверку. Нарушений:"), report.findings.len()),
+        ),
+        Err(e) => (false, error_text(lang, &e)),
+    };
+    render_journal(&engine, &session, page, 0, Some(verdict)).await
+}
+
+async fn proof(State(engine): State<Engine>, headers: HeaderMap, Path(index): Path<u64>) -> Response {
+    let (session, page) = match overseer(&engine, &headers, ("Journal", "Журнал"), "/console/journal").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match engine.inclusion_proof(&session.actor, index, None).await {
+        Ok(p) => {
+            // The same document the API serves, for offline checking with any RFC 9162 code.
+            let body = serde_json::to_string_pretty(&crate::routes::journal::InclusionProofResponse::from(p)).unwrap_or_default();
+            let disposition = format!("attachment; filename=\"proof-{index}.json\"");
+            let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Err(e) => error_page(page, status_of(&e), &e),
+    }
+}
+
+struct ShownDiagnostic {
+    error: bool,
+    place: String,
+    message: String,
+    fix: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/catalog.html")]
+struct CatalogPage {
+    page: Page,
+    version: i64,
+    source: String,
+    versions: Vec<(i64, String)>,
+    diagnostics: Vec<ShownDiagnostic>,
+}
+
+async fn catalog(State(engine): State<Engine>, headers: HeaderMap, Query(q): Query<DoneQuery>) -> Response {
+    let (session, mut page) = match staff(&engine, &headers, ("Catalog", "Каталог"), "/console/catalog").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !q.done.is_empty() {
+        page.notice = Some(page.t("The new catalog version is in force.", "Новая версия каталога действует.").to_owned());
+    }
+    render_catalog(&engine, &session, page, None, Vec::new()).await
+}
+
+async fn render_catalog(engine: &Engine, session: &StaffSession, page: Page, draft: Option<String>, diagnostics: Vec<ShownDiagnostic>) -> Response {
+    let current = match engine.current_catalog(&session.actor).await {
+        Ok(c) => c,
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let versions = match engine.catalog_versions(&session.actor).await {
+        Ok(list) => list.into_iter().map(|v| (v.version, moscow_time(jiff::Timestamp::from_microsecond(v.created_at).unwrap_or_default()))).collect(),
+        Err(e) => return error_page(page, status_of(&e), &e),
+    };
+    let status = if diagnostics.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut response =
+        html(&CatalogPage { page, version: current.version.version, source: draft.unwrap_or(current.version.source), versions, diagnostics });
+    *response.status_mut() = status;
+    response
+}
+
+#[derive(Deserialize)]
+struct CatalogForm {
+    source: String,
+}
+
+async fn upload_catalog(State(engine): State<Engine>, headers: HeaderMap, Form(form): Form<CatalogForm>) -> Response {
+    let (session, mut page) = match staff(&engine, &headers, ("Catalog", "Каталог"), "/console/catalog").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lang = page.lang;
+    match engine.put_catalog(&session.actor, &form.source).await {
+        Ok(_) => see_other("/console/catalog?done=1"),
+        Err(EngineError::InvalidCatalog(report)) => {
+            let diagnostics = report
+                .diagnostics
+                .iter()
+                .map(|d| ShownDiagnostic {
+                    error: d.severity == obereg_core::catalog::Severity::Error,
+                    place: match d.position {
+                        Some(p) => format!("{} ({}:{})", d.path, p.line, p.column),
+                        None => d.path.to_string(),
+                    },
+                    message: lang.t(&d.message.en, &d.message.ru).to_owned(),
+                    fix: lang.t(&d.fix.en, &d.fix.ru).to_owned(),
+                })
+                .collect();
+            page.error = Some(lang.t("The catalog was not saved; fix the findings below.", "Каталог не сохранён; исправьте замечания ниже.").to_owned());
+            render_catalog(&engine, &session, page, Some(form.source), diagnostics).await
+        }
+        Err(e) => {
+            let status = status_of(&e);
+            page.error = Some(error_text(lang, &e));
+            let mut response = render_catalog(&engine, &session, page, Some(form.source), Vec::new()).await;
+            *response.status_mut() = status;
+            response
+        }
+    }
+}
