@@ -15,6 +15,7 @@ mod requests;
 mod retention;
 mod scan;
 mod setup;
+mod staff;
 mod token;
 
 use std::process::ExitCode;
@@ -53,6 +54,9 @@ enum Command {
     /// Manage API tokens directly in the database (for bootstrap and recovery)
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Console accounts for staff: add, list, password, disable, enable, totp
+    #[command(subcommand)]
+    Staff(staff::StaffCommand),
     /// Verify the journal, print proofs, export entries, sign checkpoints
     #[command(subcommand)]
     Journal(journal::JournalCommand),
@@ -139,6 +143,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Serve => runtime()?.block_on(setup::serve(config)),
         Command::Init => runtime()?.block_on(setup::init(config)),
         Command::Token(cmd) => runtime()?.block_on(token::run(config, cmd)),
+        Command::Staff(cmd) => runtime()?.block_on(staff::run(config, cmd)),
         Command::Journal(cmd) => runtime()?.block_on(journal::run(config, cmd)),
         Command::Keys(cmd) => runtime()?.block_on(keys::run(config, cmd)),
         Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),

@@ -83,8 +83,7 @@ impl Engine {
         let generation = self.index.token_generation();
         match self.store.token_by_hash(&hash).await? {
             Some(t) if t.revoked_at.is_none() => {
-                let actor =
-                    Actor {
+                let actor = Actor {
                     tenant: t.tenant_id,
                     role: Role::parse(&t.role),
                     token_id: Some(t.id),

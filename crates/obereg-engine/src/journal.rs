@@ -371,7 +371,7 @@ impl Engine {
     /// The proof that entry `index` is in the tree of `size` entries (default: the latest
     /// checkpoint), with that checkpoint when one was signed at that size.
     pub async fn inclusion_proof(&self, actor: &Actor, index: u64, size: Option<u64>) -> Result<InclusionProofView, EngineError> {
-        actor.require_admin()?;
+        self.require_oversight(actor).await?;
         let tenant = &actor.tenant;
         let (size, _) = self.proof_size(tenant, size).await?;
         if index >= size {
@@ -394,7 +394,7 @@ impl Engine {
     /// The proof that the tree of `from` entries is a prefix of the tree of `to` entries
     /// (default: the latest checkpoint).
     pub async fn consistency_proof(&self, actor: &Actor, from: u64, to: Option<u64>) -> Result<ConsistencyProofView, EngineError> {
-        actor.require_admin()?;
+        self.require_oversight(actor).await?;
         let tenant = &actor.tenant;
         let (to, _) = self.proof_size(tenant, to).await?;
         if from > to {

@@ -257,7 +257,10 @@ async fn unknown_addresses_get_the_same_answer_and_codes_are_limited() {
     assert!(e.portal_consents(&session).await.unwrap().is_none());
     assert!(e.portal_journal(&session).await.unwrap().is_empty());
     // Malformed addresses are refused; five codes an hour per address.
-    assert_eq!(e.portal_send_code("default", &PlainValue::new("not an address"), Language::Ru).await.unwrap_err().code(), "value.invalid_phone");
+    assert_eq!(
+        e.portal_send_code("default", &PlainValue::new("not an address"), Language::Ru).await.unwrap_err().code(),
+        "value.invalid_phone"
+    );
     for _ in 0..4 {
         e.portal_send_code("default", &PlainValue::new("stranger@example.org"), Language::Ru).await.unwrap();
     }

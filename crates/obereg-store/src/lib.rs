@@ -454,8 +454,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn staff_accounts<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<StaffAccountRecord>>;
 
     /// Records the failed sign-ins counted so far and any lock (not journaled).
-    fn note_sign_in<'a>(&'a self, tenant: &'a str, id: &'a str, failed_sign_ins: i64, locked_until: Option<i64>)
-    -> StoreFuture<'a, ()>;
+    fn note_sign_in<'a>(&'a self, tenant: &'a str, id: &'a str, failed_sign_ins: i64, locked_until: Option<i64>) -> StoreFuture<'a, ()>;
 
     /// Opens a browser session with its journal entries.
     fn insert_web_session<'a>(&'a self, session: &'a WebSessionRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
@@ -486,8 +485,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Counts one try of a code, marking it used when `used_at`; `false` when the count read
     /// is no longer current or the code was used (another try came first).
-    fn portal_code_tried<'a>(&'a self, tenant: &'a str, id: &'a str, attempts_read: i64, used_at: Option<i64>)
-    -> StoreFuture<'a, bool>;
+    fn portal_code_tried<'a>(&'a self, tenant: &'a str, id: &'a str, attempts_read: i64, used_at: Option<i64>) -> StoreFuture<'a, bool>;
 
     /// What the console's dashboard counts, consent events from `since` on.
     fn dashboard_counts<'a>(&'a self, tenant: &'a str, since: i64) -> StoreFuture<'a, DashboardCounts>;

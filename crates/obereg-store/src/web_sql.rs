@@ -72,8 +72,7 @@ pub struct DashboardCounts {
     pub outbox_pending: i64,
 }
 
-pub(crate) const STAFF_COLUMNS: &str =
-    "tenant_id, id, login, role, password, totp, created_at, disabled_at, failed_sign_ins, locked_until";
+pub(crate) const STAFF_COLUMNS: &str = "tenant_id, id, login, role, password, totp, created_at, disabled_at, failed_sign_ins, locked_until";
 pub(crate) const SESSION_COLUMNS: &str = "id_hash, tenant_id, kind, principal, sealed, created_at, last_seen_at, expires_at";
 pub(crate) const CODE_COLUMNS: &str = "tenant_id, id, contact, code_hash, sealed, created_at, expires_at, attempts, used_at";
 
@@ -281,10 +280,7 @@ macro_rules! web_methods {
                     .bind(now)
                     .execute(&self.write)
                     .await?;
-                let codes = sqlx::query("DELETE FROM portal_codes WHERE expires_at < $1")
-                    .bind(idle_before)
-                    .execute(&self.write)
-                    .await?;
+                let codes = sqlx::query("DELETE FROM portal_codes WHERE expires_at < $1").bind(idle_before).execute(&self.write).await?;
                 Ok(done.rows_affected() + codes.rows_affected())
             })
         }

@@ -264,10 +264,7 @@ impl Engine {
         // Journaled before anything is returned, naming the categories released.
         let categories: BTreeSet<&str> =
             export.values.iter().map(|v| v.category.as_str()).chain(export.records.iter().map(|r| r.category.as_str())).collect();
-        let draft = entry(
-            request_record(Operation::Transfer.code(), label, subject)
-                .categories(categories.into_iter().map(str::to_owned)),
-        );
+        let draft = entry(request_record(Operation::Transfer.code(), label, subject).categories(categories.into_iter().map(str::to_owned)));
         self.journal_without_change(tenant, vec![draft]).await?;
         Ok(export)
     }

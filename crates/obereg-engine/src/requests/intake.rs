@@ -225,8 +225,7 @@ impl Engine {
     ) -> Result<RequestView, EngineError> {
         let catalog = self.catalog_in_force(tenant).await?;
         let is_email = address.expose().contains('@');
-        let contact =
-            if is_email { Contact::parse(Some(address), None, false)? } else { Contact::parse(None, Some(address), false)? };
+        let contact = if is_email { Contact::parse(Some(address), None, false)? } else { Contact::parse(None, Some(address), false)? };
         if let Some(blind) = self.contact_blind(tenant, &contact) {
             let now = self.clock.now();
             let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).map_err(|_| EngineError::Internal("clock"))?;
@@ -268,7 +267,12 @@ impl Engine {
 
     /// The requests a portal user may follow: those made from the address they proved, and
     /// those of the subject it led to. Newest first.
-    pub(crate) async fn portal_requests_of(&self, tenant: &str, address: &str, subject: Option<&str>) -> Result<Vec<RequestView>, EngineError> {
+    pub(crate) async fn portal_requests_of(
+        &self,
+        tenant: &str,
+        address: &str,
+        subject: Option<&str>,
+    ) -> Result<Vec<RequestView>, EngineError> {
         let blind = self.keyring.blind_index(tenant, CONTACT_BLIND, address);
         let mut records = self.store.requests_by_contact(tenant, &blind, 0).await?;
         if let Some(subject) = subject {

@@ -188,7 +188,13 @@ mod tests {
     #[test]
     fn only_well_formed_session_values_are_looked_up() {
         assert!(session_hash(&format!("{SESSION_PREFIX}{}", "x".repeat(43))).is_some());
-        for bad in ["", "obs_", "obg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &format!("{SESSION_PREFIX}{}", "x".repeat(44)), "obs_ ' OR 1=1 --"] {
+        for bad in [
+            "",
+            "obs_",
+            "obg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            &format!("{SESSION_PREFIX}{}", "x".repeat(44)),
+            "obs_ ' OR 1=1 --",
+        ] {
             assert!(session_hash(bad).is_none(), "{bad}");
         }
     }

@@ -82,7 +82,8 @@ type Parsed = (u32, u32, u32, Vec<u8>, Vec<u8>);
 
 fn parse(stored: &str) -> Option<Parsed> {
     let mut parts = stored.split('$');
-    let (empty, alg, version, params, salt, hash) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (empty, alg, version, params, salt, hash) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if !empty.is_empty() || alg != "argon2id" || version != "v=19" || parts.next().is_some() {
         return None;
     }
@@ -129,7 +130,9 @@ mod tests {
         let salt = STANDARD_NO_PAD.decode(parts[4]).unwrap();
         let params = Params::new(19_456, 2, 1, Some(32)).unwrap();
         let mut out = [0u8; 32];
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into("pässwörd-ünïcode".as_bytes(), &salt, &mut out).unwrap();
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password_into("pässwörd-ünïcode".as_bytes(), &salt, &mut out)
+            .unwrap();
         assert_eq!(STANDARD_NO_PAD.encode(out), parts[5]);
     }
 

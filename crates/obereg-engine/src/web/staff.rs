@@ -109,7 +109,13 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 impl Engine {
     /// Creates a staff account (tenant administrators only). `role` is a catalog role id or
     /// `admin`.
-    pub async fn create_staff_account(&self, actor: &Actor, login: &str, role: &str, password: &str) -> Result<StaffAccountView, EngineError> {
+    pub async fn create_staff_account(
+        &self,
+        actor: &Actor,
+        login: &str,
+        role: &str,
+        password: &str,
+    ) -> Result<StaffAccountView, EngineError> {
         actor.require_admin()?;
         check_login(login)?;
         self.check_staff_role(actor, role).await?;
@@ -260,8 +266,7 @@ impl Engine {
     /// the account was disabled or removed from a role the catalog still has.
     pub async fn staff_session(&self, cookie: &str) -> Result<StaffSession, EngineError> {
         let session = self.live_session(cookie, SessionKind::Staff).await?;
-        let account =
-            self.store.staff_account(&session.tenant_id, &session.principal).await?.ok_or(EngineError::Unauthenticated)?;
+        let account = self.store.staff_account(&session.tenant_id, &session.principal).await?.ok_or(EngineError::Unauthenticated)?;
         if account.disabled_at.is_some() {
             return Err(EngineError::Unauthenticated);
         }
@@ -269,7 +274,9 @@ impl Engine {
         let catalog = self.catalog_in_force(&account.tenant_id).await?;
         let (dpo, role_name) = match crate::vault::principal_of(&catalog, &actor) {
             Ok(Principal::Administrator) => (true, obereg_core::Bilingual::new("Administrator", "Администратор")),
-            Ok(Principal::Staff(role)) => (role.dpo, obereg_core::Bilingual::new(role.name.en.clone().unwrap_or_else(|| role.name.ru.clone()), role.name.ru.clone())),
+            Ok(Principal::Staff(role)) => {
+                (role.dpo, obereg_core::Bilingual::new(role.name.en.clone().unwrap_or_else(|| role.name.ru.clone()), role.name.ru.clone()))
+            }
             // The catalog no longer has the account's role: it may do nothing.
             Err(_) => return Err(EngineError::Unauthenticated),
         };
@@ -311,7 +318,14 @@ impl Engine {
         const DAY: i64 = 86_400_000_000;
         let first_day = self.now_micros().div_euclid(DAY) - (days.clamp(1, 366) - 1);
         let counts = self.store.dashboard_counts(&actor.tenant, first_day * DAY).await?;
-        let checkpoint = self.store.latest_checkpoint(&actor.tenant).await?.map(|c| (c.size as u64, crate::vault::micros_to_time(c.signed_at)));
-        Ok(Dashboard { subjects: counts.subjects, consent_days: counts.consent_days, first_day, outbox_pending: counts.outbox_pending, checkpoint })
+        let checkpoint =
+            self.store.latest_checkpoint(&actor.tenant).await?.map(|c| (c.size as u64, crate::vault::micros_to_time(c.signed_at)));
+        Ok(Dashboard {
+            subjects: counts.subjects,
+            consent_days: counts.consent_days,
+            first_day,
+            outbox_pending: counts.outbox_pending,
+            checkpoint,
+        })
     }
 }

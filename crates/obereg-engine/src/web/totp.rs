@@ -44,9 +44,8 @@ pub fn verify(secret: &[u8], code: &str, unix_seconds: i64) -> bool {
     }
     let step = unix_seconds.div_euclid(STEP_SECONDS);
     // Every candidate is compared, so the time taken does not tell which step matched.
-    (step - 1..=step + 1).fold(false, |ok, s| {
-        constant_time::verify_slices_are_equal(code_for_step(secret, s).as_bytes(), code.as_bytes()).is_ok() | ok
-    })
+    (step - 1..=step + 1)
+        .fold(false, |ok, s| constant_time::verify_slices_are_equal(code_for_step(secret, s).as_bytes(), code.as_bytes()).is_ok() | ok)
 }
 
 /// RFC 4648 base32 without padding, as authenticator apps take secrets.

@@ -16,7 +16,10 @@ pub fn consent_chart(lang: Lang, counts: &[(i64, String, i64)], first_day: i64, 
     let max = (0..days).map(|i| per_day(first_day + i, "given").max(per_day(first_day + i, "withdrawn"))).max().unwrap_or(0).max(1);
     let slot = WIDTH / days.max(1);
     let bar = (slot / 2 - 1).max(1);
-    let title = lang.t("Consents given (dark) and withdrawn (light) per day, last 30 days", "Согласия данные (тёмные) и отозванные (светлые) по дням, 30 дней");
+    let title = lang.t(
+        "Consents given (dark) and withdrawn (light) per day, last 30 days",
+        "Согласия данные (тёмные) и отозванные (светлые) по дням, 30 дней",
+    );
     let mut svg = format!(
         "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 {WIDTH} {}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\"><title>{title}</title>",
         HEIGHT + 2
@@ -28,7 +31,12 @@ pub fn consent_chart(lang: Lang, counts: &[(i64, String, i64)], first_day: i64, 
                 continue;
             }
             let h = (n * HEIGHT / max).max(2);
-            let _ = write!(svg, "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{bar}\" height=\"{h}\"><title>{n}</title></rect>", i * slot + offset, HEIGHT - h);
+            let _ = write!(
+                svg,
+                "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{bar}\" height=\"{h}\"><title>{n}</title></rect>",
+                i * slot + offset,
+                HEIGHT - h
+            );
         }
     }
     let _ = write!(svg, "<line x1=\"0\" y1=\"{HEIGHT}\" x2=\"{WIDTH}\" y2=\"{HEIGHT}\" class=\"axis\"/></svg>");

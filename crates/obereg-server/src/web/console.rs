@@ -15,7 +15,10 @@ use obereg_engine::{Actor, DEFAULT_TENANT, Engine, EngineError};
 use serde::Deserialize;
 
 use super::portal::{kind_name, operation_words, state_name};
-use super::{Area, CONSOLE_COOKIE, Lang, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other, session_cookie};
+use super::{
+    Area, CONSOLE_COOKIE, Lang, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other,
+    session_cookie,
+};
 
 pub fn routes() -> axum::Router<Engine> {
     axum::Router::new()
@@ -214,7 +217,9 @@ async fn dashboard(State(engine): State<Engine>, headers: HeaderMap) -> Response
         .collect();
     let chart = super::chart::consent_chart(lang, &counts.consent_days, counts.first_day, 30);
     let checkpoint = match &counts.checkpoint {
-        Some((size, at)) => format!("{} · {}", lang.count(*size as i64, ["entry", "entries"], ["запись", "записи", "записей"]), moscow_time(*at)),
+        Some((size, at)) => {
+            format!("{} · {}", lang.count(*size as i64, ["entry", "entries"], ["запись", "записи", "записей"]), moscow_time(*at))
+        }
         None => lang.t("no checkpoint yet", "контрольных точек ещё нет").to_owned(),
     };
     html(&DashboardPage { page, queue, overdue, subjects, chart, outbox_pending: counts.outbox_pending, checkpoint })
@@ -319,7 +324,15 @@ async fn subject(State(engine): State<Engine>, headers: HeaderMap, Path(id): Pat
         Ok(c) => c,
         Err(e) => return error_page(page, status_of(&e), &e),
     };
-    let mut shown = SubjectPage { page: page.clone(), id: id.clone(), purposes, purpose: q.purpose.clone(), status: String::new(), attributes: Vec::new(), records: 0 };
+    let mut shown = SubjectPage {
+        page: page.clone(),
+        id: id.clone(),
+        purposes,
+        purpose: q.purpose.clone(),
+        status: String::new(),
+        attributes: Vec::new(),
+        records: 0,
+    };
     // The purpose comes first: without it nothing is read (and nothing journaled).
     if !q.purpose.is_empty() {
         match engine.read_subject(&session.actor, &id, &q.purpose).await {
@@ -432,7 +445,8 @@ async fn render_request(engine: &Engine, session: &StaffSession, page: Page, id:
         Err(e) => return error_page(page, status_of(&e), &e),
     };
     let r = &detail.request;
-    let contact = [detail.email.as_ref(), detail.phone.as_ref()].into_iter().flatten().map(|v| v.expose().to_owned()).collect::<Vec<_>>().join(", ");
+    let contact =
+        [detail.email.as_ref(), detail.phone.as_ref()].into_iter().flatten().map(|v| v.expose().to_owned()).collect::<Vec<_>>().join(", ");
     let shown = RequestPage {
         id: r.id.clone(),
         kind: kind_name(lang, r.kind),
@@ -451,7 +465,12 @@ async fn render_request(engine: &Engine, session: &StaffSession, page: Page, id:
         events: detail
             .events
             .iter()
-            .map(|e| ShownEvent { at: moscow_time(e.at), event: e.event.clone(), actor: e.actor.clone(), note: e.note.clone().unwrap_or_default() })
+            .map(|e| ShownEvent {
+                at: moscow_time(e.at),
+                event: e.event.clone(),
+                actor: e.actor.clone(),
+                note: e.note.clone().unwrap_or_default(),
+            })
             .collect(),
         messages: detail.messages.iter().map(|m| (m.template.clone(), m.channel.clone(), m.state.clone())).collect(),
         page,
@@ -470,7 +489,12 @@ struct NoteForm {
 }
 
 /// Runs a request action and comes back to the request, or shows it again with the error.
-async fn act(engine: &Engine, headers: &HeaderMap, id: &str, action: impl AsyncFnOnce(&Engine, &Actor) -> Result<(), EngineError>) -> Response {
+async fn act(
+    engine: &Engine,
+    headers: &HeaderMap,
+    id: &str,
+    action: impl AsyncFnOnce(&Engine, &Actor) -> Result<(), EngineError>,
+) -> Response {
     let path = format!("/console/requests/{id}");
     let (session, mut page) = match overseer(engine, headers, ("Request", "Запрос"), &path).await {
         Ok(s) => s,
@@ -493,16 +517,27 @@ async fn act(engine: &Engine, headers: &HeaderMap, id: &str, action: impl AsyncF
 async fn verify_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
     act(&engine, &headers, &id.clone(), async move |engine, actor| {
         let subject = (!form.subject.trim().is_empty()).then(|| form.subject.trim().to_owned());
-        engine.verify_identity(actor, &id, ManualIdentity { subject_id: subject, note: PlainValue::new(form.note.trim()) }).await.map(|_| ())
+        engine
+            .verify_identity(actor, &id, ManualIdentity { subject_id: subject, note: PlainValue::new(form.note.trim()) })
+            .await
+            .map(|_| ())
     })
     .await
 }
 
 async fn extend_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
-    act(&engine, &headers, &id.clone(), async move |engine, actor| engine.extend_request(actor, &id, &PlainValue::new(form.note.trim())).await.map(|_| ())).await
+    act(&engine, &headers, &id.clone(), async move |engine, actor| {
+        engine.extend_request(actor, &id, &PlainValue::new(form.note.trim())).await.map(|_| ())
+    })
+    .await
 }
 
-async fn complete_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
+async fn complete_request(
+    State(engine): State<Engine>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Response {
     act(&engine, &headers, &id.clone(), async move |engine, actor| {
         let answer = (!form.note.trim().is_empty()).then(|| PlainValue::new(form.note.trim()));
         engine.complete_request(actor, &id, Completion { answer, ..Default::default() }).await.map(|_| ())
@@ -526,7 +561,8 @@ async fn export_request(State(engine): State<Engine>, headers: HeaderMap, Path(i
     match engine.request_export(&session.actor, &id).await {
         Ok(export) => {
             let disposition = format!("attachment; filename=\"{}.json\"", export.request);
-            let mut response = ([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&export).unwrap_or_default()).into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&export).unwrap_or_default()).into_response();
             if let Ok(v) = HeaderValue::from_str(&disposition) {
                 response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
             }
@@ -546,15 +582,22 @@ struct ConsentsPage {
 }
 
 async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response {
-    let (session, page) = match staff(&engine, &headers, ("Consents and documents", "Согласия и документы"), "/console/consents").await {
+    let (session, page) = match staff(&engine, &headers, ("Consents and documents", "Согласия и документы"), "/console/consents").await
+    {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let lang = page.lang;
     let publications = match engine.publications(&session.actor).await {
         Ok(list) => list
             .into_iter()
-            .map(|p| (p.id.clone(), p.effective_on.to_string(), format!("{:?}", p.status).to_lowercase(), format!("/p/{}/policy/{}", session.actor.tenant, p.id)))
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    p.effective_on.to_string(),
+                    format!("{:?}", p.status).to_lowercase(),
+                    format!("/p/{}/policy/{}", session.actor.tenant, p.id),
+                )
+            })
             .collect(),
         Err(EngineError::Forbidden) => Vec::new(),
         Err(e) => return error_page(page, status_of(&e), &e),
@@ -665,7 +708,11 @@ async fn verify_journal(State(engine): State<Engine>, headers: HeaderMap) -> Res
         ),
         Ok(report) => (
             false,
-            format!("{} {}", lang.t("The journal does NOT verify. Findings:", "Журнал НЕ прошёл проверку. Нарушений:"), report.findings.len()),
+            format!(
+                "{} {}",
+                lang.t("The journal does NOT verify. Findings:", "Журнал НЕ прошёл проверку. Нарушений:"),
+                report.findings.len()
+            ),
         ),
         Err(e) => (false, error_text(lang, &e)),
     };
@@ -720,18 +767,32 @@ async fn catalog(State(engine): State<Engine>, headers: HeaderMap, Query(q): Que
     render_catalog(&engine, &session, page, None, Vec::new()).await
 }
 
-async fn render_catalog(engine: &Engine, session: &StaffSession, page: Page, draft: Option<String>, diagnostics: Vec<ShownDiagnostic>) -> Response {
+async fn render_catalog(
+    engine: &Engine,
+    session: &StaffSession,
+    page: Page,
+    draft: Option<String>,
+    diagnostics: Vec<ShownDiagnostic>,
+) -> Response {
     let current = match engine.current_catalog(&session.actor).await {
         Ok(c) => c,
         Err(e) => return error_page(page, status_of(&e), &e),
     };
     let versions = match engine.catalog_versions(&session.actor).await {
-        Ok(list) => list.into_iter().map(|v| (v.version, moscow_time(jiff::Timestamp::from_microsecond(v.created_at).unwrap_or_default()))).collect(),
+        Ok(list) => list
+            .into_iter()
+            .map(|v| (v.version, moscow_time(jiff::Timestamp::from_microsecond(v.created_at).unwrap_or_default())))
+            .collect(),
         Err(e) => return error_page(page, status_of(&e), &e),
     };
     let status = if diagnostics.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut response =
-        html(&CatalogPage { page, version: current.version.version, source: draft.unwrap_or(current.version.source), versions, diagnostics });
+    let mut response = html(&CatalogPage {
+        page,
+        version: current.version.version,
+        source: draft.unwrap_or(current.version.source),
+        versions,
+        diagnostics,
+    });
     *response.status_mut() = status;
     response
 }
@@ -763,7 +824,9 @@ async fn upload_catalog(State(engine): State<Engine>, headers: HeaderMap, Form(f
                     fix: lang.t(&d.fix.en, &d.fix.ru).to_owned(),
                 })
                 .collect();
-            page.error = Some(lang.t("The catalog was not saved; fix the findings below.", "Каталог не сохранён; исправьте замечания ниже.").to_owned());
+            page.error = Some(
+                lang.t("The catalog was not saved; fix the findings below.", "Каталог не сохранён; исправьте замечания ниже.").to_owned(),
+            );
             render_catalog(&engine, &session, page, Some(form.source), diagnostics).await
         }
         Err(e) => {

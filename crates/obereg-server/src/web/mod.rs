@@ -86,7 +86,8 @@ fn session_cookie(name: &str, value: &str, max_age: i64, same_site: &str) -> Hea
 
 /// A `Set-Cookie` value that removes cookie `name`.
 fn cleared_cookie(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")).unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The session cookie a path's forms are bound to.
@@ -241,10 +242,12 @@ pub fn error_text(lang: Lang, error: &EngineError) -> String {
         EngineError::InvalidCatalog(_) => lang.t("The catalog is invalid.", "Каталог содержит ошибки.").to_owned(),
         EngineError::Forbidden => lang.t("Your role may not do this.", "Вашей роли это не разрешено.").to_owned(),
         EngineError::NotFound(_) => lang.t("Not found.", "Не найдено.").to_owned(),
-        EngineError::Conflict(_) => {
-            lang.t("Someone changed this at the same moment; reload and try again.", "Это изменили одновременно с вами; обновите страницу и повторите.")
-                .to_owned()
-        }
+        EngineError::Conflict(_) => lang
+            .t(
+                "Someone changed this at the same moment; reload and try again.",
+                "Это изменили одновременно с вами; обновите страницу и повторите.",
+            )
+            .to_owned(),
         EngineError::Unauthenticated => lang.t("Please sign in again.", "Войдите снова.").to_owned(),
         EngineError::Store(_) | EngineError::Internal(_) => {
             lang.t("Something went wrong on our side; try again later.", "На нашей стороне произошла ошибка; повторите позже.").to_owned()

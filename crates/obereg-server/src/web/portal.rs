@@ -16,7 +16,10 @@ use obereg_engine::web::portal::PortalSession;
 use obereg_engine::{DEFAULT_TENANT, Engine, EngineError};
 use serde::Deserialize;
 
-use super::{Area, Lang, PORTAL_COOKIE, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other, session_cookie};
+use super::{
+    Area, Lang, PORTAL_COOKIE, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other,
+    session_cookie,
+};
 
 pub fn routes() -> axum::Router<Engine> {
     axum::Router::new()
@@ -90,7 +93,10 @@ struct TenantQuery {
 }
 
 fn tenant_of(asked: Option<&str>) -> String {
-    asked.filter(|t| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')).unwrap_or(DEFAULT_TENANT).to_owned()
+    asked
+        .filter(|t| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .unwrap_or(DEFAULT_TENANT)
+        .to_owned()
 }
 
 async fn start(State(engine): State<Engine>, headers: HeaderMap, Query(q): Query<TenantQuery>) -> Response {
@@ -226,11 +232,22 @@ async fn data(State(engine): State<Engine>, headers: HeaderMap) -> Response {
     };
     let purposes_of = |ids: &[String]| ids.iter().map(|p| purpose_name(&catalog, lang, p)).collect::<Vec<_>>().join("; ");
     for v in &export.values {
-        push(&v.category, ShownItem { value: v.value.clone(), source: v.source.clone(), purposes: purposes_of(&v.purposes), at: moscow_time(v.collected_at) });
+        push(
+            &v.category,
+            ShownItem {
+                value: v.value.clone(),
+                source: v.source.clone(),
+                purposes: purposes_of(&v.purposes),
+                at: moscow_time(v.collected_at),
+            },
+        );
     }
     for r in &export.records {
         let value = serde_json::to_string(&r.body).unwrap_or_default();
-        push(&r.category, ShownItem { value, source: r.source.clone(), purposes: purposes_of(&r.purposes), at: moscow_time(r.occurred_at) });
+        push(
+            &r.category,
+            ShownItem { value, source: r.source.clone(), purposes: purposes_of(&r.purposes), at: moscow_time(r.occurred_at) },
+        );
     }
     let purposes = export
         .purposes
@@ -337,7 +354,11 @@ async fn consents(State(engine): State<Engine>, headers: HeaderMap, Query(q): Qu
             });
         }
         // Consent-based purposes never consented to can be given here too.
-        for p in catalog.purposes.iter().filter(|p| p.basis.as_ref().is_some_and(|b| matches!(b.ru, Some(RuBasis::Consent | RuBasis::WrittenConsent)) || matches!(b.gdpr, Some(GdprBasis::Consent)))) {
+        for p in catalog.purposes.iter().filter(|p| {
+            p.basis.as_ref().is_some_and(|b| {
+                matches!(b.ru, Some(RuBasis::Consent | RuBasis::WrittenConsent)) || matches!(b.gdpr, Some(GdprBasis::Consent))
+            })
+        }) {
             let channels: Vec<Option<Channel>> = if p.marketing { p.channels.iter().copied().map(Some).collect() } else { vec![None] };
             for c in channels {
                 let code = c.map(|c| obereg_engine::consent::channel_code(c).to_owned()).unwrap_or_default();
@@ -608,7 +629,8 @@ pub(crate) fn operation_words(lang: Lang, code: &str) -> String {
 }
 
 async fn journal(State(engine): State<Engine>, headers: HeaderMap) -> Response {
-    let (session, page) = match signed_in(&engine, &headers, ("Who accessed my data", "Кто обращался к моим данным"), "/me/journal").await {
+    let (session, page) = match signed_in(&engine, &headers, ("Who accessed my data", "Кто обращался к моим данным"), "/me/journal").await
+    {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -10,3 +10,4 @@ mod publications;
 mod requests;
 mod retention;
 mod subjects;
+mod web;

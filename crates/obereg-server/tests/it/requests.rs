@@ -48,7 +48,7 @@ async fn staff(server: &TestServer, role: &str) -> String {
 }
 
 /// A customer with an email of their own, a card kept under a law, and marketing consent.
-async fn customer(server: &TestServer, email: &str, document: &str) -> String {
+pub(crate) async fn customer(server: &TestServer, email: &str, document: &str) -> String {
     let body = json!({
         "kind": "customer",
         "values": [

@@ -1,0 +1,343 @@
+//! The console and the portal over HTTP: security headers, cookies, refusals without a
+//! session or from another site, role limits, and the whole errand of a subject and a DPO
+//! through the pages. Pages are followed as a browser would: cookies kept, forms posted
+//! with the token found in the page.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use obereg_engine::Actor;
+use serde_json::json;
+
+use crate::harness::{Answer, TestServer};
+use crate::requests::{Outbox, customer};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A browser: keeps cookies, sends same-origin headers, finds form tokens in pages.
+struct Browser<'a> {
+    server: &'a TestServer,
+    cookies: HashMap<String, String>,
+    last: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        Self { server, cookies: HashMap::new(), last: String::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep(&mut self, answer: &Answer) {
+        for value in answer.headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let cookie = self.cookie_header();
+        let answer = self.server.send_with("GET", path, None, None, &[("cookie", &cookie), ("host", "obereg.test")], Body::empty()).await;
+        self.keep(&answer);
+        if answer.status.is_success() {
+            self.last = answer.text.clone();
+        }
+        answer
+    }
+
+    /// Posts a form with the token of the last page, as that page's form would.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let token = csrf_in(&self.last);
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, &[("origin", "http://obereg.test"), ("sec-fetch-site", "same-origin")]).await
+    }
+
+    async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)], extra: &[(&str, &str)]) -> Answer {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let cookie = self.cookie_header();
+        let mut headers = vec![("cookie", cookie.as_str()), ("host", "obereg.test")];
+        headers.extend_from_slice(extra);
+        let answer = self.server.send_with("POST", path, None, Some("application/x-www-form-urlencoded"), &headers, body).await;
+        self.keep(&answer);
+        if answer.status.is_success() {
+            self.last = answer.text.clone();
+        }
+        answer
+    }
+
+    /// Follows a redirect answer.
+    async fn follow(&mut self, answer: &Answer) -> Answer {
+        assert_eq!(answer.status, 303, "{}", answer.text);
+        let to = answer.headers.get("location").unwrap().to_str().unwrap().to_owned();
+        self.get(&to).await
+    }
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").map(|i| i + 19).unwrap_or(0);
+    html[at..].split('"').next().unwrap_or("").to_owned()
+}
+
+async fn staff_account(server: &TestServer, login: &str, role: &str) {
+    let local = Actor::local_operator("default");
+    server.engine.create_staff_account(&local, login, role, PASSWORD).await.unwrap();
+}
+
+async fn signed_in_staff<'a>(server: &'a TestServer, login: &str) -> Browser<'a> {
+    let mut b = Browser::new(server);
+    assert_eq!(b.get("/console/sign-in").await.status, 200);
+    let answer = b.post("/console/sign-in", &[("tenant", "default"), ("login", login), ("password", PASSWORD), ("code", "")]).await;
+    assert_eq!(answer.status, 303, "{}", answer.text);
+    b
+}
+
+#[tokio::test]
+async fn pages_carry_the_security_headers() {
+    let server = TestServer::start().await;
+    let mut b = Browser::new(&server);
+    for path in ["/console/sign-in", "/me"] {
+        let answer = b.get(path).await;
+        assert_eq!(answer.status, 200);
+        let h = |name: &str| answer.headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert!(h("content-security-policy").contains("script-src 'self'"), "{path}");
+        assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
+        assert!(!h("content-security-policy").contains("unsafe-inline"));
+        assert_eq!(h("x-frame-options"), "DENY");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(h("referrer-policy"), "no-referrer");
+        assert_eq!(h("cache-control"), "no-store");
+        // Nothing is loaded from elsewhere.
+        assert!(!answer.text.contains("http://") && !answer.text.contains("https://"), "{path}");
+        assert!(!answer.text.contains("<script"), "{path}");
+    }
+    let css = b.get("/static/obereg.css").await;
+    assert_eq!(css.content_type(), "text/css; charset=utf-8");
+}
+
+#[tokio::test]
+async fn every_console_and_portal_page_refuses_without_a_session() {
+    let server = TestServer::start().await;
+    let mut b = Browser::new(&server);
+    for (path, to) in [
+        ("/console", "/console/sign-in"),
+        ("/console/subjects", "/console/sign-in"),
+        ("/console/subjects/0123", "/console/sign-in"),
+        ("/console/requests", "/console/sign-in"),
+        ("/console/requests/R-ABC", "/console/sign-in"),
+        ("/console/requests/R-ABC/export", "/console/sign-in"),
+        ("/console/consents", "/console/sign-in"),
+        ("/console/journal", "/console/sign-in"),
+        ("/console/journal/proof/0", "/console/sign-in"),
+        ("/console/catalog", "/console/sign-in"),
+        ("/me/data", "/me"),
+        ("/me/data.json", "/me"),
+        ("/me/data.html", "/me"),
+        ("/me/consents", "/me"),
+        ("/me/consents/give?purpose=product_news", "/me"),
+        ("/me/requests", "/me"),
+        ("/me/journal", "/me"),
+    ] {
+        let answer = b.get(path).await;
+        assert_eq!(answer.status, 303, "{path}");
+        assert_eq!(answer.headers.get("location").unwrap(), to, "{path}");
+    }
+    // A made-up session cookie is no session either.
+    b.cookies.insert("__Host-obereg-console".into(), format!("obs_{}", "A".repeat(43)));
+    assert_eq!(b.get("/console").await.status, 303);
+    // Forms without a token are refused before anything runs.
+    for path in
+        ["/console/sign-in", "/console/catalog", "/console/requests/R-ABC/complete", "/me/code", "/me/consents/withdraw", "/me/requests"]
+    {
+        let answer = b.post_raw(path, &[("x", "y")], &[]).await;
+        assert_eq!(answer.status, 403, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn staff_sign_in_sets_a_strict_host_only_cookie_and_wrong_passwords_do_not() {
+    let server = TestServer::start().await;
+    staff_account(&server, "support", "support").await;
+    let mut b = Browser::new(&server);
+    b.get("/console/sign-in").await;
+    let pre = b.last.clone();
+    let wrong =
+        b.post("/console/sign-in", &[("tenant", "default"), ("login", "support"), ("password", "wrong password!"), ("code", "")]).await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text.contains("Неверный логин") || wrong.text.contains("неверный логин"), "{}", wrong.text);
+    assert!(!b.cookies.contains_key("__Host-obereg-console"));
+    b.last = pre;
+    let ok = b.post("/console/sign-in", &[("tenant", "default"), ("login", "support"), ("password", PASSWORD), ("code", "")]).await;
+    let set = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-obereg-console="))
+        .unwrap();
+    for flag in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict", "Max-Age=43200"] {
+        assert!(set.contains(flag), "{set}");
+    }
+    assert!(!set.contains("Domain"), "{set}");
+    let dashboard = b.follow(&ok).await;
+    assert_eq!(dashboard.status, 200);
+    assert!(dashboard.text.contains("support · Служба поддержки"), "{}", dashboard.text);
+    // The session value never reaches the logs.
+    let value = b.cookies["__Host-obereg-console"].clone();
+    assert!(!crate::harness::captured_logs().contains(&value));
+}
+
+#[tokio::test]
+async fn a_support_session_cannot_open_dpo_pages_or_change_the_catalog() {
+    let server = TestServer::start().await;
+    staff_account(&server, "support", "support").await;
+    let mut b = signed_in_staff(&server, "support").await;
+    let dashboard = b.get("/console").await;
+    assert!(!dashboard.text.contains("/console/requests\""), "the menu hides what the role may not open");
+    for path in ["/console/requests", "/console/journal", "/console/requests/R-ABC"] {
+        assert_eq!(b.get(path).await.status, 403, "{path}");
+    }
+    b.get("/console/subjects").await;
+    let changed = b.post("/console/catalog", &[("source", "nonsense")]).await;
+    assert_eq!(changed.status, 403, "{}", changed.text);
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_change_nothing() {
+    let server = TestServer::start().await;
+    staff_account(&server, "support", "support").await;
+    let mut b = signed_in_staff(&server, "support").await;
+    b.get("/console").await;
+    let token = csrf_in(&b.last);
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "http://obereg.test.evil.example")],
+    ] {
+        let answer = b.post_raw("/console/sign-out", &[("csrf", &token)], &headers).await;
+        assert_eq!(answer.status, 403, "{headers:?}");
+    }
+    // A token of another session does not pass either.
+    let wrong = obereg_engine::web::csrf_token(&format!("obs_{}", "B".repeat(43)));
+    assert_eq!(b.post_raw("/console/sign-out", &[("csrf", &wrong)], &[]).await.status, 403);
+    // Still signed in: nothing happened.
+    assert_eq!(b.get("/console").await.status, 200);
+    let out = b.post("/console/sign-out", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(b.get("/console").await.status, 303);
+}
+
+#[tokio::test]
+async fn a_subject_and_a_dpo_do_an_erasure_through_the_pages() {
+    let server = TestServer::start().await;
+    let outbox = Outbox::default();
+    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
+    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let subject = customer(&server, "marina@example.ru", &document).await;
+    staff_account(&server, "dpo", "privacy_officer").await;
+
+    // The subject signs in with a code from the outbox.
+    let mut me = Browser::new(&server);
+    assert!(me.get("/me").await.text.contains("Отправить код"));
+    let code_page = me.post("/me/code", &[("tenant", "default"), ("address", "Marina@Example.ru")]).await;
+    assert_eq!(code_page.status, 200, "{}", code_page.text);
+    let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    server.engine.deliver_outbox(&outbox).await.unwrap();
+    let code = {
+        let sent = outbox.0.lock().unwrap();
+        let body = &sent.iter().rev().find(|(to, _)| to == "marina@example.ru").unwrap().1;
+        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
+    };
+    let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
+    let set = signed.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(set.starts_with("__Host-obereg-me=") && set.contains("SameSite=Lax") && set.contains("HttpOnly"), "{set}");
+    let data = me.follow(&signed).await;
+    assert!(data.text.contains("марина цветаева") && data.text.contains("+79035550177"), "{}", data.text);
+    let json = me.get("/me/data.json").await;
+    assert_eq!(json.content_type(), "application/json");
+    assert!(json.text.contains("marina@example.ru"));
+
+    // Withdraws marketing consent in one click.
+    let consents = me.get("/me/consents").await;
+    assert!(consents.text.contains("Отозвать"), "{}", consents.text);
+    let withdrawn = me.post("/me/consents/withdraw", &[("purpose", "product_news"), ("channel", "email")]).await;
+    let after = me.follow(&withdrawn).await;
+    assert!(after.text.contains("Согласие отозвано"));
+    let history = server.get(&format!("/v1/subjects/{subject}/consents"), Some(&server.token)).await;
+    assert!(history.text.contains("\"withdrawn\""), "{}", history.text);
+
+    // Files an erasure request.
+    me.get("/me/requests").await;
+    let filed = me.post("/me/requests", &[("kind", "erasure"), ("details", "Удалите мои данные")]).await;
+    let list = me.follow(&filed).await;
+    assert!(list.text.contains("Удалить мои данные") && list.text.contains("в работе"), "{}", list.text);
+    let request_id = list.text.split("<td>R-").nth(1).map(|s| format!("R-{}", s.split('<').next().unwrap())).unwrap();
+
+    // The DPO sees it on the dashboard and completes it.
+    let mut dpo = signed_in_staff(&server, "dpo").await;
+    let dashboard = dpo.get("/console").await;
+    assert!(dashboard.text.contains(&request_id), "{}", dashboard.text);
+    assert!(dashboard.text.contains("<svg"), "the consent chart is drawn");
+    let page = dpo.get(&format!("/console/requests/{request_id}")).await;
+    assert!(page.text.contains("Удалите мои данные"));
+    let done = dpo.post(&format!("/console/requests/{request_id}/complete"), &[("note", "Данные удалены")]).await;
+    let page = dpo.follow(&done).await;
+    assert!(page.text.contains("исполнен"), "{}", page.text);
+
+    // The subject was erased: the old session shows no one's data, and the journal page
+    // of a new visitor for the address is empty; the request shows its result.
+    let list = me.get("/me/requests").await;
+    assert!(list.text.contains("исполнен"), "{}", list.text);
+    let data = me.get("/me/data").await;
+    assert!(!data.text.contains("марина"), "{}", data.text);
+
+    // The DPO browses the journal and verifies it.
+    dpo.get("/console/journal").await;
+    let verified = dpo.post("/console/journal/verify", &[]).await;
+    assert!(verified.text.contains("Журнал цел"), "{}", verified.text);
+    let proof = dpo.get("/console/journal/proof/0").await;
+    assert_eq!(proof.content_type(), "application/json");
+}
+
+#[tokio::test]
+async fn the_portal_journal_says_who_read_the_data_in_plain_words() {
+    let server = TestServer::start().await;
+    let outbox = Outbox::default();
+    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
+    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let subject = customer(&server, "anna@example.ru", &document).await;
+    let support = server.post_json("/v1/tokens", &server.token, json!({"role": "support", "label": "s"})).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = server.get(&format!("/v1/subjects/{subject}?purpose=account"), Some(&support)).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    let mut me = Browser::new(&server);
+    me.get("/me").await;
+    let code_page = me.post("/me/code", &[("tenant", "default"), ("address", "anna@example.ru")]).await;
+    let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    server.engine.deliver_outbox(&outbox).await.unwrap();
+    let code = {
+        let sent = outbox.0.lock().unwrap();
+        let body = &sent.iter().rev().find(|(to, _)| to == "anna@example.ru").unwrap().1;
+        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
+    };
+    let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
+    me.follow(&signed).await;
+    me.get("/lang?to=en&back=/me/journal").await;
+    let journal = me.get("/me/journal").await;
+    assert!(journal.text.contains("lang=\"en\""), "the language switch holds");
+    assert!(journal.text.contains("staff: Support") && journal.text.contains("extraction"), "{}", journal.text);
+    assert!(journal.text.contains("signed in to the portal"));
+    // An open redirect is not offered by the switch.
+    let evil = me.get("/lang?to=ru&back=//evil.example").await;
+    assert_eq!(evil.headers.get("location").unwrap(), "/me");
+}
