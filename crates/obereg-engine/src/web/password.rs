@@ -32,7 +32,7 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 /// Refuses a password that is too short or too long (never saying what it was).
 pub fn check_password(password: &str) -> Result<(), EngineError> {
     let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS || chars > MAX_PASSWORD_CHARS {
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
         return Err(EngineError::invalid(
             "staff.weak_password",
             format!("a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
