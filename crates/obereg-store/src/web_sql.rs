@@ -374,7 +374,7 @@ macro_rules! web_methods {
                         .await?;
                 let consent_days: Vec<(i64, String, i64)> = sqlx::query_as(
                     "SELECT at / $3 AS day, action, COUNT(*) FROM consent_events WHERE tenant_id = $1 AND at >= $2 \
-                     GROUP BY at / $3, action ORDER BY day, action",
+                     GROUP BY 1, 2 ORDER BY 1, 2",
                 )
                 .bind(tenant)
                 .bind(since)

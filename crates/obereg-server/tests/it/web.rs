@@ -237,7 +237,17 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn a_subject_and_a_dpo_do_an_erasure_through_the_pages() {
-    let server = TestServer::start().await;
+    erasure_through_the_pages(TestServer::start().await).await;
+}
+
+#[tokio::test]
+async fn the_pages_work_on_postgres() {
+    if let Some(server) = TestServer::on_postgres().await {
+        erasure_through_the_pages(server).await;
+    }
+}
+
+async fn erasure_through_the_pages(server: TestServer) {
     let outbox = Outbox::default();
     let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
     let document = doc.json()["sha256"].as_str().unwrap().to_owned();
