@@ -68,36 +68,46 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         let code = e.code();
+        let status = status_for(&e);
         match e {
             EngineError::Unauthenticated => Self::unauthenticated(),
             EngineError::Forbidden => {
-                Self::new(StatusCode::FORBIDDEN, code, "this token's role may not do that", "роль этого токена не позволяет это действие")
+                Self::new(status, code, "this token's role may not do that", "роль этого токена не позволяет это действие")
             }
-            EngineError::Refused { reason, .. } => Self { status: StatusCode::FORBIDDEN, code, title: reason, diagnostics: Vec::new() },
+            EngineError::Refused { reason, .. } => Self { status, code, title: reason, diagnostics: Vec::new() },
             EngineError::NotFound(_) => Self::not_found(),
             EngineError::InvalidCatalog(report) => Self {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 code,
                 title: Bilingual::new("the catalog is invalid; nothing was changed", "каталог содержит ошибки; ничего не изменено"),
                 diagnostics: report.diagnostics,
             },
-            EngineError::Invalid { message, .. } => {
-                Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, title: message, diagnostics: Vec::new() }
-            }
-            EngineError::Conflict(_) => Self::new(StatusCode::CONFLICT, code, "it exists already", "такой объект уже существует"),
-            EngineError::RateLimited(message) => {
-                Self { status: StatusCode::TOO_MANY_REQUESTS, code, title: message, diagnostics: Vec::new() }
-            }
+            EngineError::Invalid { message, .. } => Self { status, code, title: message, diagnostics: Vec::new() },
+            EngineError::Conflict(_) => Self::new(status, code, "it exists already", "такой объект уже существует"),
+            EngineError::RateLimited(message) => Self { status, code, title: message, diagnostics: Vec::new() },
             other => {
                 tracing::error!(code, error = %other, "request failed");
                 Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
+                    status,
                     "internal",
                     "internal error; quote the request id to support",
                     "внутренняя ошибка; сообщите поддержке идентификатор запроса",
                 )
             }
         }
+    }
+}
+
+/// The HTTP status of an engine error, for the API's problems and the pages alike.
+pub(crate) fn status_for(e: &EngineError) -> StatusCode {
+    match e {
+        EngineError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        EngineError::Forbidden | EngineError::Refused { .. } => StatusCode::FORBIDDEN,
+        EngineError::NotFound(_) => StatusCode::NOT_FOUND,
+        EngineError::InvalidCatalog(_) | EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        EngineError::Conflict(_) => StatusCode::CONFLICT,
+        EngineError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        EngineError::Store(_) | EngineError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -35,7 +35,7 @@ pub use publication_sql::{NoticeBatch, PublicationRecord};
 pub use records::*;
 pub use retention_sql::{ActRecord, GeneratedDocumentRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
 pub use sqlite::{SqliteStore, keystore_path};
-pub use web_sql::{DashboardCounts, PortalCodeRecord, StaffAccountRecord, WebSessionRecord};
+pub use web_sql::{DAY_MICROS, DashboardCounts, PortalCodeRecord, StaffAccountRecord, WebSessionRecord};
 
 /// A boxed, sendable future returning a storage result.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

@@ -77,7 +77,7 @@ pub(crate) const SESSION_COLUMNS: &str = "id_hash, tenant_id, kind, principal, s
 pub(crate) const CODE_COLUMNS: &str = "tenant_id, id, contact, code_hash, sealed, created_at, expires_at, attempts, used_at";
 
 /// Microseconds in a day, for the dashboard's daily buckets.
-pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
+pub const DAY_MICROS: i64 = 86_400_000_000;
 
 macro_rules! web_methods {
     ($db:ty) => {

@@ -118,17 +118,9 @@ impl Engine {
             record.subject_id = identity.subject_id.clone();
             record.verified_by = Some("manual".into());
             record.version = 1;
-            event = Some(RequestEventRecord {
-                tenant_id: actor.tenant.clone(),
-                request_id: record.id.clone(),
-                idx: 0,
-                at: now.as_microsecond(),
-                event: RequestEvent::IdentityVerified.as_str().into(),
-                from_state: RequestState::Received.as_str().into(),
-                to_state: RequestState::InProgress.as_str().into(),
-                actor: actor.role.as_str().into(),
-                sealed_note: Some(self.seal_request_field(&actor.tenant, &record.id, Field::Note(0), identity.note.expose().as_bytes())?),
-            });
+            let note = self.seal_request_field(&actor.tenant, &record.id, Field::Note(0), identity.note.expose().as_bytes())?;
+            event =
+                Some(first_event(&record, now, RequestEvent::IdentityVerified, RequestState::InProgress, actor.role.as_str(), Some(note)));
             entries.push(self.entry(
                 actor,
                 &actor.tenant,
@@ -158,15 +150,7 @@ impl Engine {
                 "оператор сейчас получает слишком много запросов; повторите через час или напишите оператору",
             )));
         }
-        if let Some(blind) = self.contact_blind(tenant, &contact) {
-            let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).map_err(|_| EngineError::Internal("clock"))?;
-            if self.store.requests_by_contact(tenant, &blind, since.as_microsecond()).await?.len() >= REQUESTS_PER_DAY {
-                return Err(EngineError::RateLimited(obereg_core::Bilingual::new(
-                    "too many requests from this address today; try again tomorrow or write to the operator",
-                    "слишком много запросов с этого адреса за сутки; повторите завтра или напишите оператору",
-                )));
-            }
-        }
+        self.check_daily_requests(tenant, &contact, now).await?;
         let (mut record, private) = self.draft(
             &catalog,
             tenant,
@@ -186,17 +170,7 @@ impl Engine {
         record.code_hash = Some(self.code_hash(tenant, &record.id, &code));
         record.code_expires_at = Some(now.checked_add(CODE_TTL).map_err(|_| EngineError::Internal("clock"))?.as_microsecond());
         record.codes_sent = 1;
-        let event = RequestEventRecord {
-            tenant_id: tenant.to_owned(),
-            request_id: record.id.clone(),
-            idx: 0,
-            at: now.as_microsecond(),
-            event: RequestEvent::StartIdentityCheck.as_str().into(),
-            from_state: RequestState::Received.as_str().into(),
-            to_state: RequestState::IdentityCheck.as_str().into(),
-            actor: "subject".into(),
-            sealed_note: None,
-        };
+        let event = first_event(&record, now, RequestEvent::StartIdentityCheck, RequestState::IdentityCheck, "subject", None);
         let operator = &catalog.operator.legal_name;
         let due_on: jiff::civil::Date = record.due_on.parse().map_err(|_| EngineError::Internal("due date"))?;
         let mut outbox = Vec::new();
@@ -226,33 +200,14 @@ impl Engine {
         let catalog = self.catalog_in_force(tenant).await?;
         let is_email = address.expose().contains('@');
         let contact = if is_email { Contact::parse(Some(address), None, false)? } else { Contact::parse(None, Some(address), false)? };
-        if let Some(blind) = self.contact_blind(tenant, &contact) {
-            let now = self.clock.now();
-            let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).map_err(|_| EngineError::Internal("clock"))?;
-            if self.store.requests_by_contact(tenant, &blind, since.as_microsecond()).await?.len() >= REQUESTS_PER_DAY {
-                return Err(EngineError::RateLimited(obereg_core::Bilingual::new(
-                    "too many requests from this address today; try again tomorrow or write to the operator",
-                    "слишком много запросов с этого адреса за сутки; повторите завтра или напишите оператору",
-                )));
-            }
-        }
         let now = self.clock.now();
+        self.check_daily_requests(tenant, &contact, now).await?;
         let (mut record, private) = self.draft(&catalog, tenant, kind, RequestChannel::Portal, None, contact, details, language, now)?;
         record.state = RequestState::InProgress.as_str().into();
         record.subject_id = subject;
         record.verified_by = Some("portal".into());
         record.version = 1;
-        let event = RequestEventRecord {
-            tenant_id: tenant.to_owned(),
-            request_id: record.id.clone(),
-            idx: 0,
-            at: now.as_microsecond(),
-            event: RequestEvent::IdentityVerified.as_str().into(),
-            from_state: RequestState::Received.as_str().into(),
-            to_state: RequestState::InProgress.as_str().into(),
-            actor: "subject".into(),
-            sealed_note: None,
-        };
+        let event = first_event(&record, now, RequestEvent::IdentityVerified, RequestState::InProgress, "subject", None);
         let entries = vec![
             self.subject_entry(tenant, request_record("request.received", &record.id, record.subject_id.as_deref())),
             self.subject_entry(tenant, request_record("request.identity_verified", &record.id, record.subject_id.as_deref())),
@@ -291,15 +246,8 @@ impl Engine {
     /// The subjects whose searchable email or phone categories hold `address` (normalised).
     pub(crate) async fn subjects_at_address(&self, tenant: &str, address: &str) -> Result<Vec<String>, EngineError> {
         let catalog = self.catalog_in_force(tenant).await?;
-        let private = RequestPrivate {
-            email: address.contains('@').then(|| address.to_owned()),
-            phone: (!address.contains('@')).then(|| address.to_owned()),
-            details: None,
-            language: Language::Ru,
-            candidates: Vec::new(),
-            answer: None,
-        };
-        self.match_contact(&catalog, tenant, &private).await
+        let is_email = address.contains('@');
+        self.match_contact(&catalog, tenant, is_email.then_some(address), (!is_email).then_some(address)).await
     }
 
     /// Checks a code the requester entered. On success the contact is matched against the
@@ -333,7 +281,7 @@ impl Engine {
         }
         let catalog = self.catalog_in_force(tenant).await?;
         let mut private = self.open_private(tenant, id, &record.sealed)?;
-        let matched = self.match_contact(&catalog, tenant, &private).await?;
+        let matched = self.match_contact(&catalog, tenant, private.email.as_deref(), private.phone.as_deref()).await?;
         next.code_hash = None;
         next.code_expires_at = None;
         next.verified_by = Some("code".into());
@@ -512,16 +460,35 @@ impl Engine {
         Ok((record, private))
     }
 
+    /// Refuses a sixth request from the same address within 24 hours.
+    async fn check_daily_requests(&self, tenant: &str, contact: &Contact, now: jiff::Timestamp) -> Result<(), EngineError> {
+        let Some(blind) = self.contact_blind(tenant, contact) else { return Ok(()) };
+        let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).map_err(|_| EngineError::Internal("clock"))?;
+        if self.store.requests_by_contact(tenant, &blind, since.as_microsecond()).await?.len() >= REQUESTS_PER_DAY {
+            return Err(EngineError::RateLimited(obereg_core::Bilingual::new(
+                "too many requests from this address today; try again tomorrow or write to the operator",
+                "слишком много запросов с этого адреса за сутки; повторите завтра или напишите оператору",
+            )));
+        }
+        Ok(())
+    }
+
     /// The blind index of the contact's address (the email when there is one).
     fn contact_blind(&self, tenant: &str, contact: &Contact) -> Option<Vec<u8>> {
         let address = contact.email.as_ref().or(contact.phone.as_ref())?;
         Some(self.keyring.blind_index(tenant, CONTACT_BLIND, address.expose()))
     }
 
-    /// The subjects whose searchable email or phone categories hold the contact's values.
-    async fn match_contact(&self, catalog: &Catalog, tenant: &str, private: &RequestPrivate) -> Result<Vec<String>, EngineError> {
+    /// The subjects whose searchable email or phone categories hold these normalised values.
+    async fn match_contact(
+        &self,
+        catalog: &Catalog,
+        tenant: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Vec<String>, EngineError> {
         let mut found = std::collections::BTreeSet::new();
-        for (value, rule) in [(&private.email, Normalization::Email), (&private.phone, Normalization::PhoneE164)] {
+        for (value, rule) in [(email, Normalization::Email), (phone, Normalization::PhoneE164)] {
             let Some(value) = value else { continue };
             for category in catalog.categories.iter().filter(|c| c.searchable && c.normalize == rule) {
                 let blind = self.keyring.blind_index(tenant, &category.id, value);
@@ -562,6 +529,28 @@ impl Contact {
 }
 
 /// The journal record of a request step: the request id as the object.
+/// The first event of a new request: from `received` to `to`, by `actor`.
+fn first_event(
+    record: &RequestRecord,
+    now: jiff::Timestamp,
+    event: RequestEvent,
+    to: RequestState,
+    actor: &str,
+    sealed_note: Option<Vec<u8>>,
+) -> RequestEventRecord {
+    RequestEventRecord {
+        tenant_id: record.tenant_id.clone(),
+        request_id: record.id.clone(),
+        idx: 0,
+        at: now.as_microsecond(),
+        event: event.as_str().into(),
+        from_state: RequestState::Received.as_str().into(),
+        to_state: to.as_str().into(),
+        actor: actor.to_owned(),
+        sealed_note,
+    }
+}
+
 pub(crate) fn request_record<'a>(operation: &'a str, request: &str, subject: Option<&str>) -> Record<'a> {
     let record = Record::op(operation).object(request);
     match subject {

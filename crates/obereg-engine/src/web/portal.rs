@@ -33,6 +33,15 @@ const JOURNAL_PAGE: u32 = 200;
 /// The principal of a session whose address leads to several subjects.
 const SEVERAL: &str = "*";
 
+/// A consent the portal offers: its scope, and the last event when there is one (none: the
+/// purpose rests on consent and the subject was never asked).
+#[derive(Debug, Clone)]
+pub struct ConsentChoice {
+    pub purpose: String,
+    pub channel: Option<Channel>,
+    pub current: Option<ConsentEventView>,
+}
+
 /// A signed-in portal user.
 pub struct PortalSession {
     pub tenant: String,
@@ -214,6 +223,30 @@ impl Engine {
             Some(subject) => Ok(Some(self.consents(&Actor::portal_subject(&session.tenant), subject).await?)),
             None => Ok(None),
         }
+    }
+
+    /// What the consents page offers: every consent scope of the subject's history (cookie
+    /// choices stay with the banner), then each purpose resting on consent — per channel for
+    /// marketing — that the subject has no event for yet. `None` without a subject.
+    pub async fn portal_consent_choices(&self, session: &PortalSession) -> Result<Option<Vec<ConsentChoice>>, EngineError> {
+        let Some(history) = self.portal_consents(session).await? else { return Ok(None) };
+        let catalog = self.catalog_in_force(&session.tenant).await?;
+        let mut choices: Vec<ConsentChoice> = history
+            .current
+            .into_iter()
+            .filter(|c| c.event.scope.cookie.is_none())
+            .map(|c| ConsentChoice { purpose: c.event.scope.purpose.clone(), channel: c.event.scope.channel, current: Some(c) })
+            .collect();
+        for purpose in catalog.purposes.iter().filter(|p| obereg_core::retention::rests_on_consent(p)) {
+            let channels: Vec<Option<Channel>> =
+                if purpose.marketing { purpose.channels.iter().copied().map(Some).collect() } else { vec![None] };
+            for channel in channels {
+                if !choices.iter().any(|c| c.purpose == purpose.id && c.channel == channel) {
+                    choices.push(ConsentChoice { purpose: purpose.id.clone(), channel, current: None });
+                }
+            }
+        }
+        Ok(Some(choices))
     }
 
     /// The consent document a subject is shown before giving consent to `purpose`.

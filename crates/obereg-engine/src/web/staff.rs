@@ -315,9 +315,9 @@ impl Engine {
     pub async fn dashboard(&self, actor: &Actor, days: i64) -> Result<Dashboard, EngineError> {
         let catalog = self.catalog_for(actor).await?;
         crate::vault::principal_of(&catalog, actor)?;
-        const DAY: i64 = 86_400_000_000;
-        let first_day = self.now_micros().div_euclid(DAY) - (days.clamp(1, 366) - 1);
-        let counts = self.store.dashboard_counts(&actor.tenant, first_day * DAY).await?;
+        use obereg_store::DAY_MICROS;
+        let first_day = self.now_micros().div_euclid(DAY_MICROS) - (days.clamp(1, 366) - 1);
+        let counts = self.store.dashboard_counts(&actor.tenant, first_day * DAY_MICROS).await?;
         let checkpoint =
             self.store.latest_checkpoint(&actor.tenant).await?.map(|c| (c.size as u64, crate::vault::micros_to_time(c.signed_at)));
         Ok(Dashboard {

@@ -14,10 +14,12 @@ use obereg_engine::web::staff::StaffSession;
 use obereg_engine::{Actor, DEFAULT_TENANT, Engine, EngineError};
 use serde::Deserialize;
 
+use crate::problem::status_for;
+
 use super::portal::{kind_name, operation_words, state_name};
 use super::{
-    Area, CONSOLE_COOKIE, Lang, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other,
-    session_cookie,
+    Area, CONSOLE_COOKIE, Lang, Page, cleared_cookie, cookie, error_page, error_text, html, moscow_time, see_other, session_cookie,
+    with_cookie,
 };
 
 pub fn routes() -> axum::Router<Engine> {
@@ -42,21 +44,7 @@ pub fn routes() -> axum::Router<Engine> {
 }
 
 fn frame(headers: &HeaderMap, title: (&str, &str), path: &str) -> (Page, Option<HeaderValue>) {
-    let lang = Lang::of(headers);
-    let (csrf, pre) = form_token(headers, CONSOLE_COOKIE);
-    let page = Page {
-        lang,
-        title: lang.t(title.0, title.1).to_owned(),
-        csrf,
-        area: Area::Console,
-        who: None,
-        dpo: false,
-        admin: false,
-        path: path.to_owned(),
-        notice: None,
-        error: None,
-    };
-    (page, pre)
+    Page::new(headers, Area::Console, title, path)
 }
 
 /// The signed-in staff member and the page frame, or the way to sign-in.
@@ -84,17 +72,6 @@ async fn overseer(engine: &Engine, headers: &HeaderMap, title: (&str, &str), pat
     Ok((session, page))
 }
 
-fn status_of(e: &EngineError) -> StatusCode {
-    match e {
-        EngineError::Forbidden | EngineError::Refused { .. } => StatusCode::FORBIDDEN,
-        EngineError::NotFound(_) => StatusCode::NOT_FOUND,
-        EngineError::Invalid { .. } | EngineError::InvalidCatalog(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        EngineError::Conflict(_) => StatusCode::CONFLICT,
-        EngineError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 #[derive(Template)]
 #[template(path = "console/sign_in.html")]
 struct SignInPage {
@@ -104,11 +81,7 @@ struct SignInPage {
 
 async fn sign_in_page(headers: HeaderMap) -> Response {
     let (page, pre) = frame(&headers, ("Staff sign-in", "Вход для сотрудников"), "/console");
-    let mut response = html(&SignInPage { page, tenant: DEFAULT_TENANT.to_owned() });
-    if let Some(c) = pre {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
+    with_cookie(html(&SignInPage { page, tenant: DEFAULT_TENANT.to_owned() }), pre)
 }
 
 #[derive(Deserialize)]
@@ -192,7 +165,7 @@ async fn dashboard(State(engine): State<Engine>, headers: HeaderMap) -> Response
     if session.dpo {
         match engine.list_requests(&session.actor, RequestQuery::default()).await {
             Ok(list) => queue = queue_rows(lang, list),
-            Err(e) => return error_page(page, status_of(&e), &e),
+            Err(e) => return error_page(page, status_for(&e), &e),
         }
         // Overdue first, then by due date (the engine lists by due date).
         queue.sort_by_key(|r| !r.overdue);
@@ -200,7 +173,7 @@ async fn dashboard(State(engine): State<Engine>, headers: HeaderMap) -> Response
     let overdue = queue.iter().filter(|r| r.overdue).count();
     let counts = match engine.dashboard(&session.actor, 30).await {
         Ok(c) => c,
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let subjects = counts
         .subjects
@@ -276,7 +249,7 @@ async fn subjects(State(engine): State<Engine>, headers: HeaderMap, Query(query)
     };
     let (categories, purposes) = match choices(&engine, &session.actor, page.lang).await {
         Ok(c) => c,
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let searched = !query.value.trim().is_empty();
     let mut found = Vec::new();
@@ -322,7 +295,7 @@ async fn subject(State(engine): State<Engine>, headers: HeaderMap, Path(id): Pat
     };
     let (_, purposes) = match choices(&engine, &session.actor, page.lang).await {
         Ok(c) => c,
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let mut shown = SubjectPage {
         page: page.clone(),
@@ -385,7 +358,7 @@ async fn requests(State(engine): State<Engine>, headers: HeaderMap, Query(q): Qu
             let rows = queue_rows(page.lang, list);
             html(&RequestsPage { page, show: q.show, rows })
         }
-        Err(e) => error_page(page, status_of(&e), &e),
+        Err(e) => error_page(page, status_for(&e), &e),
     }
 }
 
@@ -442,7 +415,7 @@ async fn render_request(engine: &Engine, session: &StaffSession, page: Page, id:
     let lang = page.lang;
     let detail = match engine.request_detail(&session.actor, id).await {
         Ok(d) => d,
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let r = &detail.request;
     let contact =
@@ -503,7 +476,7 @@ async fn act(
     match action(engine, &session.actor).await {
         Ok(()) => see_other(&format!("{path}?done=1")),
         Err(e) => {
-            let status = status_of(&e);
+            let status = status_for(&e);
             page.error = Some(error_text(page.lang, &e));
             let mut response = render_request(engine, &session, page, id).await;
             if response.status().is_success() {
@@ -568,7 +541,7 @@ async fn export_request(State(engine): State<Engine>, headers: HeaderMap, Path(i
             }
             response
         }
-        Err(e) => error_page(page, status_of(&e), &e),
+        Err(e) => error_page(page, status_for(&e), &e),
     }
 }
 
@@ -600,7 +573,7 @@ async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response 
             })
             .collect(),
         Err(EngineError::Forbidden) => Vec::new(),
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let reconsent = match engine.reconsent_needed(&session.actor).await {
         Ok(list) => list
@@ -608,7 +581,7 @@ async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response 
             .map(|r| (r.subject, r.purpose, r.channel.map(|c| obereg_engine::consent::channel_code(c).to_owned()).unwrap_or_default()))
             .collect(),
         Err(EngineError::Forbidden) => Vec::new(),
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     html(&ConsentsPage { can_see_publications: session.admin, page, publications, reconsent })
 }
@@ -656,11 +629,11 @@ async fn render_journal(engine: &Engine, session: &StaffSession, page: Page, fro
     let lang = page.lang;
     let views = match engine.journal_entries(&session.actor, from, JOURNAL_PAGE).await {
         Ok(v) => v,
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let acts = match engine.list_acts(&session.actor, None, 20).await {
         Ok(list) => list.into_iter().map(|a| (a.act.id.clone(), a.act.date.to_string(), a.names.len())).collect(),
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let next = (views.len() as u32 == JOURNAL_PAGE).then(|| from + u64::from(JOURNAL_PAGE));
     let previous = (from > 0).then(|| from.saturating_sub(u64::from(JOURNAL_PAGE)));
@@ -735,7 +708,7 @@ async fn proof(State(engine): State<Engine>, headers: HeaderMap, Path(index): Pa
             }
             response
         }
-        Err(e) => error_page(page, status_of(&e), &e),
+        Err(e) => error_page(page, status_for(&e), &e),
     }
 }
 
@@ -776,14 +749,14 @@ async fn render_catalog(
 ) -> Response {
     let current = match engine.current_catalog(&session.actor).await {
         Ok(c) => c,
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let versions = match engine.catalog_versions(&session.actor).await {
         Ok(list) => list
             .into_iter()
             .map(|v| (v.version, moscow_time(jiff::Timestamp::from_microsecond(v.created_at).unwrap_or_default())))
             .collect(),
-        Err(e) => return error_page(page, status_of(&e), &e),
+        Err(e) => return error_page(page, status_for(&e), &e),
     };
     let status = if diagnostics.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut response = html(&CatalogPage {
@@ -830,7 +803,7 @@ async fn upload_catalog(State(engine): State<Engine>, headers: HeaderMap, Form(f
             render_catalog(&engine, &session, page, Some(form.source), diagnostics).await
         }
         Err(e) => {
-            let status = status_of(&e);
+            let status = status_for(&e);
             page.error = Some(error_text(lang, &e));
             let mut response = render_catalog(&engine, &session, page, Some(form.source), Vec::new()).await;
             *response.status_mut() = status;

@@ -194,6 +194,30 @@ pub struct Page {
 }
 
 impl Page {
+    /// The frame of a page of `area` for this request, before anyone is known to be signed
+    /// in, with the pre-session cookie to set when the visitor has no cookie to bind forms to.
+    pub fn new(headers: &HeaderMap, area: Area, title: (&str, &str), path: &str) -> (Self, Option<HeaderValue>) {
+        let lang = Lang::of(headers);
+        let session = match area {
+            Area::Console => CONSOLE_COOKIE,
+            Area::Portal => PORTAL_COOKIE,
+        };
+        let (csrf, pre) = form_token(headers, session);
+        let page = Page {
+            lang,
+            title: lang.t(title.0, title.1).to_owned(),
+            csrf,
+            area,
+            who: None,
+            dpo: false,
+            admin: false,
+            path: path.to_owned(),
+            notice: None,
+            error: None,
+        };
+        (page, pre)
+    }
+
     pub fn t<'a>(&self, en: &'a str, ru: &'a str) -> &'a str {
         self.lang.t(en, ru)
     }
@@ -225,6 +249,14 @@ pub fn html(template: &impl Template) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error / внутренняя ошибка").into_response()
         }
     }
+}
+
+/// `response` with `cookie` set, when there is one.
+pub fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
 }
 
 /// A redirect after a form (303: the browser follows with GET).

@@ -7,7 +7,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use obereg_core::catalog::{Catalog, Channel, GdprBasis, RuBasis};
+use obereg_core::catalog::{Catalog, Channel};
 use obereg_core::consent::ConsentAction;
 use obereg_core::request::deadline::RequestKind;
 use obereg_core::value::PlainValue;
@@ -17,8 +17,8 @@ use obereg_engine::{DEFAULT_TENANT, Engine, EngineError};
 use serde::Deserialize;
 
 use super::{
-    Area, Lang, PORTAL_COOKIE, Page, cleared_cookie, cookie, error_page, error_text, form_token, html, moscow_time, see_other,
-    session_cookie,
+    Area, Lang, PORTAL_COOKIE, Page, cleared_cookie, cookie, error_page, error_text, html, moscow_time, see_other, session_cookie,
+    with_cookie,
 };
 
 pub fn routes() -> axum::Router<Engine> {
@@ -42,21 +42,7 @@ fn language(lang: Lang) -> Language {
 }
 
 fn page(headers: &HeaderMap, title: (&str, &str), path: &str) -> (Page, Option<HeaderValue>) {
-    let lang = Lang::of(headers);
-    let (csrf, pre) = form_token(headers, PORTAL_COOKIE);
-    let page = Page {
-        lang,
-        title: lang.t(title.0, title.1).to_owned(),
-        csrf,
-        area: Area::Portal,
-        who: None,
-        dpo: false,
-        admin: false,
-        path: path.to_owned(),
-        notice: None,
-        error: None,
-    };
-    (page, pre)
+    Page::new(headers, Area::Portal, title, path)
 }
 
 /// The signed-in subject and the page frame, or the way back to sign-in.
@@ -71,13 +57,6 @@ async fn signed_in(engine: &Engine, headers: &HeaderMap, title: (&str, &str), pa
         Err(EngineError::Unauthenticated) => Err(see_other("/me")),
         Err(e) => Err(error_page(page, StatusCode::INTERNAL_SERVER_ERROR, &e)),
     }
-}
-
-fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
 }
 
 #[derive(Template)]
@@ -332,50 +311,27 @@ async fn consents(State(engine): State<Engine>, headers: HeaderMap, Query(q): Qu
     };
     let lang = page.lang;
     page.notice = q.done.as_deref().map(|d| done_text(lang, d));
-    let (history, catalog) = match (engine.portal_consents(&session).await, engine.public_catalog(&session.tenant).await) {
-        (Ok(h), Ok(c)) => (h, c),
+    let (choices, catalog) = match (engine.portal_consent_choices(&session).await, engine.public_catalog(&session.tenant).await) {
+        (Ok(c), Ok(catalog)) => (c, catalog),
         (Err(e), _) | (_, Err(e)) => return error_page(page, StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
-    let mut shown = Vec::new();
-    if let Some(history) = &history {
-        for current in &history.current {
-            let scope = &current.event.scope;
-            if scope.cookie.is_some() {
-                continue;
-            }
-            let channel = scope.channel.map(|c| obereg_engine::consent::channel_code(c).to_owned()).unwrap_or_default();
-            shown.push(ShownConsent {
-                purpose: scope.purpose.clone(),
-                purpose_name: purpose_name(&catalog, lang, &scope.purpose),
+    let known = choices.is_some();
+    let shown = choices
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            let channel = c.channel.map(|c| obereg_engine::consent::channel_code(c).to_owned()).unwrap_or_default();
+            ShownConsent {
+                purpose_name: purpose_name(&catalog, lang, &c.purpose),
+                purpose: c.purpose,
                 channel_name: channel_name(lang, &channel),
                 channel,
-                given: current.event.action == ConsentAction::Given,
-                since: moscow_time(current.event.at),
-            });
-        }
-        // Consent-based purposes never consented to can be given here too.
-        for p in catalog.purposes.iter().filter(|p| {
-            p.basis.as_ref().is_some_and(|b| {
-                matches!(b.ru, Some(RuBasis::Consent | RuBasis::WrittenConsent)) || matches!(b.gdpr, Some(GdprBasis::Consent))
-            })
-        }) {
-            let channels: Vec<Option<Channel>> = if p.marketing { p.channels.iter().copied().map(Some).collect() } else { vec![None] };
-            for c in channels {
-                let code = c.map(|c| obereg_engine::consent::channel_code(c).to_owned()).unwrap_or_default();
-                if !shown.iter().any(|s| s.purpose == p.id && s.channel == code) {
-                    shown.push(ShownConsent {
-                        purpose: p.id.clone(),
-                        purpose_name: text(lang, &p.name),
-                        channel_name: channel_name(lang, &code),
-                        channel: code,
-                        given: false,
-                        since: String::new(),
-                    });
-                }
+                given: c.current.as_ref().is_some_and(|e| e.event.action == ConsentAction::Given),
+                since: c.current.map(|e| moscow_time(e.event.at)).unwrap_or_default(),
             }
-        }
-    }
-    html(&ConsentsPage { page, known: history.is_some(), consents: shown })
+        })
+        .collect();
+    html(&ConsentsPage { page, known, consents: shown })
 }
 
 #[derive(Deserialize)]
