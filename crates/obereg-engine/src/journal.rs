@@ -343,6 +343,16 @@ impl Engine {
         self.store.journal_subject_entries(&actor.tenant, subject, from, limit.clamp(1, MAX_PAGE)).await?.into_iter().map(view).collect()
     }
 
+    /// The newest `limit` entries about one subject, newest first (the portal's page).
+    pub(crate) async fn latest_subject_entries(
+        &self,
+        tenant: &str,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<JournalEntryView>, EngineError> {
+        self.store.journal_subject_latest(tenant, subject, limit.clamp(1, MAX_PAGE)).await?.into_iter().map(view).collect()
+    }
+
     /// The tree size a proof is made against: the one asked, else the latest checkpoint.
     async fn proof_size(&self, tenant: &str, asked: Option<u64>) -> Result<(u64, u64), EngineError> {
         let head = self.store.journal_head(tenant).await?.ok_or(EngineError::NotFound("journal"))?.size as u64;

@@ -236,6 +236,7 @@ async fn a_subject_signs_in_with_a_code_and_acts_on_their_own_data() {
     assert_eq!(mine.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [filed.id.as_str()]);
 
     let journal = e.portal_journal(&session).await.unwrap();
+    assert!(journal.windows(2).all(|w| w[0].index > w[1].index), "newest first");
     assert!(journal.iter().any(|j| j.entry().unwrap().operation == "portal.signed_in"));
     let subject_actor = journal.iter().filter(|j| matches!(j.entry().unwrap().actor, obereg_journal::Actor::Subject)).count();
     assert!(subject_actor >= 4, "{subject_actor}");

@@ -120,6 +120,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
 
+    /// The newest `limit` entries about a subject, newest first.
+    fn journal_subject_latest<'a>(&'a self, tenant: &'a str, subject: &'a str, limit: u32) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
+
     /// The stored subtree hashes in `ranges` (leaf hashes for level 0), in one query.
     fn journal_hashes<'a>(&'a self, tenant: &'a str, ranges: &'a [StoredRange]) -> StoreFuture<'a, Vec<(Subtree, Hash)>>;
 

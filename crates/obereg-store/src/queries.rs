@@ -310,6 +310,25 @@ macro_rules! shared_queries {
                 })
             }
 
+            fn journal_subject_latest<'a>(
+                &'a self,
+                tenant: &'a str,
+                subject: &'a str,
+                limit: u32,
+            ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
+                Box::pin(async move {
+                    Ok(sqlx::query_as(
+                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 \
+                         ORDER BY idx DESC LIMIT $3",
+                    )
+                    .bind(tenant)
+                    .bind(subject)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.read)
+                    .await?)
+                })
+            }
+
             fn journal_hashes<'a>(
                 &'a self,
                 tenant: &'a str,

@@ -300,9 +300,7 @@ impl Engine {
     /// The journal entries about the subject, newest first: who touched the data and why.
     pub async fn portal_journal(&self, session: &PortalSession) -> Result<Vec<JournalEntryView>, EngineError> {
         let Some(subject) = &session.subject else { return Ok(Vec::new()) };
-        let mut entries = self.subject_journal(&Actor::local_operator(&session.tenant), subject, 0, JOURNAL_PAGE).await?;
-        entries.reverse();
-        Ok(entries)
+        self.latest_subject_entries(&session.tenant, subject, JOURNAL_PAGE).await
     }
 }
 
