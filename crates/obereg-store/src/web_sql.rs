@@ -166,7 +166,7 @@ macro_rules! web_methods {
                 )))
                 .bind(tenant)
                 .bind(login)
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.read)
                 .await?)
             })
         }
@@ -250,7 +250,7 @@ macro_rules! web_methods {
                     $crate::web_sql::SESSION_COLUMNS
                 )))
                 .bind(id_hash)
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.read)
                 .await?)
             })
         }
@@ -336,7 +336,7 @@ macro_rules! web_methods {
                 )))
                 .bind(tenant)
                 .bind(id)
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.read)
                 .await?)
             })
         }
