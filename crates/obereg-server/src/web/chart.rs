@@ -1,6 +1,6 @@
 //! The dashboard's chart of consents given and withdrawn per day, as inline SVG drawn on the
-//! server: no script, no external library, readable by screen readers through its title and
-//! the table of the same numbers beside it.
+//! server: no script, no external library; screen readers get its title and each bar's count
+//! (a `<title>` per bar, which browsers also show on hover).
 
 use std::fmt::Write as _;
 

@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP API: the full middleware stack over a real SQLite store.
 
 mod api;
+mod browser;
 mod consents;
 mod detection;
 mod harness;

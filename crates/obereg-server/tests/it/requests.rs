@@ -32,10 +32,12 @@ impl Transport for Outbox {
 }
 
 impl Outbox {
-    async fn code_for(&self, server: &TestServer, to: &str) -> String {
+    /// Delivers the outbox and returns the code of the newest message to `to` whose body
+    /// holds `marker` (which message: a request's confirmation or a portal sign-in).
+    pub(crate) async fn code_for(&self, server: &TestServer, to: &str, marker: &str) -> String {
         server.engine.deliver_outbox(self).await.unwrap();
         let sent = self.0.lock().unwrap();
-        let body = &sent.iter().rev().find(|(t, b)| t == to && b.contains("Код подтверждения")).expect("a code was sent").1;
+        let body = &sent.iter().rev().find(|(t, b)| t == to && b.contains(marker)).expect("a code was sent").1;
         // The last six-digit run: the request id before it may hold one too.
         body.rsplit(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
     }
@@ -121,7 +123,7 @@ async fn every_kind_from_submission_to_answer(server: TestServer) {
         let key = body["follow_key"].as_str().unwrap().to_owned();
         let base = format!("/v1/public/default/requests/{id}");
 
-        let code = outbox.code_for(&server, &email).await;
+        let code = outbox.code_for(&server, &email, "Код подтверждения").await;
         let verified = public(&server, "POST", &format!("{base}/verify"), &key, Some(json!({"code": code}))).await;
         assert_eq!(verified.status, 200, "{kind}: {}", verified.text);
         assert_eq!(verified.json()["subject_id"], subject.as_str());

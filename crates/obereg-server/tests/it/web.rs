@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::harness::{Answer, TestServer};
 use crate::requests::{Outbox, customer};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser: keeps cookies, sends same-origin headers, finds form tokens in pages.
 struct Browser<'a> {
@@ -87,7 +87,7 @@ fn csrf_in(html: &str) -> String {
     html[at..].split('"').next().unwrap_or("").to_owned()
 }
 
-async fn staff_account(server: &TestServer, login: &str, role: &str) {
+pub(crate) async fn staff_account(server: &TestServer, login: &str, role: &str) {
     let local = Actor::local_operator("default");
     server.engine.create_staff_account(&local, login, role, PASSWORD).await.unwrap();
 }
@@ -113,7 +113,7 @@ async fn pages_carry_the_security_headers() {
         assert!(!h("content-security-policy").contains("unsafe-inline"));
         assert_eq!(h("x-frame-options"), "DENY");
         assert_eq!(h("x-content-type-options"), "nosniff");
-        assert_eq!(h("referrer-policy"), "no-referrer");
+        assert_eq!(h("referrer-policy"), "same-origin", "not no-referrer: browsers would then send Origin: null with the forms");
         assert_eq!(h("cache-control"), "no-store");
         // Nothing is loaded from elsewhere.
         assert!(!answer.text.contains("http://") && !answer.text.contains("https://"), "{path}");
@@ -260,12 +260,7 @@ async fn erasure_through_the_pages(server: TestServer) {
     let code_page = me.post("/me/code", &[("tenant", "default"), ("address", "Marina@Example.ru")]).await;
     assert_eq!(code_page.status, 200, "{}", code_page.text);
     let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    server.engine.deliver_outbox(&outbox).await.unwrap();
-    let code = {
-        let sent = outbox.0.lock().unwrap();
-        let body = &sent.iter().rev().find(|(to, _)| to == "marina@example.ru").unwrap().1;
-        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
-    };
+    let code = outbox.code_for(&server, "marina@example.ru", "код для входа").await;
     let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
     let set = signed.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(set.starts_with("__Host-obereg-me=") && set.contains("SameSite=Lax") && set.contains("HttpOnly"), "{set}");
@@ -334,12 +329,7 @@ async fn the_portal_journal_says_who_read_the_data_in_plain_words() {
     me.get("/me").await;
     let code_page = me.post("/me/code", &[("tenant", "default"), ("address", "anna@example.ru")]).await;
     let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    server.engine.deliver_outbox(&outbox).await.unwrap();
-    let code = {
-        let sent = outbox.0.lock().unwrap();
-        let body = &sent.iter().rev().find(|(to, _)| to == "anna@example.ru").unwrap().1;
-        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned()
-    };
+    let code = outbox.code_for(&server, "anna@example.ru", "код для входа").await;
     let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
     me.follow(&signed).await;
     me.get("/lang?to=en&back=/me/journal").await;
