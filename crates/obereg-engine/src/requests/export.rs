@@ -204,8 +204,9 @@ impl Engine {
         };
         let mut used_purposes = BTreeSet::new();
         if let Some(subject) = subject
-            && let Some(data) = self.store.subject(tenant, subject).await?
+            && let Some(mut data) = self.store.subject(tenant, subject).await?
         {
+            crate::vault::support::in_catalog_order(catalog, &mut data.items);
             export.subject = Some(ExportSubject {
                 id: data.subject.id.clone(),
                 kind: data.subject.kind.clone(),

@@ -14,7 +14,7 @@ mod lookup;
 mod records;
 mod rotation;
 mod subjects;
-mod support;
+pub(crate) mod support;
 
 use obereg_core::value::PlainValue;
 

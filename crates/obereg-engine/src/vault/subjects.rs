@@ -12,7 +12,7 @@ use obereg_store::{ItemChange, ItemRecord, NewSubject, SubjectData, SubjectKeyRe
 
 use super::crypto::{DataKey, Sealer};
 use super::records::RecordKind;
-use super::support::{ATTRIBUTE, category_rules, is_id, micros, principal, random_id, subject_ref};
+use super::support::{ATTRIBUTE, category_rules, in_catalog_order, is_id, micros, principal, random_id, subject_ref};
 use super::{AttributeView, NewRecord, NewSubjectInput, NewValue, RecordBody, RecordView, SubjectRef, SubjectStatus, SubjectView};
 use crate::journal::Record;
 use crate::{Actor, Engine, EngineError};
@@ -164,7 +164,8 @@ impl Engine {
     pub async fn read_subject(&self, actor: &Actor, id: &str, purpose: &str) -> Result<SubjectView, EngineError> {
         let catalog = self.catalog_for(actor).await?;
         let principal = principal(&catalog, actor)?;
-        let data = self.live_subject(actor, id).await?;
+        let mut data = self.live_subject(actor, id).await?;
+        in_catalog_order(&catalog, &mut data.items);
         let status = SubjectStatus::parse(&data.subject.status);
         let record = || Record::op(Operation::Extraction.code()).purpose(purpose).subject(id);
         let scope = match access::read_scope(&catalog, principal, purpose, status == SubjectStatus::Restricted) {

@@ -34,6 +34,15 @@ pub(crate) fn micros(t: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_microsecond(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
+/// Puts a subject's items in the order people read them: categories as the catalog lists
+/// them, then by collection time, then by id. Items stored by one call share a collection
+/// time and have random ids, so without this the same subject would read differently from one
+/// request to the next.
+pub(crate) fn in_catalog_order(catalog: &Catalog, items: &mut [ItemRecord]) {
+    let rank = |category: &str| catalog.categories.iter().position(|c| c.id == category).unwrap_or(usize::MAX);
+    items.sort_by(|a, b| (rank(&a.category), a.collected_at, &a.id).cmp(&(rank(&b.category), b.collected_at, &b.id)));
+}
+
 pub(crate) fn subject_ref(s: &SubjectRecord) -> SubjectRef {
     SubjectRef {
         id: s.id.clone(),

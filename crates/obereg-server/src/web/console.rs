@@ -149,7 +149,7 @@ struct DashboardPage {
     page: Page,
     queue: Vec<QueueRow>,
     overdue: usize,
-    subjects: Vec<(String, i64)>,
+    subjects: Vec<String>,
     chart: String,
     outbox_pending: i64,
     checkpoint: String,
@@ -178,14 +178,13 @@ async fn dashboard(State(engine): State<Engine>, headers: HeaderMap) -> Response
     let subjects = counts
         .subjects
         .iter()
-        .map(|(status, n)| {
-            let name = match status.as_str() {
-                "active" => lang.t("active", "активны"),
-                "restricted" => lang.t("restricted (blocked)", "заблокированы"),
-                "erased" => lang.t("erased", "удалены"),
-                other => other,
-            };
-            (name.to_owned(), *n)
+        .map(|(status, n)| match status.as_str() {
+            "active" => lang.count(n, ["active", "active"], ["активный", "активных", "активных"]),
+            "restricted" => {
+                lang.count(n, ["restricted (blocked)", "restricted (blocked)"], ["заблокированный", "заблокированных", "заблокированных"])
+            }
+            "erased" => lang.count(n, ["erased", "erased"], ["удалённый", "удалённых", "удалённых"]),
+            other => format!("{other}: {n}"),
         })
         .collect();
     let chart = super::chart::consent_chart(lang, &counts.consent_days, counts.first_day, 30);
@@ -222,10 +221,7 @@ struct SubjectsPage {
 /// The searchable categories and the purposes the role may use, with names.
 async fn choices(engine: &Engine, actor: &Actor, lang: Lang) -> Result<(Vec<(String, String)>, Vec<(String, String)>), EngineError> {
     let catalog = engine.public_catalog(&actor.tenant).await?;
-    let name = |t: &obereg_core::catalog::LocalizedText| match (lang, &t.en) {
-        (Lang::En, Some(en)) => en.clone(),
-        _ => t.ru.clone(),
-    };
+    let name = |t| super::text(lang, t);
     let role = catalog.roles.iter().find(|r| r.id == actor.role.as_str());
     let categories = catalog
         .categories
@@ -310,13 +306,17 @@ async fn subject(State(engine): State<Engine>, headers: HeaderMap, Path(id): Pat
     if !q.purpose.is_empty() {
         match engine.read_subject(&session.actor, &id, &q.purpose).await {
             Ok(view) => {
-                shown.status = view.subject.status.as_str().to_owned();
+                let catalog = match engine.public_catalog(&session.actor.tenant).await {
+                    Ok(c) => c,
+                    Err(e) => return error_page(page, status_for(&e), &e),
+                };
+                shown.status = super::status_name(page.lang, view.subject.status.as_str()).to_owned();
                 shown.records = view.records.len();
                 shown.attributes = view
                     .attributes
                     .into_iter()
                     .map(|a| ShownAttribute {
-                        category: a.category,
+                        category: super::category_name(&catalog, page.lang, &a.category),
                         value: a.value.expose().to_owned(),
                         masked: a.masked,
                         source: a.source,

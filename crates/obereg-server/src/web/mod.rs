@@ -331,3 +331,31 @@ pub fn moscow_time(t: jiff::Timestamp) -> String {
     // Moscow keeps UTC+3 all year (no daylight saving since 2014).
     t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).strftime("%Y-%m-%d %H:%M").to_string()
 }
+
+/// A catalog text in the page's language (Russian where the catalog has no English).
+fn text(lang: Lang, t: &obereg_core::catalog::LocalizedText) -> String {
+    match (lang, &t.en) {
+        (Lang::En, Some(en)) => en.clone(),
+        _ => t.ru.clone(),
+    }
+}
+
+/// A purpose's name from the catalog, or its id when the catalog no longer has it.
+fn purpose_name(catalog: &obereg_core::catalog::Catalog, lang: Lang, id: &str) -> String {
+    catalog.purposes.iter().find(|p| p.id == id).map(|p| text(lang, &p.name)).unwrap_or_else(|| id.to_owned())
+}
+
+/// A category's name from the catalog, or its id when the catalog no longer has it.
+fn category_name(catalog: &obereg_core::catalog::Catalog, lang: Lang, id: &str) -> String {
+    catalog.categories.iter().find(|c| c.id == id).map(|c| text(lang, &c.name)).unwrap_or_else(|| id.to_owned())
+}
+
+/// A subject status in words.
+fn status_name(lang: Lang, status: &str) -> &str {
+    match status {
+        "active" => lang.t("active", "активен"),
+        "restricted" => lang.t("restricted (blocked)", "заблокирован"),
+        "erased" => lang.t("erased", "удалён"),
+        other => other,
+    }
+}

@@ -7,7 +7,7 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use obereg_core::catalog::{Catalog, Channel};
+use obereg_core::catalog::Channel;
 use obereg_core::consent::ConsentAction;
 use obereg_core::request::deadline::RequestKind;
 use obereg_core::value::PlainValue;
@@ -17,8 +17,8 @@ use obereg_engine::{DEFAULT_TENANT, Engine, EngineError};
 use serde::Deserialize;
 
 use super::{
-    Area, Lang, PORTAL_COOKIE, Page, cleared_cookie, cookie, error_page, error_text, html, moscow_time, see_other, session_cookie,
-    with_cookie,
+    Area, Lang, PORTAL_COOKIE, Page, category_name, cleared_cookie, cookie, error_page, error_text, html, moscow_time, purpose_name,
+    see_other, session_cookie, text, with_cookie,
 };
 
 pub fn routes() -> axum::Router<Engine> {
@@ -174,21 +174,6 @@ struct DataPage {
     purposes: Vec<(String, String)>,
     recipients: Vec<String>,
     storage: Vec<String>,
-}
-
-fn purpose_name(catalog: &Catalog, lang: Lang, id: &str) -> String {
-    catalog.purposes.iter().find(|p| p.id == id).map(|p| text(lang, &p.name)).unwrap_or_else(|| id.to_owned())
-}
-
-fn category_name(catalog: &Catalog, lang: Lang, id: &str) -> String {
-    catalog.categories.iter().find(|c| c.id == id).map(|c| text(lang, &c.name)).unwrap_or_else(|| id.to_owned())
-}
-
-fn text(lang: Lang, t: &obereg_core::catalog::LocalizedText) -> String {
-    match (lang, &t.en) {
-        (Lang::En, Some(en)) => en.clone(),
-        _ => t.ru.clone(),
-    }
 }
 
 async fn data(State(engine): State<Engine>, headers: HeaderMap) -> Response {

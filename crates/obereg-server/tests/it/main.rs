@@ -10,5 +10,6 @@ mod ops;
 mod publications;
 mod requests;
 mod retention;
+mod snapshots;
 mod subjects;
 mod web;

@@ -15,14 +15,14 @@ use crate::requests::{Outbox, customer};
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser: keeps cookies, sends same-origin headers, finds form tokens in pages.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     server: &'a TestServer,
     cookies: HashMap<String, String>,
     last: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(server: &'a TestServer) -> Self {
+    pub(crate) fn new(server: &'a TestServer) -> Self {
         Self { server, cookies: HashMap::new(), last: String::new() }
     }
 
@@ -43,7 +43,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub(crate) async fn get(&mut self, path: &str) -> Answer {
         let cookie = self.cookie_header();
         let answer = self.server.send_with("GET", path, None, None, &[("cookie", &cookie), ("host", "obereg.test")], Body::empty()).await;
         self.keep(&answer);
@@ -54,7 +54,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form with the token of the last page, as that page's form would.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let token = csrf_in(&self.last);
         let mut all = vec![("csrf", token.as_str())];
         all.extend_from_slice(fields);
@@ -75,7 +75,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Follows a redirect answer.
-    async fn follow(&mut self, answer: &Answer) -> Answer {
+    pub(crate) async fn follow(&mut self, answer: &Answer) -> Answer {
         assert_eq!(answer.status, 303, "{}", answer.text);
         let to = answer.headers.get("location").unwrap().to_str().unwrap().to_owned();
         self.get(&to).await
@@ -92,12 +92,25 @@ pub(crate) async fn staff_account(server: &TestServer, login: &str, role: &str) 
     server.engine.create_staff_account(&local, login, role, PASSWORD).await.unwrap();
 }
 
-async fn signed_in_staff<'a>(server: &'a TestServer, login: &str) -> Browser<'a> {
+pub(crate) async fn signed_in_staff<'a>(server: &'a TestServer, login: &str) -> Browser<'a> {
     let mut b = Browser::new(server);
     assert_eq!(b.get("/console/sign-in").await.status, 200);
     let answer = b.post("/console/sign-in", &[("tenant", "default"), ("login", login), ("password", PASSWORD), ("code", "")]).await;
     assert_eq!(answer.status, 303, "{}", answer.text);
     b
+}
+
+/// A subject's browser that asked for a code for `address`, received it through the outbox
+/// and sent it back; returns the browser and the answer to the code (a redirect to the data).
+pub(crate) async fn signing_in_subject<'a>(server: &'a TestServer, outbox: &Outbox, address: &str) -> (Browser<'a>, Answer) {
+    let mut me = Browser::new(server);
+    assert!(me.get("/me").await.text.contains("Отправить код"));
+    let code_page = me.post("/me/code", &[("tenant", "default"), ("address", address)]).await;
+    assert_eq!(code_page.status, 200, "{}", code_page.text);
+    let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let code = outbox.code_for(server, &address.to_lowercase(), "код для входа").await;
+    let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
+    (me, signed)
 }
 
 #[tokio::test]
@@ -255,13 +268,7 @@ async fn erasure_through_the_pages(server: TestServer) {
     staff_account(&server, "dpo", "privacy_officer").await;
 
     // The subject signs in with a code from the outbox.
-    let mut me = Browser::new(&server);
-    assert!(me.get("/me").await.text.contains("Отправить код"));
-    let code_page = me.post("/me/code", &[("tenant", "default"), ("address", "Marina@Example.ru")]).await;
-    assert_eq!(code_page.status, 200, "{}", code_page.text);
-    let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let code = outbox.code_for(&server, "marina@example.ru", "код для входа").await;
-    let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
+    let (mut me, signed) = signing_in_subject(&server, &outbox, "Marina@Example.ru").await;
     let set = signed.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(set.starts_with("__Host-obereg-me=") && set.contains("SameSite=Lax") && set.contains("HttpOnly"), "{set}");
     let data = me.follow(&signed).await;
@@ -284,7 +291,7 @@ async fn erasure_through_the_pages(server: TestServer) {
     let filed = me.post("/me/requests", &[("kind", "erasure"), ("details", "Удалите мои данные")]).await;
     let list = me.follow(&filed).await;
     assert!(list.text.contains("Удалить мои данные") && list.text.contains("в работе"), "{}", list.text);
-    let request_id = list.text.split("<td>R-").nth(1).map(|s| format!("R-{}", s.split('<').next().unwrap())).unwrap();
+    let request_id = list.text.split("\">R-").nth(1).map(|s| format!("R-{}", s.split('<').next().unwrap())).unwrap();
 
     // The DPO sees it on the dashboard and completes it.
     let mut dpo = signed_in_staff(&server, "dpo").await;
@@ -325,12 +332,7 @@ async fn the_portal_journal_says_who_read_the_data_in_plain_words() {
         .to_owned();
     let read = server.get(&format!("/v1/subjects/{subject}?purpose=account"), Some(&support)).await;
     assert_eq!(read.status, 200, "{}", read.text);
-    let mut me = Browser::new(&server);
-    me.get("/me").await;
-    let code_page = me.post("/me/code", &[("tenant", "default"), ("address", "anna@example.ru")]).await;
-    let id = code_page.text.split("name=\"id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let code = outbox.code_for(&server, "anna@example.ru", "код для входа").await;
-    let signed = me.post("/me/verify", &[("tenant", "default"), ("id", &id), ("code", &code)]).await;
+    let (mut me, signed) = signing_in_subject(&server, &outbox, "anna@example.ru").await;
     me.follow(&signed).await;
     me.get("/lang?to=en&back=/me/journal").await;
     let journal = me.get("/me/journal").await;
