@@ -87,6 +87,9 @@ pub struct DecisionView {
     pub reasons: Vec<(&'static str, Bilingual)>,
 }
 
+/// Most consent document versions one listing shows.
+pub const MAX_LISTED_DOCUMENTS: u32 = 1000;
+
 impl Engine {
     /// Renders the consent document for `purposes` from the catalog in force and keeps the
     /// version (once). Administrators only: publishing what subjects agree to is the
@@ -125,6 +128,23 @@ impl Engine {
     pub async fn consent_document_by_hash(&self, actor: &Actor, sha256: &str) -> Result<DocumentView, EngineError> {
         let doc = self.store.consent_document(&actor.tenant, sha256).await?.ok_or(EngineError::NotFound("consent document"))?;
         Ok(document_view(doc, false))
+    }
+
+    /// The stored consent document versions, newest first, each marked whether the catalog
+    /// in force still renders it for its purposes (a superseded one still proves what
+    /// earlier subjects agreed to, and is kept). Any role of the tenant may read them.
+    pub async fn consent_documents(&self, actor: &Actor) -> Result<Vec<(DocumentView, jiff::Timestamp, bool)>, EngineError> {
+        let catalog = self.catalog_for(actor).await?;
+        let stored = self.store.consent_documents(&actor.tenant, MAX_LISTED_DOCUMENTS).await?;
+        Ok(stored
+            .into_iter()
+            .map(|doc| {
+                let purposes: Vec<&str> = doc.purposes.split(',').collect();
+                let current = render(&catalog, &purposes).ok().is_some_and(|now| document_sha(&now) == doc.sha256);
+                let at = crate::vault::micros_to_time(doc.created_at);
+                (document_view(doc, false), at, current)
+            })
+            .collect())
     }
 
     /// Records a consent event for a subject that is not erased (a restricted one may still

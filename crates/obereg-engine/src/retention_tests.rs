@@ -427,7 +427,8 @@ async fn consents_given_under_a_document_the_catalog_no_longer_renders_are_liste
     consent(&env, &leaves.id, ConsentAction::Withdrawn).await;
     assert!(e.reconsent_needed(&env.admin).await.unwrap().is_empty(), "the document in force is unchanged");
     let old = e.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
-    // The newsletter is renamed: its consent document says something else now.
+    // The newsletter is renamed (a minute later): its consent document says something else now.
+    env.clock.advance(jiff::SignedDuration::from_mins(1));
     let changed = EXAMPLE.replace("Рассылка новостей и предложений о продуктах", "Рассылка новостей, предложений и опросов");
     assert_ne!(changed, EXAMPLE);
     e.put_catalog(&env.admin, &changed).await.unwrap();
@@ -439,6 +440,11 @@ async fn consents_given_under_a_document_the_catalog_no_longer_renders_are_liste
     );
     let new = e.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
     assert_eq!(list[0].current.as_deref(), Some(new.as_str()));
+    // Both versions stay listed, newest first; only the new one is what the catalog renders.
+    let documents = e.consent_documents(&env.admin).await.unwrap();
+    let listed: Vec<(&str, bool)> = documents.iter().map(|(d, _, current)| (d.sha256.as_str(), *current)).collect();
+    assert_eq!(listed, vec![(new.as_str(), true), (old.as_str(), false)]);
+    assert!(documents[1].0.ru.contains("Рассылка новостей и предложений о продуктах"), "the old text is kept as it was");
     // Consent given again under the new document clears the entry.
     consent(&env, &keeps.id, ConsentAction::Given).await;
     assert!(e.reconsent_needed(&env.admin).await.unwrap().is_empty());

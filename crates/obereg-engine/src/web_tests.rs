@@ -129,17 +129,7 @@ async fn sessions_end_when_idle_at_their_absolute_limit_and_when_the_account_cha
 }
 
 fn base32_decode(text: &str) -> Vec<u8> {
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.bytes() {
-        let v = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".iter().position(|&a| a == c).unwrap() as u32;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
+    totp::base32_decode(text).unwrap()
 }
 
 #[tokio::test]
@@ -161,6 +151,60 @@ async fn a_second_factor_is_required_once_enrolled() {
     let sealed = e.store.staff_account_by_login("default", "dpo").await.unwrap().unwrap().totp.unwrap();
     assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_slice()));
     assert!(!sealed.windows(8).any(|w| w == &enrolled.secret_base32.as_bytes()[..8]));
+}
+
+#[tokio::test]
+async fn a_staff_member_changes_their_password_only_with_the_current_one() {
+    let env = env().await;
+    let e = &env.engine;
+    e.create_staff_account(&env.admin, "support", "support", PASSWORD).await.unwrap();
+    let me = e.staff_session(&e.staff_sign_in("default", "support", PASSWORD, None).await.unwrap().cookie).await.unwrap();
+    let other = e.staff_sign_in("default", "support", PASSWORD, None).await.unwrap();
+    let wrong = e.change_own_password(&me.actor, "not the password", "a brand new passphrase").await.unwrap_err();
+    assert_eq!(wrong.code(), "staff.wrong_password");
+    assert_eq!(e.change_own_password(&me.actor, PASSWORD, "short").await.unwrap_err().code(), "staff.weak_password");
+    // Nothing changed by the refusals.
+    assert!(e.staff_session(&other.cookie).await.is_ok());
+    e.change_own_password(&me.actor, PASSWORD, "a brand new passphrase").await.unwrap();
+    assert!(e.staff_session(&other.cookie).await.is_err(), "a new password ends every session");
+    assert!(e.staff_sign_in("default", "support", PASSWORD, None).await.is_err());
+    assert!(e.staff_sign_in("default", "support", "a brand new passphrase", None).await.is_ok());
+    // Tokens act for no account: there is no "own" password to change.
+    assert!(matches!(e.change_own_password(&env.admin, PASSWORD, "another passphrase").await, Err(EngineError::Forbidden)));
+}
+
+#[tokio::test]
+async fn a_second_factor_set_up_in_the_console_is_on_only_after_a_right_code() {
+    let env = env().await;
+    let e = &env.engine;
+    e.create_staff_account(&env.admin, "dpo", "privacy_officer", PASSWORD).await.unwrap();
+    e.create_staff_account(&env.admin, "support", "support", PASSWORD).await.unwrap();
+    let me = e.staff_session(&e.staff_sign_in("default", "dpo", PASSWORD, None).await.unwrap().cookie).await.unwrap();
+    let colleague = e.staff_session(&e.staff_sign_in("default", "support", PASSWORD, None).await.unwrap().cookie).await.unwrap();
+    let pending = e.start_own_totp(&me.actor).await.unwrap();
+    let secret = base32_decode(&pending.enrollment.secret_base32);
+    let now = |e: &crate::Engine| e.clock.now().as_second();
+    // Not on yet: signing in still needs no code.
+    assert!(!e.own_staff_account(&me.actor).await.unwrap().second_factor);
+    let wrong = if totp::code_at(&secret, now(e)) == "000000" { "111111" } else { "000000" };
+    assert_eq!(e.confirm_own_totp(&me.actor, &pending.sealed, wrong).await.unwrap_err().code(), "staff.wrong_code");
+    // The sealed secret is bound to the account: a colleague cannot turn it on for theirs.
+    let code = totp::code_at(&secret, now(e));
+    assert_eq!(e.confirm_own_totp(&colleague.actor, &pending.sealed, &code).await.unwrap_err().code(), "staff.wrong_code");
+    assert_eq!(e.confirm_own_totp(&me.actor, "zz", &code).await.unwrap_err().code(), "staff.wrong_code");
+    assert!(!e.own_staff_account(&me.actor).await.unwrap().second_factor);
+    // Too late after ten minutes.
+    env.clock.advance(minutes(11));
+    let late = totp::code_at(&secret, now(e));
+    assert_eq!(e.confirm_own_totp(&me.actor, &pending.sealed, &late).await.unwrap_err().code(), "staff.wrong_code");
+    // A fresh setup, confirmed in time, turns it on and signs the account out everywhere.
+    let me = e.staff_session(&e.staff_sign_in("default", "dpo", PASSWORD, None).await.unwrap().cookie).await.unwrap();
+    let pending = e.start_own_totp(&me.actor).await.unwrap();
+    let secret = base32_decode(&pending.enrollment.secret_base32);
+    let on = e.confirm_own_totp(&me.actor, &pending.sealed, &totp::code_at(&secret, now(e))).await.unwrap();
+    assert!(on.second_factor);
+    assert!(e.staff_sign_in("default", "dpo", PASSWORD, None).await.is_err(), "a code is needed now");
+    assert!(e.staff_sign_in("default", "dpo", PASSWORD, Some(&totp::code_at(&secret, now(e)))).await.is_ok());
 }
 
 /// Records messages instead of sending them.

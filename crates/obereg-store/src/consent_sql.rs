@@ -62,6 +62,19 @@ macro_rules! consent_methods {
             })
         }
 
+        fn consent_documents<'a>(&'a self, tenant: &'a str, limit: u32) -> $crate::StoreFuture<'a, Vec<$crate::ConsentDocumentRecord>> {
+            Box::pin(async move {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM consent_documents WHERE tenant_id = $1 ORDER BY created_at DESC, sha256 LIMIT $2",
+                    $crate::consent_sql::DOCUMENT_COLUMNS
+                )))
+                .bind(tenant)
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?)
+            })
+        }
+
         fn append_consent_event<'a>(
             &'a self,
             tenant: &'a str,

@@ -226,6 +226,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// One stored consent document version.
     fn consent_document<'a>(&'a self, tenant: &'a str, sha256: &'a str) -> StoreFuture<'a, Option<ConsentDocumentRecord>>;
 
+    /// The tenant's stored consent document versions, newest first (at most `limit`).
+    fn consent_documents<'a>(&'a self, tenant: &'a str, limit: u32) -> StoreFuture<'a, Vec<ConsentDocumentRecord>>;
+
     /// Appends `event` as event number `event.idx` of a subject that is not erased; `None`
     /// when there is no such subject. Fails with [`StoreError::Conflict`] when that number
     /// is taken (another event was recorded since the caller read the history).

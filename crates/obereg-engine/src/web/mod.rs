@@ -7,6 +7,7 @@
 //! derived from the session value (see [`csrf_token`]): a page of another site can neither
 //! read the cookie nor compute the token, so it cannot post a form in the user's name.
 
+pub mod account;
 pub mod password;
 pub mod portal;
 pub mod staff;

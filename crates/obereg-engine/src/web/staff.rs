@@ -76,7 +76,7 @@ fn check_login(login: &str) -> Result<(), EngineError> {
     }
 }
 
-fn view(a: &StaffAccountRecord, now: i64) -> StaffAccountView {
+pub(super) fn view(a: &StaffAccountRecord, now: i64) -> StaffAccountView {
     StaffAccountView {
         id: a.id.clone(),
         login: a.login.clone(),
@@ -102,7 +102,7 @@ fn bad_sign_in() -> EngineError {
 }
 
 /// Runs password hashing on the blocking pool: it is slow by design.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
+pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(work).await.map_err(|_| EngineError::Internal("password hashing task"))
 }
 
@@ -173,7 +173,13 @@ impl Engine {
         self.store.staff_account_by_login(&actor.tenant, login).await?.ok_or(EngineError::NotFound("staff account"))
     }
 
-    async fn save_account(&self, actor: &Actor, next: &StaffAccountRecord, end_sessions: bool, operation: &str) -> Result<(), EngineError> {
+    pub(super) async fn save_account(
+        &self,
+        actor: &Actor,
+        next: &StaffAccountRecord,
+        end_sessions: bool,
+        operation: &str,
+    ) -> Result<(), EngineError> {
         let entry = self.entry(actor, &actor.tenant, staff_record(operation, &next.id));
         let appended = self.store.update_staff_account(next, end_sessions, &[entry]).await?;
         self.after_append(&actor.tenant, appended).await;
@@ -183,7 +189,17 @@ impl Engine {
     /// Sets a new password, lifts any lock and ends the account's sessions.
     pub async fn set_staff_password(&self, actor: &Actor, login: &str, password: &str) -> Result<StaffAccountView, EngineError> {
         password::check_password(password)?;
-        let mut account = self.account_by_login(actor, login).await?;
+        let account = self.account_by_login(actor, login).await?;
+        self.replace_password(actor, account, password).await
+    }
+
+    /// Hashes and stores `password` (already checked), lifting any lock and ending sessions.
+    pub(super) async fn replace_password(
+        &self,
+        actor: &Actor,
+        mut account: StaffAccountRecord,
+        password: &str,
+    ) -> Result<StaffAccountView, EngineError> {
         let pass = Zeroizing::new(password.to_owned());
         account.password = blocking(move || password::hash_password(&pass)).await??;
         account.failed_sign_ins = 0;
@@ -204,16 +220,34 @@ impl Engine {
     /// Sets up (or replaces) the account's second factor; from now on signing in needs a
     /// code. The secret is shown once; obereg keeps it sealed.
     pub async fn enroll_staff_totp(&self, actor: &Actor, login: &str) -> Result<TotpEnrollment, EngineError> {
-        let mut account = self.account_by_login(actor, login).await?;
+        let account = self.account_by_login(actor, login).await?;
         let secret = totp::new_secret()?;
-        account.totp = Some(self.seal_web(&actor.tenant, &account.id, "totp", &secret)?);
-        self.save_account(actor, &account, true, "staff.second_factor_set").await?;
+        let enrollment = self.totp_enrollment(actor, login, &secret).await?;
+        self.store_totp(actor, account, &secret, true).await?;
+        Ok(enrollment)
+    }
+
+    /// What an authenticator app needs to hold `secret` for `login`.
+    pub(super) async fn totp_enrollment(&self, actor: &Actor, login: &str, secret: &[u8]) -> Result<TotpEnrollment, EngineError> {
         let catalog = self.catalog_for(actor).await?;
         let issuer = format!("obereg {}", catalog.operator.legal_name.ru);
         Ok(TotpEnrollment {
-            secret_base32: Zeroizing::new(totp::base32(&secret)),
-            uri: Zeroizing::new(totp::provisioning_uri(&issuer, login, &secret)),
+            secret_base32: Zeroizing::new(totp::base32(secret)),
+            uri: Zeroizing::new(totp::provisioning_uri(&issuer, login, secret)),
         })
+    }
+
+    /// Seals and stores the account's second-factor secret; `end_sessions` signs it out
+    /// everywhere.
+    pub(super) async fn store_totp(
+        &self,
+        actor: &Actor,
+        mut account: StaffAccountRecord,
+        secret: &[u8],
+        end_sessions: bool,
+    ) -> Result<(), EngineError> {
+        account.totp = Some(self.seal_web(&actor.tenant, &account.id, "totp", secret)?);
+        self.save_account(actor, &account, end_sessions, "staff.second_factor_set").await
     }
 
     /// Signs a staff member in. Every failure gives the same error, slowly.

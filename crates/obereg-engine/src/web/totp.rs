@@ -67,6 +67,22 @@ pub fn base32(bytes: &[u8]) -> String {
     out
 }
 
+/// Reads [`base32`] text back (spaces and lower case allowed, as people retype keys);
+/// `None` on any other character.
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.bytes().filter(|c| *c != b' ').map(|c| c.to_ascii_uppercase()) {
+        let v = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".iter().position(|&a| a == c)? as u32;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// The `otpauth://` address an authenticator app reads from a QR code.
 pub fn provisioning_uri(issuer: &str, login: &str, secret: &[u8]) -> String {
     let enc = |s: &str| -> String {
@@ -123,7 +139,10 @@ mod tests {
             [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")]
         {
             assert_eq!(base32(input.as_bytes()), output);
+            assert_eq!(base32_decode(output).unwrap(), input.as_bytes(), "{output}");
         }
+        assert_eq!(base32_decode("mzxw 6ytb oi").unwrap(), b"foobar", "retyped keys: spaces and lower case");
+        assert_eq!(base32_decode("MZXW1"), None, "1 is not in the alphabet");
         let uri = provisioning_uri("ООО Ромашка", "dpo@example.ru", b"12345678901234567890");
         assert!(uri.starts_with("otpauth://totp/%D0%9E"), "{uri}");
         assert!(uri.contains("secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&"), "{uri}");

@@ -37,18 +37,19 @@ pub fn routes() -> axum::Router<Engine> {
         .route("/console/requests/{id}/refuse", post(refuse_request))
         .route("/console/requests/{id}/export", get(export_request))
         .route("/console/consents", get(consents))
+        .route("/console/consents/documents/{sha}", get(consent_document))
         .route("/console/journal", get(journal))
         .route("/console/journal/verify", post(verify_journal))
         .route("/console/journal/proof/{index}", get(proof))
         .route("/console/catalog", get(catalog).post(upload_catalog))
 }
 
-fn frame(headers: &HeaderMap, title: (&str, &str), path: &str) -> (Page, Option<HeaderValue>) {
+pub(super) fn frame(headers: &HeaderMap, title: (&str, &str), path: &str) -> (Page, Option<HeaderValue>) {
     Page::new(headers, Area::Console, title, path)
 }
 
 /// The signed-in staff member and the page frame, or the way to sign-in.
-async fn staff(engine: &Engine, headers: &HeaderMap, title: (&str, &str), path: &str) -> Result<(StaffSession, Page), Response> {
+pub(super) async fn staff(engine: &Engine, headers: &HeaderMap, title: (&str, &str), path: &str) -> Result<(StaffSession, Page), Response> {
     let (mut page, _) = frame(headers, title, path);
     let Some(value) = cookie(headers, CONSOLE_COOKIE) else { return Err(see_other("/console/sign-in")) };
     match engine.staff_session(&value).await {
@@ -79,8 +80,25 @@ struct SignInPage {
     tenant: String,
 }
 
-async fn sign_in_page(headers: HeaderMap) -> Response {
-    let (page, pre) = frame(&headers, ("Staff sign-in", "Вход для сотрудников"), "/console");
+#[derive(Deserialize, Default)]
+struct SignInQuery {
+    /// What was just changed, ending the sessions: `password` or `second-factor`.
+    #[serde(default)]
+    changed: String,
+}
+
+async fn sign_in_page(headers: HeaderMap, Query(q): Query<SignInQuery>) -> Response {
+    let (mut page, pre) = frame(&headers, ("Staff sign-in", "Вход для сотрудников"), "/console");
+    page.notice = match q.changed.as_str() {
+        "password" => {
+            Some(page.t("The password is changed. Sign in with the new one.", "Пароль изменён. Войдите с новым паролем.").to_owned())
+        }
+        "second-factor" => Some(
+            page.t("The second factor is on. Sign in with a code from the app.", "Второй фактор включён. Войдите с кодом из приложения.")
+                .to_owned(),
+        ),
+        _ => None,
+    };
     with_cookie(html(&SignInPage { page, tenant: DEFAULT_TENANT.to_owned() }), pre)
 }
 
@@ -392,9 +410,9 @@ struct RequestPage {
 }
 
 #[derive(Deserialize, Default)]
-struct DoneQuery {
+pub(super) struct DoneQuery {
     #[serde(default)]
-    done: String,
+    pub(super) done: String,
 }
 
 async fn request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> Response {
@@ -549,6 +567,7 @@ async fn export_request(State(engine): State<Engine>, headers: HeaderMap, Path(i
 #[template(path = "console/consents.html")]
 struct ConsentsPage {
     page: Page,
+    documents: Vec<ShownDocument>,
     publications: Vec<(String, String, String, String)>,
     reconsent: Vec<(String, String, String)>,
     can_see_publications: bool,
@@ -583,7 +602,76 @@ async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response 
         Err(EngineError::Forbidden) => Vec::new(),
         Err(e) => return error_page(page, status_for(&e), &e),
     };
-    html(&ConsentsPage { can_see_publications: session.admin, page, publications, reconsent })
+    let documents = match engine.consent_documents(&session.actor).await {
+        Ok(list) => match engine.public_catalog(&session.actor.tenant).await {
+            Ok(catalog) => list.into_iter().map(|(doc, at, current)| shown_document(&catalog, page.lang, doc, at, current)).collect(),
+            Err(e) => return error_page(page, status_for(&e), &e),
+        },
+        Err(e) => return error_page(page, status_for(&e), &e),
+    };
+    html(&ConsentsPage { can_see_publications: session.admin, page, documents, publications, reconsent })
+}
+
+/// A consent document version as the console lists it.
+struct ShownDocument {
+    sha256: String,
+    purposes: String,
+    written: bool,
+    catalog_version: i64,
+    stored: String,
+    current: bool,
+    ru: String,
+    en: String,
+}
+
+fn shown_document(
+    catalog: &obereg_core::catalog::Catalog,
+    lang: Lang,
+    doc: obereg_engine::consent::DocumentView,
+    at: jiff::Timestamp,
+    current: bool,
+) -> ShownDocument {
+    ShownDocument {
+        purposes: doc.purposes.iter().map(|p| super::purpose_name(catalog, lang, p)).collect::<Vec<_>>().join("; "),
+        sha256: doc.sha256,
+        written: doc.written,
+        catalog_version: doc.catalog_version,
+        stored: moscow_time(at),
+        current,
+        ru: doc.ru,
+        en: doc.en,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/document.html")]
+struct DocumentPage {
+    page: Page,
+    doc: ShownDocument,
+}
+
+async fn consent_document(State(engine): State<Engine>, headers: HeaderMap, Path(sha): Path<String>) -> Response {
+    let (session, page) = match staff(&engine, &headers, ("Consent document", "Документ согласия"), "/console/consents").await
+    {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // The listing knows whether the version is current; a document is one of at most a few
+    // hundred versions, so the list is the lookup.
+    let found = match engine.consent_documents(&session.actor).await {
+        Ok(list) => list.into_iter().find(|(d, _, _)| d.sha256 == sha),
+        Err(e) => return error_page(page, status_for(&e), &e),
+    };
+    let Some((doc, at, current)) = found else {
+        return error_page(page, StatusCode::NOT_FOUND, &EngineError::NotFound("consent document"));
+    };
+    match engine.public_catalog(&session.actor.tenant).await {
+        Ok(catalog) => {
+            let doc = shown_document(&catalog, page.lang, doc, at, current);
+            html(&DocumentPage { page, doc })
+        }
+        Err(e) => error_page(page, status_for(&e), &e),
+    }
 }
 
 struct ShownEntry {

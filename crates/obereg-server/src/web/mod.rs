@@ -14,6 +14,7 @@
 //!   the token derived from the visitor's session, or from a pre-session cookie on the
 //!   sign-in pages. The check runs before any handler, so no form can forget it.
 
+mod accounts;
 mod chart;
 mod console;
 mod lang;
@@ -50,6 +51,7 @@ const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self';
 pub fn router(engine: Engine) -> Router {
     Router::new()
         .merge(console::routes())
+        .merge(accounts::routes())
         .merge(portal::routes())
         .route("/static/obereg.css", axum::routing::get(stylesheet))
         .route("/lang", axum::routing::get(switch_language))

@@ -241,9 +241,10 @@ async fn a_subject_and_a_dpo_do_an_erasure_in_chromium() {
     dpo.screenshot("console-dashboard").await;
     for (path, marker, name) in [
         ("/console/subjects", "Найти", "console-subjects"),
-        ("/console/consents", "Нужно повторное согласие", "console-consents"),
+        ("/console/consents", "Документы согласий", "console-consents"),
         ("/console/journal", "Журнал", "console-journal"),
         ("/console/catalog", "Каталог", "console-catalog"),
+        ("/console/account", "Второй фактор", "console-account"),
     ] {
         dpo.open(path).await;
         dpo.expect_text(marker).await;

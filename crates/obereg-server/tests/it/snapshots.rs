@@ -133,9 +133,15 @@ async fn the_pages_match_their_snapshots() {
         ("console-consents", "/console/consents".to_owned()),
         ("console-journal", "/console/journal".to_owned()),
         ("console-catalog", "/console/catalog".to_owned()),
+        ("console-document", format!("/console/consents/documents/{document}")),
+        ("console-account", "/console/account".to_owned()),
     ] {
         snap(name, &page(&mut dpo, &path).await);
     }
+    // An administrator's accounts page.
+    staff_account(&server, "boss", "admin").await;
+    let mut admin = signed_in_staff(&server, "boss").await;
+    snap("console-staff", &page(&mut admin, "/console/staff").await);
     // The English frame, once.
     dpo.get("/lang?to=en&back=/console").await;
     snap("console-dashboard-en", &page(&mut dpo, "/console").await);

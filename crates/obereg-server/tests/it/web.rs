@@ -151,6 +151,9 @@ async fn every_console_and_portal_page_refuses_without_a_session() {
         ("/console/journal", "/console/sign-in"),
         ("/console/journal/proof/0", "/console/sign-in"),
         ("/console/catalog", "/console/sign-in"),
+        ("/console/consents/documents/00", "/console/sign-in"),
+        ("/console/account", "/console/sign-in"),
+        ("/console/staff", "/console/sign-in"),
         ("/me/data", "/me"),
         ("/me/data.json", "/me"),
         ("/me/data.html", "/me"),
@@ -167,9 +170,18 @@ async fn every_console_and_portal_page_refuses_without_a_session() {
     b.cookies.insert("__Host-obereg-console".into(), format!("obs_{}", "A".repeat(43)));
     assert_eq!(b.get("/console").await.status, 303);
     // Forms without a token are refused before anything runs.
-    for path in
-        ["/console/sign-in", "/console/catalog", "/console/requests/R-ABC/complete", "/me/code", "/me/consents/withdraw", "/me/requests"]
-    {
+    for path in [
+        "/console/sign-in",
+        "/console/catalog",
+        "/console/requests/R-ABC/complete",
+        "/console/account/password",
+        "/console/account/second-factor/confirm",
+        "/console/staff",
+        "/console/staff/dpo/disable",
+        "/me/code",
+        "/me/consents/withdraw",
+        "/me/requests",
+    ] {
         let answer = b.post_raw(path, &[("x", "y")], &[]).await;
         assert_eq!(answer.status, 403, "{path}");
     }
@@ -215,12 +227,145 @@ async fn a_support_session_cannot_open_dpo_pages_or_change_the_catalog() {
     let mut b = signed_in_staff(&server, "support").await;
     let dashboard = b.get("/console").await;
     assert!(!dashboard.text.contains("/console/requests\""), "the menu hides what the role may not open");
-    for path in ["/console/requests", "/console/journal", "/console/requests/R-ABC"] {
+    for path in ["/console/requests", "/console/journal", "/console/requests/R-ABC", "/console/staff"] {
         assert_eq!(b.get(path).await.status, 403, "{path}");
     }
+    assert!(!dashboard.text.contains("/console/staff\""), "the menu hides the accounts page");
     b.get("/console/subjects").await;
     let changed = b.post("/console/catalog", &[("source", "nonsense")]).await;
     assert_eq!(changed.status, 403, "{}", changed.text);
+    // Nor manage accounts, its own included.
+    b.get("/console/account").await;
+    let made = b.post("/console/staff", &[("login", "intruder"), ("role", "admin"), ("password", PASSWORD)]).await;
+    assert_eq!(made.status, 403, "{}", made.text);
+    let disabled = b.post("/console/staff/support/disable", &[]).await;
+    assert_eq!(disabled.status, 403, "{}", disabled.text);
+    assert!(server.engine.staff_accounts(&Actor::local_operator("default")).await.unwrap().iter().all(|a| !a.disabled));
+}
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    obereg_engine::web::totp::base32_decode(text).expect("the page shows a base32 key")
+}
+
+#[tokio::test]
+async fn a_staff_member_changes_the_password_and_sets_up_a_second_factor_in_the_console() {
+    let server = TestServer::start().await;
+    staff_account(&server, "support", "support").await;
+    let mut b = signed_in_staff(&server, "support").await;
+    let page = b.get("/console/account").await;
+    assert!(page.text.contains("support") && page.text.contains("выключен"), "{}", page.text);
+    // A wrong current password or a mistyped repetition changes nothing.
+    let wrong = b
+        .post(
+            "/console/account/password",
+            &[("current", "not it at all"), ("new", "a new long passphrase"), ("repeat", "a new long passphrase")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert!(wrong.text.contains("текущий пароль указан неверно"), "{}", wrong.text);
+    let typo = b
+        .post("/console/account/password", &[("current", PASSWORD), ("new", "a new long passphrase"), ("repeat", "a new long passphrasf")])
+        .await;
+    assert!(typo.text.contains("не совпадают"), "{}", typo.text);
+    assert_eq!(b.get("/console").await.status, 200, "still signed in");
+
+    // The second factor: shown, confirmed with the app's code, then needed to sign in.
+    let shown = b.post("/console/account/second-factor", &[]).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert!(shown.text.contains("otpauth://totp/"), "{}", shown.text);
+    let secret = shown.text.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let sealed = shown.text.split("name=\"sealed\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let now = jiff::Timestamp::now().as_second();
+    let code = obereg_engine::web::totp::code_at(&base32_decode(&secret), now);
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let refused = b.post("/console/account/second-factor/confirm", &[("sealed", &sealed), ("code", wrong_code)]).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(!server.engine.staff_accounts(&Actor::local_operator("default")).await.unwrap()[0].second_factor);
+    let on = b.post("/console/account/second-factor/confirm", &[("sealed", &sealed), ("code", &code)]).await;
+    assert_eq!(on.headers.get("location").unwrap(), "/console/sign-in?changed=second-factor");
+    assert!(b.follow(&on).await.text.contains("Второй фактор включён"));
+    assert_eq!(b.get("/console").await.status, 303, "the session ended");
+    let without = b.post("/console/sign-in", &[("tenant", "default"), ("login", "support"), ("password", PASSWORD), ("code", "")]).await;
+    assert_eq!(without.status, 401);
+    let code = obereg_engine::web::totp::code_at(&base32_decode(&secret), jiff::Timestamp::now().as_second());
+    let with = b.post("/console/sign-in", &[("tenant", "default"), ("login", "support"), ("password", PASSWORD), ("code", &code)]).await;
+    assert_eq!(with.status, 303, "{}", with.text);
+
+    // The password, changed with the current one, ends the session.
+    b.get("/console/account").await;
+    let changed = b
+        .post("/console/account/password", &[("current", PASSWORD), ("new", "a new long passphrase"), ("repeat", "a new long passphrase")])
+        .await;
+    assert_eq!(changed.headers.get("location").unwrap(), "/console/sign-in?changed=password");
+    assert_eq!(b.get("/console").await.status, 303);
+}
+
+#[tokio::test]
+async fn an_administrator_manages_staff_accounts_in_the_console() {
+    let server = TestServer::start().await;
+    staff_account(&server, "boss", "admin").await;
+    let mut admin = signed_in_staff(&server, "boss").await;
+    let page = admin.get("/console/staff").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("boss") && page.text.contains("<option value=\"support\""), "{}", page.text);
+    // A bad login is refused inline, keeping what was typed.
+    let bad = admin.post("/console/staff", &[("login", "Big Letters"), ("role", "support"), ("password", PASSWORD)]).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("value=\"Big Letters\"") && bad.text.contains("логин"), "{}", bad.text);
+    let made = admin.post("/console/staff", &[("login", "anna"), ("role", "support"), ("password", PASSWORD)]).await;
+    assert_eq!(made.status, 303, "{}", made.text);
+    let list = admin.follow(&made).await;
+    assert!(list.text.contains("anna") && list.text.contains("Готово"), "{}", list.text);
+    let mut anna = signed_in_staff(&server, "anna").await;
+    assert_eq!(anna.get("/console").await.status, 200);
+    // Disabling ends her session at once; enabling lets her back in.
+    let disabled = admin.post("/console/staff/anna/disable", &[]).await;
+    assert_eq!(disabled.status, 303, "{}", disabled.text);
+    assert!(admin.follow(&disabled).await.text.contains("отключена"));
+    assert_eq!(anna.get("/console").await.status, 303);
+    let again = admin.post("/console/staff/anna/enable", &[]).await;
+    assert_eq!(again.status, 303);
+    admin.follow(&again).await;
+    // A new password handed over: the old one stops working.
+    let reset = admin.post("/console/staff/anna/password", &[("password", "handed over in person")]).await;
+    assert_eq!(reset.status, 303, "{}", reset.text);
+    let mut anna = Browser::new(&server);
+    anna.get("/console/sign-in").await;
+    let old = anna.post("/console/sign-in", &[("tenant", "default"), ("login", "anna"), ("password", PASSWORD), ("code", "")]).await;
+    assert_eq!(old.status, 401);
+    let new = anna
+        .post("/console/sign-in", &[("tenant", "default"), ("login", "anna"), ("password", "handed over in person"), ("code", "")])
+        .await;
+    assert_eq!(new.status, 303);
+    // An unknown account is a clear error, not a crash.
+    let unknown = admin.post("/console/staff/nobody/disable", &[]).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+}
+
+#[tokio::test]
+async fn the_console_lists_consent_documents_current_and_superseded() {
+    let server = TestServer::start().await;
+    let first = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await.json()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let changed = crate::harness::EXAMPLE.replace("Рассылка новостей и предложений о продуктах", "Рассылка новостей и опросов");
+    assert!(server.put_toml(&server.token, changed).await.status.is_success());
+    let second = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await.json()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    staff_account(&server, "dpo", "privacy_officer").await;
+    let mut dpo = signed_in_staff(&server, "dpo").await;
+    let page = dpo.get("/console/consents").await;
+    assert!(
+        page.text.contains(&format!("/console/consents/documents/{first}"))
+            && page.text.contains(&format!("/console/consents/documents/{second}"))
+    );
+    assert!(page.text.contains("действующий") && page.text.contains("заменён"), "{}", page.text);
+    let old = dpo.get(&format!("/console/consents/documents/{first}")).await;
+    assert!(old.text.contains("Рассылка новостей и предложений о продуктах") && old.text.contains("заменён"), "{}", old.text);
+    assert_eq!(dpo.get("/console/consents/documents/ffff").await.status, 404);
 }
 
 #[tokio::test]
