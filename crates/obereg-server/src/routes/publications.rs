@@ -29,7 +29,7 @@ pub struct PublishIn {
 }
 
 /// Starts the walk of a new publication in the background.
-fn start_walk(engine: Engine, tenant: String, id: String) {
+pub(crate) fn start_walk(engine: Engine, tenant: String, id: String) {
     tokio::spawn(async move {
         if let Err(e) = engine.walk_publication(&tenant, &id, |_| {}).await {
             tracing::warn!(tenant = %tenant, publication = %id, code = e.code(), "publication walk failed; it resumes later");

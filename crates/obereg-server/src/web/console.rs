@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use obereg_core::value::PlainValue;
+use obereg_engine::documents::PublicationStatus;
 use obereg_engine::requests::{Completion, ManualIdentity, RefusalGround, RequestQuery};
 use obereg_engine::web::staff::StaffSession;
 use obereg_engine::{Actor, DEFAULT_TENANT, Engine, EngineError};
@@ -38,6 +39,7 @@ pub fn routes() -> axum::Router<Engine> {
         .route("/console/requests/{id}/export", get(export_request))
         .route("/console/consents", get(consents))
         .route("/console/consents/documents/{sha}", get(consent_document))
+        .route("/console/consents/publish", post(publish_policy))
         .route("/console/journal", get(journal))
         .route("/console/journal/verify", post(verify_journal))
         .route("/console/journal/proof/{index}", get(proof))
@@ -568,27 +570,64 @@ async fn export_request(State(engine): State<Engine>, headers: HeaderMap, Path(i
 struct ConsentsPage {
     page: Page,
     documents: Vec<ShownDocument>,
-    publications: Vec<(String, String, String, String)>,
+    publications: Vec<ShownPublication>,
+    suggested: String,
     reconsent: Vec<(String, String, String)>,
     can_see_publications: bool,
 }
 
-async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response {
-    let (session, page) = match staff(&engine, &headers, ("Consents and documents", "Согласия и документы"), "/console/consents").await
-    {
+async fn consents(State(engine): State<Engine>, headers: HeaderMap, Query(q): Query<DoneQuery>) -> Response {
+    let (session, mut page) = match staff(&engine, &headers, CONSENTS, "/console/consents").await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    if !q.done.is_empty() {
+        page.notice = Some(
+            page.t(
+                "Published. Notices to subjects are being queued; the counts below grow as they go.",
+                "Опубликовано. Уведомления субъектам ставятся в очередь; счётчики ниже растут по мере отправки.",
+            )
+            .to_owned(),
+        );
+    }
+    render_consents(&engine, &session, page, StatusCode::OK).await
+}
+
+const CONSENTS: (&str, &str) = ("Consents and documents", "Согласия и документы");
+
+/// A published policy version as the consents page lists it.
+struct ShownPublication {
+    id: String,
+    effective: String,
+    status: String,
+    link: String,
+    notify: bool,
+    queued: i64,
+    skipped: i64,
+    reconsent: i64,
+    done: bool,
+}
+
+async fn render_consents(engine: &Engine, session: &StaffSession, page: Page, status: StatusCode) -> Response {
+    let lang = page.lang;
     let publications = match engine.publications(&session.actor).await {
         Ok(list) => list
             .into_iter()
-            .map(|p| {
-                (
-                    p.id.clone(),
-                    p.effective_on.to_string(),
-                    format!("{:?}", p.status).to_lowercase(),
-                    format!("/p/{}/policy/{}", session.actor.tenant, p.id),
-                )
+            .map(|p| ShownPublication {
+                link: format!("/p/{}/policy/{}", session.actor.tenant, p.id),
+                effective: p.effective_on.to_string(),
+                status: match p.status {
+                    PublicationStatus::Upcoming => lang.t("upcoming", "ещё не вступила"),
+                    PublicationStatus::InForce => lang.t("in force", "действует"),
+                    PublicationStatus::Superseded => lang.t("superseded", "заменена"),
+                }
+                .to_owned(),
+                notify: p.notify,
+                queued: p.notices.queued,
+                skipped: p.notices.skipped,
+                reconsent: p.reconsent,
+                done: p.notices.done,
+                id: p.id,
             })
             .collect(),
         Err(EngineError::Forbidden) => Vec::new(),
@@ -604,12 +643,50 @@ async fn consents(State(engine): State<Engine>, headers: HeaderMap) -> Response 
     };
     let documents = match engine.consent_documents(&session.actor).await {
         Ok(list) => match engine.public_catalog(&session.actor.tenant).await {
-            Ok(catalog) => list.into_iter().map(|(doc, at, current)| shown_document(&catalog, page.lang, doc, at, current)).collect(),
+            Ok(catalog) => list.into_iter().map(|(doc, at, current)| shown_document(&catalog, lang, doc, at, current)).collect(),
             Err(e) => return error_page(page, status_for(&e), &e),
         },
         Err(e) => return error_page(page, status_for(&e), &e),
     };
-    html(&ConsentsPage { can_see_publications: session.admin, page, documents, publications, reconsent })
+    // A week ahead: subjects must hear of material changes before they take effect.
+    let suggested = (obereg_engine::requests::moscow_date(jiff::Timestamp::now()) + jiff::Span::new().days(7)).to_string();
+    let mut response = html(&ConsentsPage { can_see_publications: session.admin, page, documents, publications, reconsent, suggested });
+    *response.status_mut() = status;
+    response
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    effective_on: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    notify: Option<String>,
+}
+
+/// Publishes the policy from the catalog in force; with notices ticked, every active
+/// subject with an address is told of the material changes and of the consents to give
+/// again — the console's re-consent campaign.
+async fn publish_policy(State(engine): State<Engine>, headers: HeaderMap, Form(form): Form<PublishForm>) -> Response {
+    let (session, mut page) = match staff(&engine, &headers, CONSENTS, "/console/consents").await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(effective_on) = form.effective_on.trim().parse::<jiff::civil::Date>() else {
+        page.error = Some(page.t("Give the date as YYYY-MM-DD.", "Укажите дату в виде ГГГГ-ММ-ДД.").to_owned());
+        return render_consents(&engine, &session, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let request = obereg_engine::documents::PublishPolicy { effective_on, notify: form.notify.is_some() };
+    match engine.publish_policy(&session.actor, request).await {
+        Ok(publication) => {
+            crate::routes::publications::start_walk(engine.clone(), session.actor.tenant.clone(), publication.id);
+            see_other("/console/consents?done=1")
+        }
+        Err(EngineError::Forbidden) => error_page(page, StatusCode::FORBIDDEN, &EngineError::Forbidden),
+        Err(e) => {
+            page.error = Some(error_text(page.lang, &e));
+            render_consents(&engine, &session, page, status_for(&e)).await
+        }
+    }
 }
 
 /// A consent document version as the console lists it.

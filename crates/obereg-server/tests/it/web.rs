@@ -488,3 +488,55 @@ async fn the_portal_journal_says_who_read_the_data_in_plain_words() {
     let evil = me.get("/lang?to=ru&back=//evil.example").await;
     assert_eq!(evil.headers.get("location").unwrap(), "/me");
 }
+
+#[tokio::test]
+async fn an_administrator_publishes_the_policy_and_asks_subjects_to_consent_again_from_the_console() {
+    let server = TestServer::start().await;
+    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
+    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    customer(&server, "olga@example.ru", &document).await;
+    staff_account(&server, "boss", "admin").await;
+    let mut admin = signed_in_staff(&server, "boss").await;
+    let page = admin.get("/console/consents").await;
+    assert!(page.text.contains("/console/consents/publish"), "{}", page.text);
+    let today = obereg_engine::requests::moscow_date(jiff::Timestamp::now());
+    let week = (today + jiff::Span::new().days(7)).to_string();
+    let first = admin.post("/console/consents/publish", &[("effective_on", &today.to_string())]).await;
+    assert_eq!(first.status, 303, "{}", first.text);
+    // Nothing new: refused inline, nothing published.
+    admin.get("/console/consents").await;
+    let again = admin.post("/console/consents/publish", &[("effective_on", &week), ("notify", "1")]).await;
+    assert_eq!(again.status, 422, "{}", again.text);
+    assert!(again.text.contains("публиковать нечего"), "{}", again.text);
+    let bad = admin.post("/console/consents/publish", &[("effective_on", "next week")]).await;
+    assert_eq!(bad.status, 422);
+    // The newsletter gets a new recipient (a material change, and a different consent
+    // document): publishing with notices asks the subject again.
+    let changed = crate::harness::EXAMPLE.replace(
+        "required_categories = [\"contact.email\"]\noperations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]\nretention = { period = \"P0D\"",
+        "required_categories = [\"contact.email\"]\nrecipients = [\"web-analytics\"]\noperations = [\"collection\", \"recording\", \"storage\", \"use\", \"destruction\"]\nretention = { period = \"P0D\"",
+    );
+    assert_ne!(changed, crate::harness::EXAMPLE);
+    assert!(server.put_toml(&server.token, changed).await.status.is_success());
+    let second = admin.post("/console/consents/publish", &[("effective_on", &week), ("notify", "1")]).await;
+    assert_eq!(second.status, 303, "{}", second.text);
+    let mut walked = None;
+    for _ in 0..100 {
+        let list = server.engine.publications(&Actor::local_operator("default")).await.unwrap();
+        if list[0].notices.done {
+            walked = Some(list[0].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let walked = walked.expect("the walk finishes");
+    assert_eq!((walked.notify, walked.notices.queued, walked.reconsent), (true, 1, 1));
+    let page = admin.follow(&second).await;
+    assert!(page.text.contains("в очереди: 1") && page.text.contains("Опубликовано"), "{}", page.text);
+    // A support account can neither see the form nor post it.
+    staff_account(&server, "support", "support").await;
+    let mut support = signed_in_staff(&server, "support").await;
+    let theirs = support.get("/console/consents").await;
+    assert!(!theirs.text.contains("/console/consents/publish"));
+    assert_eq!(support.post("/console/consents/publish", &[("effective_on", &week)]).await.status, 403);
+}
