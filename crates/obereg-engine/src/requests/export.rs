@@ -23,6 +23,15 @@ use super::{parse_kind, parse_state};
 use crate::vault::{ATTRIBUTE_KIND, RecordBody, micros_to_time};
 use crate::{Actor, Engine, EngineError};
 
+/// A value a rectification may correct.
+#[derive(Debug, Clone)]
+pub struct RequestValue {
+    /// The item id a correction names.
+    pub id: String,
+    pub category: String,
+    pub value: obereg_core::value::PlainValue,
+}
+
 /// The format of the JSON answer.
 pub const EXPORT_FORMAT: &str = "obereg-subject-export/1";
 
@@ -148,6 +157,38 @@ impl Engine {
         }
         let exec = Actor { request_id: Some(record.id.clone()), ..actor.clone() };
         self.export(&catalog, &record, |r| self.entry(&exec, &actor.tenant, r)).await
+    }
+
+    /// The values a rectification request in progress may correct, with their item ids, for
+    /// the staff member preparing the corrections. Reading them is an extraction under the
+    /// request, journaled with the categories shown before anything is returned.
+    pub async fn request_values(&self, actor: &Actor, id: &str) -> Result<Vec<RequestValue>, EngineError> {
+        let (catalog, record) = self.request_for_staff(actor, id).await?;
+        let state = parse_state(&record.state)?;
+        if parse_kind(&record.kind)? != RequestKind::Rectification || !matches!(state, RequestState::InProgress | RequestState::Extended) {
+            return Err(EngineError::invalid(
+                "request.no_values",
+                "values to correct are shown for a rectification request in progress",
+                "значения для исправления показываются для запроса об уточнении в работе",
+            ));
+        }
+        let Some(subject) = record.subject_id.as_deref() else { return Ok(Vec::new()) };
+        let exec = Actor { request_id: Some(record.id.clone()), ..actor.clone() };
+        let mut data = self.live_subject(&exec, subject).await?;
+        crate::vault::support::in_catalog_order(&catalog, &mut data.items);
+        let sealer = self.subject_sealer(&data)?;
+        let mut values = Vec::new();
+        for item in data.items.iter().filter(|i| i.kind == ATTRIBUTE_KIND) {
+            values.push(RequestValue { id: item.id.clone(), category: item.category.clone(), value: self.open_item(&sealer, item, 1)? });
+        }
+        let categories: BTreeSet<String> = values.iter().map(|v| v.category.clone()).collect();
+        let draft = self.entry(
+            &exec,
+            &actor.tenant,
+            request_record(Operation::Extraction.code(), &record.id, Some(subject)).categories(categories),
+        );
+        self.journal_without_change(&actor.tenant, vec![draft]).await?;
+        Ok(values)
     }
 
     /// The answer of a completed access or portability request, for the requester.

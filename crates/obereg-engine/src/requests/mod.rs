@@ -24,7 +24,7 @@ use obereg_core::value::PlainValue;
 use obereg_store::RequestRecord;
 
 pub use execute::Completion;
-pub use export::{ExportFormat, SubjectExport};
+pub use export::{ExportFormat, RequestValue, SubjectExport};
 pub use intake::{ManualIdentity, NewRequest, PUBLIC_SUBMISSIONS_PER_HOUR, SubjectSubmission, Submitted};
 pub use reminders::REMIND_WORKING_DAYS;
 pub use workflow::{RefusalGround, RequestDetail, RequestEventView, RequestMessageView, RequestQuery};

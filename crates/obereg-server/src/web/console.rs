@@ -33,6 +33,7 @@ pub fn routes() -> axum::Router<Engine> {
         .route("/console/requests", get(requests))
         .route("/console/requests/{id}", get(request))
         .route("/console/requests/{id}/verify", post(verify_request))
+        .route("/console/requests/{id}/send-code", post(send_code))
         .route("/console/requests/{id}/extend", post(extend_request))
         .route("/console/requests/{id}/complete", post(complete_request))
         .route("/console/requests/{id}/refuse", post(refuse_request))
@@ -409,6 +410,13 @@ struct RequestPage {
     candidates: Vec<String>,
     events: Vec<ShownEvent>,
     messages: Vec<(String, String, String)>,
+    /// Rectification: (item id, category name, current value).
+    corrections: Vec<(String, String, String)>,
+    /// Objection, withdrawal, distribution stop: the catalog's purposes.
+    purpose_choices: Vec<(String, String)>,
+    portability: bool,
+    /// A distribution stop must name its purposes.
+    names_purposes: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -440,12 +448,41 @@ async fn render_request(engine: &Engine, session: &StaffSession, page: Page, id:
     let r = &detail.request;
     let contact =
         [detail.email.as_ref(), detail.phone.as_ref()].into_iter().flatten().map(|v| v.expose().to_owned()).collect::<Vec<_>>().join(", ");
+    let in_progress = matches!(r.state, S::InProgress | S::Extended);
+    // What completing this kind needs from the staff member.
+    let mut corrections = Vec::new();
+    let mut purpose_choices = Vec::new();
+    if in_progress {
+        let catalog = match engine.public_catalog(&session.actor.tenant).await {
+            Ok(c) => c,
+            Err(e) => return error_page(page, status_for(&e), &e),
+        };
+        match r.kind {
+            K::Rectification => match engine.request_values(&session.actor, id).await {
+                Ok(values) => {
+                    corrections = values
+                        .into_iter()
+                        .map(|v| (v.id, super::category_name(&catalog, lang, &v.category), v.value.expose().to_owned()))
+                        .collect()
+                }
+                Err(e) => return error_page(page, status_for(&e), &e),
+            },
+            K::Objection | K::ConsentWithdrawal | K::DistributionStop => {
+                purpose_choices = catalog.purposes.iter().map(|p| (p.id.clone(), super::text(lang, &p.name))).collect();
+            }
+            _ => {}
+        }
+    }
     let shown = RequestPage {
+        corrections,
+        purpose_choices,
+        portability: r.kind == K::Portability,
+        names_purposes: r.kind == K::DistributionStop,
         id: r.id.clone(),
         kind: kind_name(lang, r.kind),
         state: state_name(lang, r.state),
         open: !matches!(r.state, S::Completed | S::Refused | S::Withdrawn),
-        in_progress: matches!(r.state, S::InProgress | S::Extended),
+        in_progress,
         awaiting_identity: matches!(r.state, S::Received | S::IdentityCheck),
         exportable: matches!(r.kind, K::Access | K::Portability) && matches!(r.state, S::InProgress | S::Extended | S::Completed),
         extended: r.extended,
@@ -465,7 +502,11 @@ async fn render_request(engine: &Engine, session: &StaffSession, page: Page, id:
                 note: e.note.clone().unwrap_or_default(),
             })
             .collect(),
-        messages: detail.messages.iter().map(|m| (m.template.clone(), m.channel.clone(), m.state.clone())).collect(),
+        messages: detail
+            .messages
+            .iter()
+            .map(|m| (message_name(lang, &m.template).to_owned(), m.channel.clone(), message_state(lang, &m.state).to_owned()))
+            .collect(),
         page,
     };
     html(&shown)
@@ -507,6 +548,38 @@ async fn act(
     }
 }
 
+/// What a message about a request is, in words.
+fn message_name<'a>(lang: Lang, template: &'a str) -> &'a str {
+    match template {
+        "verification_code" => lang.t("confirmation code", "код подтверждения"),
+        "request_received" => lang.t("request received", "запрос получен"),
+        "request_extended" => lang.t("term extended, with the reason", "срок продлён, с причиной"),
+        "request_completed" => lang.t("answer", "ответ"),
+        "request_refused" => lang.t("reasoned refusal", "мотивированный отказ"),
+        "request_withdrawn" => lang.t("request withdrawn", "запрос отозван"),
+        "recipient_notice" => lang.t("notice to a recipient", "уведомление получателю"),
+        "portability_transfer" => lang.t("transfer to another operator", "передача другому оператору"),
+        "staff_reminder" => lang.t("reminder to staff", "напоминание сотрудникам"),
+        other => other,
+    }
+}
+
+/// Where an outgoing message stands, in words.
+fn message_state<'a>(lang: Lang, state: &'a str) -> &'a str {
+    match state {
+        "pending" => lang.t("waiting to be sent", "ждёт отправки"),
+        "sent" => lang.t("sent", "отправлено"),
+        "dead" => lang.t("not delivered after every retry", "не доставлено после всех попыток"),
+        other => other,
+    }
+}
+
+/// Sends the requester a one-time code to the contact the request came with; the request
+/// waits in the identity check until the code comes back through the follow page.
+async fn send_code(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    act(&engine, &headers, &id.clone(), async move |engine, actor| engine.start_code_check(actor, &id).await.map(|_| ())).await
+}
+
 async fn verify_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {
     act(&engine, &headers, &id.clone(), async move |engine, actor| {
         let subject = (!form.subject.trim().is_empty()).then(|| form.subject.trim().to_owned());
@@ -525,17 +598,28 @@ async fn extend_request(State(engine): State<Engine>, headers: HeaderMap, Path(i
     .await
 }
 
+/// The completion form: words for the subject (`note`), and by kind the corrected values
+/// (`fix:<item id>`, blank ones left as they are), the purposes concerned (`purpose`, one per
+/// ticked box) or the other operator's address (`transfer_to`).
 async fn complete_request(
     State(engine): State<Engine>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<NoteForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    act(&engine, &headers, &id.clone(), async move |engine, actor| {
-        let answer = (!form.note.trim().is_empty()).then(|| PlainValue::new(form.note.trim()));
-        engine.complete_request(actor, &id, Completion { answer, ..Default::default() }).await.map(|_| ())
-    })
-    .await
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("");
+    let completion = Completion {
+        answer: (!field("note").is_empty()).then(|| PlainValue::new(field("note"))),
+        corrections: fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("fix:")?.to_owned(), v.trim())))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(item, v)| (item, PlainValue::new(v)))
+            .collect(),
+        purposes: fields.iter().filter(|(k, _)| k == "purpose").map(|(_, v)| v.clone()).collect(),
+        transfer_to: (!field("transfer_to").is_empty()).then(|| field("transfer_to").to_owned()),
+    };
+    act(&engine, &headers, &id.clone(), async move |engine, actor| engine.complete_request(actor, &id, completion).await.map(|_| ())).await
 }
 
 async fn refuse_request(State(engine): State<Engine>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<NoteForm>) -> Response {

@@ -540,3 +540,88 @@ async fn an_administrator_publishes_the_policy_and_asks_subjects_to_consent_agai
     assert!(!theirs.text.contains("/console/consents/publish"));
     assert_eq!(support.post("/console/consents/publish", &[("effective_on", &week)]).await.status, 403);
 }
+
+#[tokio::test]
+async fn a_dpo_corrects_the_values_a_subject_asked_to_correct_and_stops_the_purposes_named() {
+    let server = TestServer::start().await;
+    let outbox = Outbox::default();
+    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
+    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let subject = customer(&server, "pavel@example.ru", &document).await;
+    staff_account(&server, "dpo", "privacy_officer").await;
+    let (mut me, signed) = signing_in_subject(&server, &outbox, "pavel@example.ru").await;
+    me.follow(&signed).await;
+    me.get("/me/requests").await;
+    let filed = me.post("/me/requests", &[("kind", "rectification"), ("details", "Мой телефон теперь +7 903 555-02-88")]).await;
+    let list = me.follow(&filed).await;
+    let fix_id = list.text.split("\">R-").nth(1).map(|s| format!("R-{}", s.split('<').next().unwrap())).unwrap();
+    let filed = me.post("/me/requests", &[("kind", "objection"), ("details", "Не пишите мне рассылки")]).await;
+    let list = me.follow(&filed).await;
+    let object_id =
+        list.text.split("\">R-").skip(1).filter_map(|s| s.split('<').next()).map(|s| format!("R-{s}")).find(|id| *id != fix_id).unwrap();
+
+    let mut dpo = signed_in_staff(&server, "dpo").await;
+    let page = dpo.get(&format!("/console/requests/{fix_id}")).await;
+    assert!(page.text.contains("+79035550177") && page.text.contains("Номер телефона"), "{}", page.text);
+    let phone_item = page.text.split("name=\"fix:").map(|s| s.split('"').next().unwrap().to_owned()).collect::<Vec<_>>();
+    // The phone is the field labelled with the current phone number.
+    let item = phone_item
+        .iter()
+        .skip(1)
+        .find(|id| page.text.contains(&format!("<label for=\"fix-{id}\">Номер телефона")))
+        .expect("a field for the phone")
+        .clone();
+    // A malformed phone is refused and changes nothing.
+    let bad = dpo.post(&format!("/console/requests/{fix_id}/complete"), &[(&format!("fix:{item}"), "not a phone")]).await;
+    assert!(bad.status.is_client_error(), "{}", bad.text);
+    let done = dpo
+        .post(&format!("/console/requests/{fix_id}/complete"), &[(&format!("fix:{item}"), "+7 903 555-02-88"), ("note", "Исправили")])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    let support = server.post_json("/v1/tokens", &server.token, json!({"role": "support", "label": "s"})).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = server.get(&format!("/v1/subjects/{subject}?purpose=account"), Some(&support)).await;
+    // Support sees the phone masked to its last two digits: the new number's.
+    assert!(read.text.contains("***-**-88") && !read.text.contains("-77"), "{}", read.text);
+
+    // The objection names the newsletter only.
+    let page = dpo.get(&format!("/console/requests/{object_id}")).await;
+    assert!(page.text.contains("name=\"purpose\" value=\"product_news\""), "{}", page.text);
+    let done = dpo.post(&format!("/console/requests/{object_id}/complete"), &[("purpose", "product_news")]).await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    let decision =
+        server.post_json("/v1/decisions", &support, json!({"subject": subject, "purpose": "product_news", "channel": "email"})).await;
+    assert_eq!(decision.json()["allowed"], false, "{}", decision.text);
+}
+
+#[tokio::test]
+async fn a_dpo_sends_a_code_to_check_a_request_entered_from_an_email() {
+    let server = TestServer::start().await;
+    let outbox = Outbox::default();
+    staff_account(&server, "dpo", "privacy_officer").await;
+    let dpo_token = server.post_json("/v1/tokens", &server.token, json!({"role": "privacy_officer", "label": "d"})).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let entered = server
+        .post_json(
+            "/v1/requests",
+            &dpo_token,
+            json!({"kind": "access", "channel": "email", "email": "ivan@example.ru", "details": "Что вы обо мне знаете?"}),
+        )
+        .await;
+    assert_eq!(entered.status, 201, "{}", entered.text);
+    let id = entered.json()["id"].as_str().unwrap().to_owned();
+    let mut dpo = signed_in_staff(&server, "dpo").await;
+    let page = dpo.get(&format!("/console/requests/{id}")).await;
+    assert!(page.text.contains("/send-code"), "{}", page.text);
+    let sent = dpo.post(&format!("/console/requests/{id}/send-code"), &[]).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    let page = dpo.follow(&sent).await;
+    assert!(page.text.contains("код подтверждения · email · ждёт отправки"), "the code message is listed: {}", page.text);
+    // Entered through the API without a language, the request is answered in English.
+    let code = outbox.code_for(&server, "ivan@example.ru", "confirmation code").await;
+    assert_eq!(code.len(), 6);
+}
