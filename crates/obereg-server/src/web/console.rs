@@ -549,7 +549,7 @@ async fn act(
 }
 
 /// What a message about a request is, in words.
-fn message_name<'a>(lang: Lang, template: &'a str) -> &'a str {
+fn message_name(lang: Lang, template: &str) -> &str {
     match template {
         "verification_code" => lang.t("confirmation code", "код подтверждения"),
         "request_received" => lang.t("request received", "запрос получен"),
@@ -565,7 +565,7 @@ fn message_name<'a>(lang: Lang, template: &'a str) -> &'a str {
 }
 
 /// Where an outgoing message stands, in words.
-fn message_state<'a>(lang: Lang, state: &'a str) -> &'a str {
+fn message_state(lang: Lang, state: &str) -> &str {
     match state {
         "pending" => lang.t("waiting to be sent", "ждёт отправки"),
         "sent" => lang.t("sent", "отправлено"),
