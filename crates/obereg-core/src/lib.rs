@@ -14,6 +14,7 @@ pub mod consent;
 pub mod decision;
 pub mod documents;
 pub mod ids;
+pub mod incident;
 pub mod operation;
 pub mod registry_numbers;
 pub mod request;
