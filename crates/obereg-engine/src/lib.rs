@@ -13,6 +13,7 @@ pub mod detection;
 pub mod documents;
 mod error;
 mod group_commit;
+pub mod incidents;
 mod journal;
 pub mod outbox;
 pub mod receipt;
@@ -183,5 +184,7 @@ mod retention_tests;
 #[cfg(test)]
 mod publication_tests;
 
+#[cfg(test)]
+mod incidents_tests;
 #[cfg(test)]
 mod web_tests;

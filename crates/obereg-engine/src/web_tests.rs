@@ -209,7 +209,7 @@ async fn a_second_factor_set_up_in_the_console_is_on_only_after_a_right_code() {
 
 /// Records messages instead of sending them.
 #[derive(Debug, Default)]
-struct Captured(std::sync::Mutex<Vec<Message>>);
+pub(crate) struct Captured(pub(crate) std::sync::Mutex<Vec<Message>>);
 
 impl Transport for Captured {
     fn channels(&self) -> &[Channel] {

@@ -11,6 +11,7 @@
 
 mod consent_sql;
 mod error;
+mod incident_sql;
 mod journal_sql;
 mod postgres;
 mod publication_sql;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 
 pub use error::StoreError;
+pub use incident_sql::{IncidentNoticeRecord, IncidentRecord, MAX_LISTED_INCIDENTS};
 pub use postgres::PgStore;
 pub use publication_sql::{NoticeBatch, PublicationRecord};
 pub use records::*;
@@ -495,6 +497,39 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// What the console's dashboard counts, consent events from `since` on.
     fn dashboard_counts<'a>(&'a self, tenant: &'a str, since: i64) -> StoreFuture<'a, DashboardCounts>;
+
+    /// Stores a new incident with its journal entries.
+    fn insert_incident<'a>(&'a self, incident: &'a IncidentRecord, journal: &'a [EntryDraft]) -> StoreFuture<'a, Appended>;
+
+    /// Saves an incident read at `version_read` (a conflict if it changed since), with a
+    /// notice sent (a conflict if that kind was recorded before), the affected subjects
+    /// (replacing those stored) when given, messages to queue and its journal entries — all
+    /// or nothing.
+    fn update_incident<'a>(
+        &'a self,
+        incident: &'a IncidentRecord,
+        version_read: i64,
+        notice: Option<&'a IncidentNoticeRecord>,
+        affected: Option<&'a [String]>,
+        outbox: &'a [OutboxRecord],
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Appended>;
+
+    fn incident<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<IncidentRecord>>;
+
+    /// The tenant's incidents, newest detection first (at most [`MAX_LISTED_INCIDENTS`]).
+    fn incidents<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<IncidentRecord>>;
+
+    /// Every tenant's suspected and confirmed incidents, for the reminder sweep.
+    fn open_incidents(&self) -> StoreFuture<'_, Vec<IncidentRecord>>;
+
+    fn incident_notices<'a>(&'a self, tenant: &'a str, incident: &'a str) -> StoreFuture<'a, Vec<IncidentNoticeRecord>>;
+
+    /// The sequence numbers of the subjects `ids` that are not erased.
+    fn subject_seqs<'a>(&'a self, tenant: &'a str, ids: &'a [String]) -> StoreFuture<'a, Vec<i64>>;
+
+    /// The subject ids the last assessment found affected.
+    fn incident_subjects<'a>(&'a self, tenant: &'a str, incident: &'a str) -> StoreFuture<'a, Vec<String>>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

@@ -32,6 +32,7 @@ macro_rules! shared_queries {
             $crate::retention_sql::retention_methods!($db);
             $crate::publication_sql::publication_methods!($db);
             $crate::web_sql::web_methods!($db);
+            $crate::incident_sql::incident_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend

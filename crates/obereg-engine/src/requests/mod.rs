@@ -10,7 +10,7 @@
 
 mod execute;
 mod export;
-mod intake;
+pub(crate) mod intake;
 pub(crate) mod notices;
 mod recipients;
 mod reminders;
