@@ -7,6 +7,7 @@ mod check;
 mod check_list;
 mod config;
 mod import;
+mod incident;
 mod journal;
 mod keys;
 mod progress;
@@ -74,6 +75,9 @@ enum Command {
     /// Data-subject requests: the work queue, identity, extension, refusal, completion, answers
     #[command(subcommand)]
     Requests(requests::RequestsCommand),
+    /// Personal-data breaches on the 24/72-hour clocks: record, assess, notices, dismiss
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
     /// Run the retention sweep now: destroy what no purpose holds any more, with acts
     /// (`--dry-run` shows what would go and why)
     Sweep(retention::SweepArgs),
@@ -149,6 +153,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Import(cmd) => runtime()?.block_on(import::run(config, cmd)),
         Command::CheckList(args) => runtime()?.block_on(check_list::run(config, args)),
         Command::Requests(cmd) => runtime()?.block_on(requests::run(config, cmd)),
+        Command::Incident(cmd) => runtime()?.block_on(incident::run(config, cmd)),
         Command::Sweep(args) => runtime()?.block_on(retention::sweep(config, args)),
         Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
         Command::Docs(cmd) => runtime()?.block_on(retention::docs(config, cmd)),

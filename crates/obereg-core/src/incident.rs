@@ -103,6 +103,7 @@ impl NoticeKind {
 
 /// The person who deals with the authority about the incident.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IncidentContact {
     pub name: String,
     #[serde(default)]
@@ -116,6 +117,7 @@ pub struct IncidentContact {
 /// What is known about an incident. Free texts describe systems and causes, never the
 /// subjects themselves: the incident record is not a place for personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IncidentFacts {
     /// When the operator (or RKN, or anyone) detected it: the clocks start here.
     pub detected_at: Timestamp,

@@ -36,7 +36,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
 use routes::{
-    catalog, consents, cookies, detection, health, journal, publications, requests, retention, subjects, tenants, tokens, unsubscribe,
+    catalog, consents, cookies, detection, health, incidents, journal, publications, requests, retention, subjects, tenants, tokens,
+    unsubscribe,
 };
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
@@ -82,6 +83,13 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(retention::document_versions))
         .routes(routes!(publications::publish, publications::list))
         .routes(routes!(publications::show))
+        .routes(routes!(incidents::record, incidents::list))
+        .routes(routes!(incidents::show, incidents::update))
+        .routes(routes!(incidents::confirm))
+        .routes(routes!(incidents::dismiss))
+        .routes(routes!(incidents::assess))
+        .routes(routes!(incidents::notify_subjects))
+        .routes(routes!(incidents::notice, incidents::notice_sent))
         .routes(routes!(detection::detect))
         .routes(routes!(detection::redact))
         .routes(routes!(requests::detail))
@@ -272,6 +280,10 @@ async fn deliver_periodically(
         ticks += 1;
         if minute && let Err(e) = engine.remind_due_requests().await {
             tracing::warn!(code = e.code(), "request reminders failed");
+        }
+        // Incident notices run on hours, not days: their reminders are checked every minute too.
+        if minute && let Err(e) = engine.remind_incidents().await {
+            tracing::warn!(code = e.code(), "incident reminders failed");
         }
         if let Some(transport) = &transport {
             loop {

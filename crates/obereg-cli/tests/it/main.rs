@@ -1,6 +1,7 @@
 //! Integration tests of the `obereg` binary: check, init, serve, token, config.
 
 mod check;
+mod incident;
 mod journal;
 mod receipt;
 mod requests;

@@ -5,6 +5,7 @@ pub mod consents;
 pub mod cookies;
 pub mod detection;
 pub mod health;
+pub mod incidents;
 pub mod journal;
 pub mod publications;
 pub mod requests;

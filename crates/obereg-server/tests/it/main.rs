@@ -5,6 +5,7 @@ mod browser;
 mod consents;
 mod detection;
 mod harness;
+mod incidents;
 mod journal;
 mod ops;
 mod publications;
