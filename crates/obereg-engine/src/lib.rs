@@ -26,6 +26,7 @@ mod tokens;
 pub mod unsubscribe;
 pub mod vault;
 pub mod web;
+pub mod weblogs;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
