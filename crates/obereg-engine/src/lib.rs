@@ -189,3 +189,5 @@ mod publication_tests;
 mod incidents_tests;
 #[cfg(test)]
 mod web_tests;
+#[cfg(test)]
+mod weblogs_tests;

@@ -196,6 +196,8 @@ impl Engine {
         options: WeblogOptions,
     ) -> Result<IngestReport, EngineError> {
         actor.require_admin()?;
+        // The options first: a refused category reads nothing.
+        retention_of(&*self.catalog_for(actor).await?, &options.category)?;
         let path = file.to_owned();
         let sha = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
             let mut f = std::fs::File::open(path)?;

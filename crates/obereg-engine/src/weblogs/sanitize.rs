@@ -7,9 +7,10 @@
 //!   its network (/24 for IPv4, /48 for IPv6);
 //! - the authenticated user name, cookie values and session ids are replaced by pseudonyms of
 //!   the same kind (each kind keyed apart, so an IP and a cookie never share a pseudonym);
-//! - query values named like session ids or tokens become pseudonyms; the other values are
-//!   scanned by the personal-data detector (`obereg-detect`) and replaced by the type found
-//!   (`email=[EMAIL]`) — or the whole query is dropped (`QueryMode::Strip`);
+//! - query values named like session ids or tokens become pseudonyms; values named for what
+//!   they are (`name`, `email`, `phone`, `passport`, …) become that type; the other values
+//!   are scanned by the personal-data detector (`obereg-detect`) and replaced by the type
+//!   found (`q=[EMAIL]`) — or the whole query is dropped (`QueryMode::Strip`);
 //! - a path holding an `@` or a long digit run is scanned the same way (`/users/[EMAIL]/`);
 //! - the referer keeps its scheme, host and path (scanned likewise), its query treated as
 //!   above;
@@ -67,6 +68,37 @@ const SESSION_KEYS: [&str; 14] = [
     "uid",
 ];
 
+/// Query parameter names that say what their value is: the value is replaced by that type
+/// whatever it looks like (a lone first name has no pattern a detector could be sure of).
+const PERSONAL_KEYS: [(&str, &str); 24] = [
+    ("name", "PERSON"),
+    ("fio", "PERSON"),
+    ("full_name", "PERSON"),
+    ("fullname", "PERSON"),
+    ("first_name", "PERSON"),
+    ("firstname", "PERSON"),
+    ("last_name", "PERSON"),
+    ("lastname", "PERSON"),
+    ("surname", "PERSON"),
+    ("patronymic", "PERSON"),
+    ("email", "EMAIL"),
+    ("mail", "EMAIL"),
+    ("e-mail", "EMAIL"),
+    ("phone", "PHONE"),
+    ("tel", "PHONE"),
+    ("mobile", "PHONE"),
+    ("address", "ADDRESS"),
+    ("addr", "ADDRESS"),
+    ("passport", "RU_PASSPORT"),
+    ("snils", "SNILS"),
+    ("inn", "INN"),
+    ("card", "CARD"),
+    ("birthdate", "DATE_OF_BIRTH"),
+    ("dob", "DATE_OF_BIRTH"),
+];
+
+/// Reduced agents cached before the cache is cleared.
+const AGENT_CACHE_LIMIT: usize = 10_000;
 /// Cached pseudonyms per day before the cache is cleared (bounds memory on huge logs).
 const CACHE_LIMIT: usize = 1 << 20;
 
@@ -81,6 +113,8 @@ pub struct Sanitizer {
     cache: HashMap<Vec<u8>, [u8; 16]>,
     probe: Vec<u8>,
     decoded: Vec<u8>,
+    /// Agent → its reduced form.
+    agents: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for Sanitizer {
@@ -130,11 +164,40 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// Appends `n` in decimal, zero-padded to `width`.
+fn push_num(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in (buf.len() - i)..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 fn push_time(out: &mut Vec<u8>, unix: i64) {
-    let (day, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let (day, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400) as u64);
     let (y, m, d) = civil_from_days(day);
-    let text = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60);
-    out.extend_from_slice(text.as_bytes());
+    push_num(out, y.max(0) as u64, 4);
+    out.push(b'-');
+    push_num(out, u64::from(m), 2);
+    out.push(b'-');
+    push_num(out, u64::from(d), 2);
+    out.push(b'T');
+    push_num(out, secs / 3600, 2);
+    out.push(b':');
+    push_num(out, secs % 3600 / 60, 2);
+    out.push(b':');
+    push_num(out, secs % 60, 2);
+    out.push(b'Z');
 }
 
 fn hex16(bytes: &[u8]) -> [u8; 16] {
@@ -210,6 +273,7 @@ impl Sanitizer {
             cache: HashMap::new(),
             probe: Vec::with_capacity(256),
             decoded: Vec::with_capacity(256),
+            agents: HashMap::new(),
         }
     }
 
@@ -314,6 +378,12 @@ impl Sanitizer {
                 kept.push_str(std::str::from_utf8(&p).unwrap_or(""));
                 continue;
             }
+            if let Some((_, label)) = PERSONAL_KEYS.iter().find(|(k, _)| key.eq_ignore_ascii_case(k)) {
+                kept.push('[');
+                kept.push_str(label);
+                kept.push(']');
+                continue;
+            }
             percent_decode(value, &mut self.decoded);
             let found = if self.decoded.len() >= 3 { obereg_detect::detect(&self.decoded) } else { Vec::new() };
             match found.first() {
@@ -348,7 +418,10 @@ impl Sanitizer {
             out.extend_from_slice(b",\"q\":");
             self.push_query(out, day, query);
         }
-        out.extend_from_slice(format!(",\"st\":{},\"b\":{}", line.status, line.bytes).as_bytes());
+        out.extend_from_slice(b",\"st\":");
+        push_num(out, u64::from(line.status), 1);
+        out.extend_from_slice(b",\"b\":");
+        push_num(out, line.bytes, 1);
         if !line.referer.is_empty() {
             out.extend_from_slice(b",\"ref\":");
             let (base, query) = line.referer.split_once('?').unwrap_or((&line.referer, ""));
@@ -359,7 +432,16 @@ impl Sanitizer {
             }
         }
         out.extend_from_slice(b",\"ua\":");
-        push_json_str(out, &super::agent::reduce(&line.agent));
+        // Sites see a few hundred distinct agents a day: reduce each once.
+        if !self.agents.contains_key(line.agent.as_ref()) {
+            if self.agents.len() >= AGENT_CACHE_LIMIT {
+                self.agents.clear();
+            }
+            self.agents.insert(line.agent.to_string(), super::agent::reduce(&line.agent));
+        }
+        if let Some(reduced) = self.agents.get(line.agent.as_ref()) {
+            push_json_str(out, reduced);
+        }
         if !line.cookie.is_empty() {
             out.extend_from_slice(b",\"ck\":");
             // Each cookie keeps its name; its value becomes a pseudonym.
