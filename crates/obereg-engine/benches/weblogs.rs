@@ -47,7 +47,7 @@ fn generate(bytes: usize) -> Vec<u8> {
     while out.len() < bytes {
         let ip = format!("{}.{}.{}.{}", 10 + (i * 7919 % 200), (i * 104_729) % 256, (i * 1_299_709) % 256, (i % 50_000) % 254 + 1);
         let path = PATHS[(i % 8) as usize];
-        let target = if i % 3 == 0 {
+        let target = if i.is_multiple_of(3) {
             format!("{path}?{}", QUERIES[(i / 3 % 6) as usize].replace("{}", &format!("{:07}", i % 10_000_000)))
         } else {
             path.to_owned()
