@@ -10,6 +10,7 @@ mod import;
 mod incident;
 mod journal;
 mod keys;
+mod logs;
 mod progress;
 mod receipt;
 mod requests;
@@ -78,6 +79,9 @@ enum Command {
     /// Personal-data breaches on the 24/72-hour clocks: record, assess, notices, dismiss
     #[command(subcommand)]
     Incident(incident::IncidentCommand),
+    /// Technical logs kept apart from identities: ingest, stats, sweep, reidentify
+    #[command(subcommand)]
+    Logs(logs::LogsCommand),
     /// Run the retention sweep now: destroy what no purpose holds any more, with acts
     /// (`--dry-run` shows what would go and why)
     Sweep(retention::SweepArgs),
@@ -154,6 +158,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::CheckList(args) => runtime()?.block_on(check_list::run(config, args)),
         Command::Requests(cmd) => runtime()?.block_on(requests::run(config, cmd)),
         Command::Incident(cmd) => runtime()?.block_on(incident::run(config, cmd)),
+        Command::Logs(cmd) => runtime()?.block_on(logs::run(config, cmd)),
         Command::Sweep(args) => runtime()?.block_on(retention::sweep(config, args)),
         Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
         Command::Docs(cmd) => runtime()?.block_on(retention::docs(config, cmd)),

@@ -63,6 +63,7 @@ pub async fn open_engine(config: &Config) -> Result<Engine, Failure> {
     }
     let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen));
     Engine::new(store, Arc::new(SystemClock), key)
+        .with_weblog_root(config.data_dir.join("weblogs"))
         .with_calendar(calendar)
         .with_journal_settings(settings)
         .and_then(|engine| engine.with_public_url(&public_url))

@@ -74,6 +74,8 @@ pub struct Engine {
     calendar: Arc<obereg_core::calendar::ProductionCalendar>,
     /// The address subjects reach the server at (links in emails), without a trailing `/`.
     public_url: Arc<str>,
+    /// Where kept web-log lines live (`weblogs`), when this engine keeps any.
+    weblog_root: Option<Arc<std::path::Path>>,
 }
 
 /// Parsed catalogs by tenant, each with the hash of the source it was parsed from.
@@ -96,7 +98,23 @@ impl Engine {
             index: Arc::default(),
             calendar: Arc::new(obereg_core::calendar::ProductionCalendar::russian()),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            weblog_root: None,
         }
+    }
+
+    /// The same engine keeping web-log lines under `root` (created on first ingest).
+    pub fn with_weblog_root(mut self, root: impl Into<std::path::PathBuf>) -> Self {
+        self.weblog_root = Some(Arc::from(root.into().into_boxed_path()));
+        self
+    }
+
+    /// Where web-log lines are kept; refused when this engine was given no place.
+    pub fn weblog_root(&self) -> Result<&std::path::Path, EngineError> {
+        self.weblog_root.as_deref().ok_or(EngineError::invalid(
+            "weblog.not_configured",
+            "this server keeps no web logs (no log folder is configured)",
+            "этот сервер не хранит веб-журналы (папка журналов не настроена)",
+        ))
     }
 
     /// The same engine writing `url` (e.g. `https://privacy.example.ru`) into the links of

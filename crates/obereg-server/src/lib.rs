@@ -37,7 +37,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use metrics::Metrics;
 use routes::{
     catalog, consents, cookies, detection, health, incidents, journal, publications, requests, retention, subjects, tenants, tokens,
-    unsubscribe,
+    unsubscribe, weblogs,
 };
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
@@ -90,6 +90,9 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::assess))
         .routes(routes!(incidents::notify_subjects))
         .routes(routes!(incidents::notice, incidents::notice_sent))
+        .routes(routes!(weblogs::ingest))
+        .routes(routes!(weblogs::stats))
+        .routes(routes!(weblogs::reidentify))
         .routes(routes!(detection::detect))
         .routes(routes!(detection::redact))
         .routes(routes!(requests::detail))
@@ -236,6 +239,14 @@ async fn sweep_periodically(engine: Engine, mut stop: tokio::sync::watch::Receiv
             },
             // A walk stopped between batches loses nothing: its progress is committed per batch.
             _ = stop.wait_for(|s| *s) => return,
+        }
+        // Web-log day files past their term go whole (docs/weblogs.md).
+        if let Ok(root) = engine.weblog_root() {
+            match engine.sweep_weblogs(root, obereg_engine::weblogs::DEFAULT_CATEGORY).await {
+                Ok(days) if !days.is_empty() => tracing::info!(days = days.len(), "web-log days past their term deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(code = e.code(), "web-log sweep failed"),
+            }
         }
         let run = engine.sweep_all_tenants();
         tokio::select! {

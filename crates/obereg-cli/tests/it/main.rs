@@ -3,6 +3,7 @@
 mod check;
 mod incident;
 mod journal;
+mod logs;
 mod receipt;
 mod requests;
 mod scan;

@@ -14,6 +14,7 @@ pub mod subjects;
 pub mod tenants;
 pub mod tokens;
 pub mod unsubscribe;
+pub mod weblogs;
 
 /// RFC 3339 text of a stored microsecond timestamp.
 pub(crate) fn rfc3339(micros: i64) -> String {

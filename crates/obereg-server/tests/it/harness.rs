@@ -79,7 +79,7 @@ impl TestServer {
     async fn on(url: &str, dir: tempfile::TempDir, limit: usize) -> Self {
         capture_logs();
         let store = obereg_store::open(url).await.unwrap();
-        let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
+        let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap()).with_weblog_root(dir.path().join("weblogs"));
         let Bootstrap::Created(issued) = engine.bootstrap("default", "Default", EXAMPLE, Role::Platform).await.unwrap() else {
             panic!("fresh database")
         };
@@ -117,6 +117,11 @@ impl TestServer {
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024).await.unwrap();
         Answer { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// Where this server keeps web-log lines.
+    pub fn weblogs(&self) -> &std::path::Path {
+        self.engine.weblog_root().expect("the test server keeps web logs")
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {

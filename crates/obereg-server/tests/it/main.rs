@@ -14,3 +14,4 @@ mod retention;
 mod snapshots;
 mod subjects;
 mod web;
+mod weblogs;
