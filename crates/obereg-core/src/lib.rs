@@ -7,6 +7,7 @@
 //! every rule testable in isolation.
 
 pub mod access;
+pub mod anonymity;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
