@@ -20,6 +20,7 @@ pub mod receipt;
 pub mod requests;
 pub mod retention;
 pub mod root_key;
+pub mod statistics;
 mod tenants;
 pub mod token;
 mod tokens;
@@ -205,6 +206,8 @@ mod publication_tests;
 
 #[cfg(test)]
 mod incidents_tests;
+#[cfg(test)]
+mod statistics_tests;
 #[cfg(test)]
 mod web_tests;
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod requests_sql;
 mod retention_sql;
 mod schema;
 mod sqlite;
+mod stats_sql;
 mod vault_sql;
 mod web_sql;
 
@@ -37,6 +38,7 @@ pub use publication_sql::{NoticeBatch, PublicationRecord};
 pub use records::*;
 pub use retention_sql::{ActRecord, GeneratedDocumentRecord, ItemMeta, RetentionBatch, RetentionSubject, SweepRecord};
 pub use sqlite::{SqliteStore, keystore_path};
+pub use stats_sql::{StatFact, StatReleaseRecord};
 pub use web_sql::{DAY_MICROS, DashboardCounts, PortalCodeRecord, StaffAccountRecord, WebSessionRecord};
 
 /// A boxed, sendable future returning a storage result.
@@ -530,6 +532,38 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The subject ids the last assessment found affected.
     fn incident_subjects<'a>(&'a self, tenant: &'a str, incident: &'a str) -> StoreFuture<'a, Vec<String>>;
+
+    /// The facts an aggregate over `source` (`subjects`, `consents`, `requests`, `records`)
+    /// counts: ids and codes only.
+    fn stat_facts<'a>(&'a self, tenant: &'a str, source: &'a str) -> StoreFuture<'a, Vec<StatFact>>;
+
+    /// A recipient's privacy budget (ε, δ), when one was set.
+    fn privacy_budget<'a>(&'a self, tenant: &'a str, recipient: &'a str) -> StoreFuture<'a, Option<(f64, f64)>>;
+
+    /// The privacy a recipient's releases have spent (ε, δ).
+    fn privacy_spent<'a>(&'a self, tenant: &'a str, recipient: &'a str) -> StoreFuture<'a, (f64, f64)>;
+
+    /// Sets a recipient's budget, with its journal entries.
+    fn set_privacy_budget<'a>(
+        &'a self,
+        tenant: &'a str,
+        recipient: &'a str,
+        budget: (f64, f64),
+        at: i64,
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Appended>;
+
+    /// Records a release with its journal entries if its cost fits the recipient's budget
+    /// (`default_budget` when none was set); `None`, writing nothing, when it does not.
+    fn insert_release<'a>(
+        &'a self,
+        release: &'a StatReleaseRecord,
+        default_budget: (f64, f64),
+        journal: &'a [EntryDraft],
+    ) -> StoreFuture<'a, Option<Appended>>;
+
+    /// The tenant's releases, newest first (at most 1000).
+    fn stat_releases<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, Vec<StatReleaseRecord>>;
 
     /// Up to `limit` data keys wrapped by a version below `version`, in slot order, after
     /// the slot `after`.

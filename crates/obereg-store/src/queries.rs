@@ -33,6 +33,7 @@ macro_rules! shared_queries {
             $crate::publication_sql::publication_methods!($db);
             $crate::web_sql::web_methods!($db);
             $crate::incident_sql::incident_methods!($db);
+            $crate::stats_sql::stats_methods!($db);
 
             fn backend(&self) -> $crate::Backend {
                 $backend
