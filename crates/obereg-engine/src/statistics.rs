@@ -199,7 +199,7 @@ impl Engine {
     pub async fn set_privacy_budget(&self, actor: &Actor, recipient: &str, epsilon: f64, delta: f64) -> Result<BudgetView, EngineError> {
         actor.require_admin()?;
         self.check_recipient(actor, recipient).await?;
-        if !(epsilon >= 0.0 && epsilon <= 100.0 && (0.0..1e-3).contains(&delta)) {
+        if !((0.0..=100.0).contains(&epsilon) && (0.0..1e-3).contains(&delta)) {
             return Err(EngineError::invalid(
                 "stats.bad_budget",
                 "a budget is ε from 0 to 100 and δ from 0 to below 0.001",
