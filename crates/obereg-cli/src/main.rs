@@ -18,6 +18,7 @@ mod retention;
 mod scan;
 mod setup;
 mod staff;
+mod stats;
 mod token;
 
 use std::process::ExitCode;
@@ -82,6 +83,9 @@ enum Command {
     /// Technical logs kept apart from identities: ingest, stats, sweep, reidentify
     #[command(subcommand)]
     Logs(logs::LogsCommand),
+    /// Anonymised statistics for partners: release (k-anonymity or differential privacy), releases, budget
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
     /// Run the retention sweep now: destroy what no purpose holds any more, with acts
     /// (`--dry-run` shows what would go and why)
     Sweep(retention::SweepArgs),
@@ -159,6 +163,7 @@ fn run_with_config(command: Command, config: Config) -> Result<u8, Failure> {
         Command::Requests(cmd) => runtime()?.block_on(requests::run(config, cmd)),
         Command::Incident(cmd) => runtime()?.block_on(incident::run(config, cmd)),
         Command::Logs(cmd) => runtime()?.block_on(logs::run(config, cmd)),
+        Command::Stats(cmd) => runtime()?.block_on(stats::run(config, cmd)),
         Command::Sweep(args) => runtime()?.block_on(retention::sweep(config, args)),
         Command::Acts(cmd) => runtime()?.block_on(retention::acts(config, cmd)),
         Command::Docs(cmd) => runtime()?.block_on(retention::docs(config, cmd)),

@@ -81,6 +81,23 @@ pub struct Release {
     pub created_at: jiff::Timestamp,
 }
 
+/// The record of a release, as listed (the numbers themselves are not kept).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReleaseRecordView {
+    pub id: String,
+    pub recipient: String,
+    /// Source, grouping, contribution bound, range.
+    pub query: serde_json::Value,
+    /// The method and its parameters.
+    pub guarantee: serde_json::Value,
+    pub spent: (f64, f64),
+    pub cells: i64,
+    pub suppressed: i64,
+    pub sha256: String,
+    pub created_at: jiff::Timestamp,
+    pub created_by: String,
+}
+
 /// A recipient's budget.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BudgetView {
@@ -366,8 +383,25 @@ impl Engine {
     }
 
     /// The record of every release: what, to whom, how protected, what it spent, its hash.
-    pub async fn stat_releases(&self, actor: &Actor) -> Result<Vec<StatReleaseRecord>, EngineError> {
+    pub async fn stat_releases(&self, actor: &Actor) -> Result<Vec<ReleaseRecordView>, EngineError> {
         self.require_oversight(actor).await?;
-        Ok(self.store.stat_releases(&actor.tenant).await?)
+        Ok(self
+            .store
+            .stat_releases(&actor.tenant)
+            .await?
+            .into_iter()
+            .map(|r| ReleaseRecordView {
+                query: serde_json::from_str(&r.query).unwrap_or(serde_json::Value::Null),
+                guarantee: serde_json::from_str(&r.guarantee).unwrap_or(serde_json::Value::Null),
+                spent: (r.epsilon, r.delta),
+                created_at: crate::vault::micros_to_time(r.created_at),
+                id: r.id,
+                recipient: r.recipient,
+                cells: r.cells,
+                suppressed: r.suppressed,
+                sha256: r.sha256,
+                created_by: r.created_by,
+            })
+            .collect())
     }
 }

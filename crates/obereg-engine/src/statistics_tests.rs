@@ -64,7 +64,8 @@ async fn k_anonymous_tables_hold_no_cell_under_k() {
     assert_eq!(records.len(), 2);
     let recorded = records.iter().find(|r| r.id == by_kind.id).unwrap();
     assert_eq!(recorded.sha256, by_kind.sha256);
-    assert!(!recorded.query.contains("customer"), "the record holds the query, not the numbers");
+    assert!(!recorded.query.to_string().contains("customer"), "the record holds the query, not the numbers");
+    assert_eq!(recorded.guarantee["k"], 5);
     let ops: Vec<String> = e.journal_entries(&env.admin, 0, 1000).await.unwrap().iter().map(|v| v.entry().unwrap().operation).collect();
     assert!(ops.ends_with(&["depersonalization".to_owned(), "transfer".to_owned()]), "{ops:?}");
 }

@@ -36,8 +36,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use metrics::Metrics;
 use routes::{
-    catalog, consents, cookies, detection, health, incidents, journal, publications, requests, retention, subjects, tenants, tokens,
-    unsubscribe, weblogs,
+    catalog, consents, cookies, detection, health, incidents, journal, publications, requests, retention, statistics, subjects, tenants,
+    tokens, unsubscribe, weblogs,
 };
 
 /// Default request body limit: catalogs are the largest bodies, well under this.
@@ -93,6 +93,8 @@ fn api() -> (Router<Engine>, utoipa::openapi::OpenApi) {
         .routes(routes!(weblogs::ingest))
         .routes(routes!(weblogs::stats))
         .routes(routes!(weblogs::reidentify))
+        .routes(routes!(statistics::release, statistics::releases))
+        .routes(routes!(statistics::budget, statistics::set_budget))
         .routes(routes!(detection::detect))
         .routes(routes!(detection::redact))
         .routes(routes!(requests::detail))

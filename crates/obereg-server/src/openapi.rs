@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "requests", description = "data-subject requests: the staff work queue, identity, extension, refusal, execution, the access answer"),
         (name = "retention", description = "retention: trigger events, sweeps and dry runs, destruction acts (RKN Order 179) and their verification"),
         (name = "incidents", description = "personal-data breaches on the 24/72-hour clocks: facts, affected set, notices to Roskomnadzor and the GDPR authority, notices to subjects"),
+        (name = "statistics", description = "anonymised statistics for partners: k-anonymous or differentially private releases, per-recipient privacy budgets, the record of each release"),
         (name = "logs", description = "technical logs kept apart from identities: ingest (no address, cookie or personal data kept), traffic statistics, journaled re-identification"),
         (name = "detection", description = "personal data in free text: detection and redaction (label, mask, keyed pseudonym)"),
         (name = "subject requests", description = "the subject's side of a request: submit, confirm with a code, follow, withdraw, download the answer (follow key in X-Obereg-Request-Key)"),

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod publications;
 pub mod requests;
 pub mod retention;
+pub mod statistics;
 pub mod subjects;
 pub mod tenants;
 pub mod tokens;

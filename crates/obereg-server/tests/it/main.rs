@@ -12,6 +12,7 @@ mod publications;
 mod requests;
 mod retention;
 mod snapshots;
+mod statistics;
 mod subjects;
 mod web;
 mod weblogs;
