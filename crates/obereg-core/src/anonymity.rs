@@ -127,29 +127,54 @@ pub fn standard_normal(u1: f64, u2: f64) -> f64 {
 }
 
 /// Releases every cell of `grid` with noise under `guarantee` (a DP one), drawing uniforms in
-/// (0, 1) from `uniform`. Cells of the grid with no subjects are released too (count 0 plus
-/// noise), so which cells exist reveals nothing.
+/// (0, 1) from `uniform`. `values` are counts, or sums whose per-subject contributions are
+/// clipped to `unit` (1 for counts): the noise scale is the guarantee's times `unit`. Cells of
+/// the grid with no subjects are released too (0 plus noise), so which cells exist reveals
+/// nothing.
 pub fn add_noise(
-    counts: &BTreeMap<Vec<String>, u64>,
+    values: &BTreeMap<Vec<String>, f64>,
     grid: &[Vec<String>],
     guarantee: &Guarantee,
     max_cells: u32,
+    unit: f64,
     mut uniform: impl FnMut() -> f64,
 ) -> Released {
-    let scale = guarantee.scale(max_cells);
+    let scale = guarantee.scale(max_cells) * unit;
     let cells = grid
         .iter()
         .map(|cell| {
-            let true_count = counts.get(cell).copied().unwrap_or(0) as f64;
+            let truth = values.get(cell).copied().unwrap_or(0.0);
             let noise = match guarantee {
                 Guarantee::Laplace { .. } => laplace(scale, uniform()),
                 Guarantee::Gaussian { .. } => scale * standard_normal(uniform(), uniform()),
                 Guarantee::KAnonymity { .. } => 0.0,
             };
-            (cell.clone(), (true_count + noise).round().max(0.0) as u64)
+            (cell.clone(), (truth + noise).round().max(0.0) as u64)
         })
         .collect();
     Released { cells, suppressed: 0 }
+}
+
+/// One subject's value in one cell, for sums.
+pub type ValueFact = (String, Vec<String>, f64);
+
+/// Per cell: the distinct subjects and the sum of their values, each subject's total in a
+/// cell clipped to `0..=clip` and each subject in at most `max_cells` cells (the first in cell
+/// order) — so one person moves a sum by at most `clip` per cell.
+pub fn sum_cells(facts: &[ValueFact], max_cells: u32, clip: f64) -> BTreeMap<Vec<String>, (u64, f64)> {
+    let mut per_subject: BTreeMap<&str, BTreeMap<&Vec<String>, f64>> = BTreeMap::new();
+    for (subject, cell, value) in facts {
+        *per_subject.entry(subject.as_str()).or_default().entry(cell).or_insert(0.0) += value;
+    }
+    let mut sums = BTreeMap::new();
+    for cells in per_subject.values() {
+        for (cell, total) in cells.iter().take(max_cells.max(1) as usize) {
+            let entry = sums.entry((*cell).clone()).or_insert((0u64, 0.0f64));
+            entry.0 += 1;
+            entry.1 += total.clamp(0.0, clip);
+        }
+    }
+    sums
 }
 
 /// Whether spending `cost` keeps `spent` within `budget` (each of ε and δ).
@@ -241,9 +266,9 @@ mod tests {
 
     #[test]
     fn noisy_tables_cover_the_whole_grid_and_parameters_are_checked() {
-        let counts = count_cells(&[fact("a", &["x"])], 1);
+        let counts: BTreeMap<Vec<String>, f64> = count_cells(&[fact("a", &["x"])], 1).into_iter().map(|(c, n)| (c, n as f64)).collect();
         let grid = vec![vec!["x".to_owned()], vec!["y".to_owned()]];
-        let released = add_noise(&counts, &grid, &Guarantee::Laplace { epsilon: 1.0 }, 1, uniforms(1));
+        let released = add_noise(&counts, &grid, &Guarantee::Laplace { epsilon: 1.0 }, 1, 1.0, uniforms(1));
         assert_eq!(released.cells.len(), 2, "the empty cell is released too");
         for bad in [
             Guarantee::KAnonymity { k: 1 },
@@ -257,6 +282,20 @@ mod tests {
         }
         assert!(Guarantee::KAnonymity { k: 5 }.check().is_ok());
         assert_eq!(Guarantee::Gaussian { epsilon: 0.5, delta: 1e-6 }.cost(), (0.5, 1e-6));
+    }
+
+    #[test]
+    fn sums_clip_each_subjects_share_of_a_cell() {
+        let facts = vec![
+            ("a".to_owned(), vec!["x".to_owned()], 50.0),
+            ("a".to_owned(), vec!["x".to_owned()], 50.0),
+            ("b".to_owned(), vec!["x".to_owned()], 10.0),
+            ("b".to_owned(), vec!["y".to_owned()], 5.0),
+            ("c".to_owned(), vec!["y".to_owned()], -3.0),
+        ];
+        let sums = sum_cells(&facts, 1, 60.0);
+        assert_eq!(sums[&vec!["x".to_owned()]], (2, 70.0), "a's 100 clipped to 60, plus b's 10");
+        assert_eq!(sums[&vec!["y".to_owned()]], (1, 0.0), "b counts in its first cell only; c's negative clipped to 0");
     }
 
     #[test]

@@ -139,6 +139,10 @@ pub struct IncidentFacts {
     /// Special categories (152-FZ art. 10) or biometric data (art. 11) are involved.
     #[serde(default)]
     pub special_or_biometric: bool,
+    /// The breach is likely to result in a high risk to subjects' rights (GDPR art. 34):
+    /// under the GDPR the subjects themselves must then be told.
+    #[serde(default)]
+    pub high_risk: bool,
     /// Presumed causes.
     #[serde(default)]
     pub causes: String,
@@ -262,6 +266,13 @@ pub fn clocks(
             NoticeClock { kind, due, state }
         })
         .collect()
+}
+
+/// Whether the subjects must be told (GDPR art. 34: under the GDPR, when the risk is high;
+/// special or biometric data counts as high risk), or may be (152-FZ asks no such notice,
+/// law.md INC-6).
+pub fn subjects_must_be_told(gdpr: bool, facts: &IncidentFacts) -> bool {
+    gdpr && (facts.high_risk || facts.special_or_biometric)
 }
 
 /// The operator's details a notice names.
@@ -410,6 +421,7 @@ mod tests {
             subjects_count: Some(1200),
             records_count: Some(1200),
             special_or_biometric: false,
+            high_risk: false,
             causes: "A share link without a password".into(),
             harm: "Unwanted calls; low".into(),
             measures: "Link removed, share audited".into(),
@@ -474,6 +486,18 @@ mod tests {
         for k in NoticeKind::ALL {
             assert_eq!(NoticeKind::parse(k.as_str()), Some(k));
         }
+    }
+
+    #[test]
+    fn subjects_must_be_told_under_the_gdpr_when_the_risk_is_high() {
+        let mut f = complete();
+        assert!(!subjects_must_be_told(true, &f));
+        f.high_risk = true;
+        assert!(subjects_must_be_told(true, &f));
+        assert!(!subjects_must_be_told(false, &f), "152-FZ asks no notice to subjects");
+        f.high_risk = false;
+        f.special_or_biometric = true;
+        assert!(subjects_must_be_told(true, &f));
     }
 
     #[test]

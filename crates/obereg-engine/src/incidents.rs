@@ -71,6 +71,8 @@ pub struct IncidentView {
     pub missing: BTreeMap<NoticeKind, Vec<&'static str>>,
     /// Subjects the last assessment found affected.
     pub affected_subjects: usize,
+    /// Whether the affected subjects must be told (GDPR art. 34, high risk) rather than may be.
+    pub subjects_must_be_told: bool,
 }
 
 /// A notice as it was sent.
@@ -247,7 +249,9 @@ impl Engine {
             .filter(|(_, m)| !m.is_empty())
             .collect();
         let affected_subjects = self.store.incident_subjects(&record.tenant_id, &record.id).await?.len();
+        let subjects_must_be_told = incident::subjects_must_be_told(record.gdpr, &facts);
         Ok(IncidentView {
+            subjects_must_be_told,
             id: record.id,
             status,
             gdpr: record.gdpr,

@@ -43,6 +43,11 @@ pub struct StatsQuery {
     /// How many cells one subject may count in (the sensitivity); 1 by default.
     #[serde(default)]
     pub max_cells: Option<u32>,
+    /// What a cell holds: `subjects` (distinct subjects, the default) or, for requests,
+    /// `answer_days` (the sum of days from receipt to answer of answered requests, each
+    /// subject's share of a cell clipped to 60 days).
+    #[serde(default)]
+    pub measure: Option<String>,
     /// A catalog recipient id: who the numbers go to.
     pub recipient: String,
     /// UTC dates bounding the facts counted (required to group by `month` under
@@ -53,12 +58,16 @@ pub struct StatsQuery {
     pub to: Option<jiff::civil::Date>,
 }
 
-/// One released cell.
+/// One released cell: its group values and the released number (a count of subjects, or a
+/// sum, as the query's measure says).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReleasedCell {
     pub group: BTreeMap<String, String>,
-    pub count: u64,
+    pub value: u64,
 }
+
+/// The clip of one subject's share of an `answer_days` cell.
+pub const ANSWER_DAYS_CLIP: f64 = 60.0;
 
 /// A released dataset.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -310,22 +319,46 @@ impl Engine {
         });
         let start = start.transpose().map_err(|_| EngineError::Internal("date range"))?.unwrap_or(i64::MIN);
         let end = end.transpose().map_err(|_| EngineError::Internal("date range"))?.unwrap_or(i64::MAX);
-        let cells: Vec<Fact> = facts
-            .iter()
-            .filter(|f| f.at >= start && f.at < end)
-            .map(|f| (f.subject.clone(), fields.iter().map(|w| field(f, *w)).collect()))
-            .collect();
-        let counts = anonymity::count_cells(&cells, max_cells);
+        let in_range = |f: &&StatFact| f.at >= start && f.at < end;
+        let cell_of = |f: &StatFact| fields.iter().map(|w| field(f, *w)).collect::<Vec<String>>();
+        // Per cell: (distinct subjects, the number released), and the unit one subject moves it by.
+        let (table, unit): (BTreeMap<Vec<String>, (u64, f64)>, f64) = match query.measure.as_deref() {
+            None | Some("subjects") => {
+                let cells: Vec<Fact> = facts.iter().filter(in_range).map(|f| (f.subject.clone(), cell_of(f))).collect();
+                (anonymity::count_cells(&cells, max_cells).into_iter().map(|(c, n)| (c, (n, n as f64))).collect(), 1.0)
+            }
+            Some("answer_days") if query.source == "requests" => {
+                let values: Vec<anonymity::ValueFact> = facts
+                    .iter()
+                    .filter(in_range)
+                    .filter(|f| f.value >= 0)
+                    .map(|f| (f.subject.clone(), cell_of(f), f.value as f64 / 86_400_000_000.0))
+                    .collect();
+                (anonymity::sum_cells(&values, max_cells, ANSWER_DAYS_CLIP), ANSWER_DAYS_CLIP)
+            }
+            Some(other) => {
+                return Err(bad_query(
+                    format!("the measure `{other}` is not one of this source's (subjects; answer_days for requests)"),
+                    format!("мера `{other}` не подходит этому источнику (subjects; answer_days для requests)"),
+                ));
+            }
+        };
         let released = if dp {
-            anonymity::add_noise(&counts, &grid, &query.guarantee, max_cells, secure_uniform)
+            let values: BTreeMap<Vec<String>, f64> = table.iter().map(|(c, (_, v))| (c.clone(), *v)).collect();
+            anonymity::add_noise(&values, &grid, &query.guarantee, max_cells, unit, secure_uniform)
         } else {
             let Guarantee::KAnonymity { k } = query.guarantee else { return Err(EngineError::Internal("guarantee")) };
-            anonymity::suppress_small_cells(&counts, k)
+            let subjects: BTreeMap<Vec<String>, u64> = table.iter().map(|(c, (n, _))| (c.clone(), *n)).collect();
+            let mut kept = anonymity::suppress_small_cells(&subjects, k);
+            for (cell, value) in &mut kept.cells {
+                *value = table.get(cell).map_or(0, |(_, v)| v.round().max(0.0) as u64);
+            }
+            kept
         };
         let out: Vec<ReleasedCell> = released
             .cells
             .into_iter()
-            .map(|(cell, count)| ReleasedCell { group: query.group_by.iter().cloned().zip(cell).collect(), count })
+            .map(|(cell, value)| ReleasedCell { group: query.group_by.iter().cloned().zip(cell).collect(), value })
             .collect();
         let json = serde_json::to_vec(&out).map_err(|_| EngineError::Internal("release encoding"))?;
         let sha256 = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &json).as_ref());
@@ -336,7 +369,8 @@ impl Engine {
             id: crate::requests::intake::short_id("D")?,
             recipient: query.recipient.clone(),
             query: serde_json::to_string(&serde_json::json!({
-                "source": query.source, "group_by": query.group_by, "max_cells": max_cells, "from": query.from, "to": query.to,
+                "source": query.source, "group_by": query.group_by, "measure": query.measure.as_deref().unwrap_or("subjects"),
+                "max_cells": max_cells, "from": query.from, "to": query.to,
             }))
             .map_err(|_| EngineError::Internal("query encoding"))?,
             guarantee: serde_json::to_string(&query.guarantee).map_err(|_| EngineError::Internal("guarantee encoding"))?,
@@ -371,7 +405,7 @@ impl Engine {
         Ok(Release {
             id: record.id,
             recipient: query.recipient.clone(),
-            noise_scale: query.guarantee.scale(max_cells),
+            noise_scale: query.guarantee.scale(max_cells) * unit,
             query,
             cells: out,
             suppressed: released.suppressed,

@@ -17,6 +17,7 @@ fn query(source: &str, group_by: &[&str], guarantee: Guarantee) -> StatsQuery {
         group_by: group_by.iter().map(|s| (*s).to_owned()).collect(),
         guarantee,
         max_cells: None,
+        measure: None,
         recipient: "web-analytics".into(),
         from: None,
         to: None,
@@ -50,15 +51,15 @@ async fn k_anonymous_tables_hold_no_cell_under_k() {
     consent(&env, &ids[0], ConsentAction::Withdrawn).await;
     let by_kind = e.release_statistics(&env.admin, query("subjects", &["kind"], Guarantee::KAnonymity { k: 5 })).await.unwrap();
     assert_eq!(by_kind.cells.len(), 1, "{:?}", by_kind.cells);
-    assert_eq!((by_kind.cells[0].group["kind"].as_str(), by_kind.cells[0].count), ("customer", 7));
+    assert_eq!((by_kind.cells[0].group["kind"].as_str(), by_kind.cells[0].value), ("customer", 7));
     assert_eq!(by_kind.suppressed, 1, "three called persons are under k");
     assert_eq!((by_kind.spent, by_kind.noise_scale), ((0.0, 0.0), 0.0));
     // Consents count the current state per subject: five still given, one withdrawn (under k).
     let consents =
         e.release_statistics(&env.admin, query("consents", &["purpose", "state"], Guarantee::KAnonymity { k: 3 })).await.unwrap();
     assert_eq!(consents.cells.len(), 1);
-    assert_eq!((consents.cells[0].group["state"].as_str(), consents.cells[0].count), ("given", 5));
-    assert!(consents.cells.iter().all(|c| c.count >= 3));
+    assert_eq!((consents.cells[0].group["state"].as_str(), consents.cells[0].value), ("given", 5));
+    assert!(consents.cells.iter().all(|c| c.value >= 3));
     // The record keeps the hash, not the numbers; the journal has обезличивание and передача.
     let records = e.stat_releases(&env.admin).await.unwrap();
     assert_eq!(records.len(), 2);
@@ -129,4 +130,50 @@ async fn bad_queries_and_roles_are_refused() {
     let q = query("subjects", &["kind"], Guarantee::KAnonymity { k: 5 });
     assert!(matches!(e.release_statistics(&support, q).await, Err(EngineError::Forbidden)));
     assert!(e.stat_releases(&env.admin).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn answer_days_sum_per_cell_with_each_subjects_share_clipped() {
+    use crate::requests::{Completion, Language, ManualIdentity, NewRequest, RequestChannel};
+    use obereg_core::request::deadline::RequestKind;
+    use obereg_core::value::PlainValue;
+    let env = env().await;
+    let e = &env.engine;
+    let dpo = e.create_token(&env.admin, "privacy_officer", "d").await.unwrap();
+    let dpo = e.authenticate(dpo.secret.reveal_once()).await.unwrap();
+    let ids = people(&env, 5, 0).await;
+    let open = |subject: &str| NewRequest {
+        kind: RequestKind::Access,
+        channel: RequestChannel::Email,
+        jurisdiction: None,
+        email: Some(PlainValue::new("someone@example.ru")),
+        phone: None,
+        details: None,
+        language: Language::Ru,
+        received_at: None,
+        identity: Some(ManualIdentity { subject_id: Some(subject.to_owned()), note: PlainValue::new("паспорт проверен") }),
+    };
+    let mut requests = Vec::new();
+    for id in &ids {
+        requests.push(e.open_request(&dpo, open(id)).await.unwrap().id);
+    }
+    // Answered after three days; one more left open (not summed).
+    env.clock.advance(jiff::SignedDuration::from_hours(72));
+    for r in &requests {
+        e.complete_request(&dpo, r, Completion::default()).await.unwrap();
+    }
+    e.open_request(&dpo, open(&ids[0])).await.unwrap();
+    let mut q = query("requests", &["kind"], Guarantee::KAnonymity { k: 5 });
+    q.measure = Some("answer_days".into());
+    let released = e.release_statistics(&env.admin, q.clone()).await.unwrap();
+    assert_eq!(released.cells.len(), 1);
+    assert_eq!((released.cells[0].group["kind"].as_str(), released.cells[0].value), ("access", 15), "five answers of three days");
+    // Under differential privacy the noise scale is the clip over ε.
+    q.guarantee = Guarantee::Laplace { epsilon: 0.5 };
+    let noisy = e.release_statistics(&env.admin, q.clone()).await.unwrap();
+    assert!((noisy.noise_scale - 120.0).abs() < 1e-9, "{}", noisy.noise_scale);
+    assert_eq!(noisy.cells.len(), 9, "every request kind");
+    q.source = "subjects".into();
+    q.group_by = vec!["kind".into()];
+    assert_eq!(e.release_statistics(&env.admin, q).await.unwrap_err().code(), "stats.bad_query", "answer_days is a requests measure");
 }

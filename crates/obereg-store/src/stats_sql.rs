@@ -35,6 +35,9 @@ pub struct StatFact {
     pub b: String,
     pub c: String,
     pub at: i64,
+    /// A number the source measures (requests: microseconds from receipt to answer, -1 while
+    /// unanswered); 0 where the source has none.
+    pub value: i64,
 }
 
 pub(crate) const RELEASE_COLUMNS: &str =
@@ -44,22 +47,24 @@ pub(crate) const RELEASE_COLUMNS: &str =
 pub(crate) fn fact_sql(source: &str) -> Option<&'static str> {
     Some(match source {
         "subjects" => {
-            "SELECT id AS subject, kind AS a, status AS b, '' AS c, created_at AS at FROM subjects \
+            "SELECT id AS subject, kind AS a, status AS b, '' AS c, created_at AS at, CAST(0 AS BIGINT) AS value FROM subjects \
              WHERE tenant_id = $1 AND status <> 'erased'"
         }
         // Every event in order; the current state per scope is the last one (the caller keeps it).
         "consents" => {
-            "SELECT s.id AS subject, e.purpose AS a, COALESCE(e.channel, '') AS b, e.action AS c, e.at AS at \
+            "SELECT s.id AS subject, e.purpose AS a, COALESCE(e.channel, '') AS b, e.action AS c, e.at AS at, CAST(0 AS BIGINT) AS value \
              FROM consent_events e JOIN subjects s ON s.seq = e.subject_seq \
              WHERE s.tenant_id = $1 AND s.status <> 'erased' AND e.cookie IS NULL ORDER BY e.subject_seq, e.idx"
         }
         // A request with no subject (none matched) counts as its own contributor.
         "requests" => {
-            "SELECT COALESCE(subject_id, id) AS subject, kind AS a, state AS b, '' AS c, received_at AS at FROM requests \
+            "SELECT COALESCE(subject_id, id) AS subject, kind AS a, state AS b, '' AS c, received_at AS at, \
+             CASE WHEN state IN ('completed', 'refused') THEN updated_at - received_at ELSE -1 END AS value FROM requests \
              WHERE tenant_id = $1"
         }
         "records" => {
-            "SELECT i.subject_id AS subject, i.kind AS a, i.category AS b, '' AS c, COALESCE(i.occurred_at, i.collected_at) AS at \
+            "SELECT i.subject_id AS subject, i.kind AS a, i.category AS b, '' AS c, COALESCE(i.occurred_at, i.collected_at) AS at, \
+             CAST(0 AS BIGINT) AS value \
              FROM subject_items i JOIN subjects s ON s.seq = i.subject_seq \
              WHERE s.tenant_id = $1 AND s.status <> 'erased' AND i.kind <> 'attribute'"
         }

@@ -33,7 +33,7 @@ async fn releases(server: TestServer) {
     let released = server.post_json("/v1/stats/releases", &dpo, k).await;
     assert_eq!(released.status, 201, "{}", released.text);
     let released = released.json();
-    assert_eq!(released["cells"], json!([{"group": {"purpose": "product_news", "state": "given"}, "count": 6}]));
+    assert_eq!(released["cells"], json!([{"group": {"purpose": "product_news", "state": "given"}, "value": 6}]));
 
     let dp =
         json!({"source": "subjects", "group_by": ["kind"], "guarantee": {"kind": "laplace", "epsilon": 0.6}, "recipient": "web-analytics"});
