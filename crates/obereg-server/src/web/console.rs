@@ -68,7 +68,12 @@ pub(super) async fn staff(engine: &Engine, headers: &HeaderMap, title: (&str, &s
 }
 
 /// As [`staff`], for pages of those who work requests and the journal.
-async fn overseer(engine: &Engine, headers: &HeaderMap, title: (&str, &str), path: &str) -> Result<(StaffSession, Page), Response> {
+pub(super) async fn overseer(
+    engine: &Engine,
+    headers: &HeaderMap,
+    title: (&str, &str),
+    path: &str,
+) -> Result<(StaffSession, Page), Response> {
     let (session, page) = staff(engine, headers, title, path).await?;
     if !session.dpo {
         return Err(error_page(page, StatusCode::FORBIDDEN, &EngineError::Forbidden));

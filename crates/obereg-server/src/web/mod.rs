@@ -17,6 +17,7 @@
 mod accounts;
 mod chart;
 mod console;
+mod incidents;
 mod lang;
 mod portal;
 
@@ -52,6 +53,7 @@ pub fn router(engine: Engine) -> Router {
     Router::new()
         .merge(console::routes())
         .merge(accounts::routes())
+        .merge(incidents::routes())
         .merge(portal::routes())
         .route("/static/obereg.css", axum::routing::get(stylesheet))
         .route("/lang", axum::routing::get(switch_language))

@@ -245,6 +245,7 @@ async fn a_subject_and_a_dpo_do_an_erasure_in_chromium() {
         ("/console/journal", "Журнал", "console-journal"),
         ("/console/catalog", "Каталог", "console-catalog"),
         ("/console/account", "Второй фактор", "console-account"),
+        ("/console/incidents", "Зарегистрировать инцидент", "console-incidents"),
     ] {
         dpo.open(path).await;
         dpo.expect_text(marker).await;

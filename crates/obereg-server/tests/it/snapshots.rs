@@ -135,6 +135,7 @@ async fn the_pages_match_their_snapshots() {
         ("console-catalog", "/console/catalog".to_owned()),
         ("console-document", format!("/console/consents/documents/{document}")),
         ("console-account", "/console/account".to_owned()),
+        ("console-incidents", "/console/incidents".to_owned()),
     ] {
         snap(name, &page(&mut dpo, &path).await);
     }

@@ -154,6 +154,8 @@ async fn every_console_and_portal_page_refuses_without_a_session() {
         ("/console/consents/documents/00", "/console/sign-in"),
         ("/console/account", "/console/sign-in"),
         ("/console/staff", "/console/sign-in"),
+        ("/console/incidents", "/console/sign-in"),
+        ("/console/incidents/I-1", "/console/sign-in"),
         ("/me/data", "/me"),
         ("/me/data.json", "/me"),
         ("/me/data.html", "/me"),
@@ -227,7 +229,7 @@ async fn a_support_session_cannot_open_dpo_pages_or_change_the_catalog() {
     let mut b = signed_in_staff(&server, "support").await;
     let dashboard = b.get("/console").await;
     assert!(!dashboard.text.contains("/console/requests\""), "the menu hides what the role may not open");
-    for path in ["/console/requests", "/console/journal", "/console/requests/R-ABC", "/console/staff"] {
+    for path in ["/console/requests", "/console/journal", "/console/requests/R-ABC", "/console/staff", "/console/incidents"] {
         assert_eq!(b.get(path).await.status, 403, "{path}");
     }
     assert!(!dashboard.text.contains("/console/staff\""), "the menu hides the accounts page");
@@ -624,4 +626,60 @@ async fn a_dpo_sends_a_code_to_check_a_request_entered_from_an_email() {
     // Entered through the API without a language, the request is answered in English.
     let code = outbox.code_for(&server, "ivan@example.ru", "confirmation code").await;
     assert_eq!(code.len(), 6);
+}
+
+#[tokio::test]
+async fn a_dpo_works_an_incident_in_the_console_from_record_to_notice_sent() {
+    let server = TestServer::start().await;
+    staff_account(&server, "dpo", "privacy_officer").await;
+    let mut dpo = signed_in_staff(&server, "dpo").await;
+    let page = dpo.get("/console/incidents").await;
+    assert!(page.text.contains("Инцидентов не зарегистрировано"), "{}", page.text);
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).strftime("%Y-%m-%dT%H:%M").to_string();
+    // A time in the future is refused inline and nothing is recorded.
+    let future = dpo.post("/console/incidents", &[("detected_at", "2099-01-01T00:00"), ("description", "x")]).await;
+    assert_eq!(future.status, 422, "{}", future.text);
+    let made = dpo
+        .post(
+            "/console/incidents",
+            &[("detected_at", &now), ("description", "Выгрузка CRM в открытом доступе"), ("systems", "crm, backup")],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.text);
+    let page = dpo.follow(&made).await;
+    assert!(page.text.contains("Ещё нужно заполнить: causes, harm, measures, contact"), "{}", page.text);
+    assert!(page.text.contains("осталось часов: 23") || page.text.contains("осталось часов: 24"), "{}", page.text);
+    let id = page
+        .text
+        .split("/console/incidents/I-")
+        .nth(1)
+        .map(|s| format!("I-{}", s.chars().take_while(char::is_ascii_alphanumeric).collect::<String>()))
+        .unwrap();
+    let version = page.text.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let saved = dpo
+        .post(
+            &format!("/console/incidents/{id}"),
+            &[
+                ("version", &version),
+                ("detected_at", &now),
+                ("description", "Выгрузка CRM в открытом доступе"),
+                ("systems", "crm"),
+                ("causes", "Ссылка без пароля"),
+                ("harm", "Нежелательные звонки"),
+                ("measures", "Ссылка удалена"),
+                ("contact_name", "Мария Иванова"),
+                ("contact_email", "dpo@voice-robot.example"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let page = dpo.follow(&saved).await;
+    assert!(page.text.contains("Предполагаемые причины, повлёкшие нарушение прав субъектов: Ссылка без пароля"), "{}", page.text);
+    let version = page.text.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let sent = dpo.post(&format!("/console/incidents/{id}/sent/rkn_initial"), &[("version", &version)]).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    let page = dpo.follow(&sent).await;
+    assert!(page.text.contains("направлено в срок"), "{}", page.text);
+    let listed = dpo.get("/console/incidents").await;
+    assert!(listed.text.contains(&id) && listed.text.contains("направлено в срок"));
 }
