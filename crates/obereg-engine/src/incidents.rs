@@ -34,6 +34,7 @@ use obereg_store::{IncidentNoticeRecord, IncidentRecord, OutboxRecord, StoreErro
 use crate::journal::Record;
 use crate::outbox::{Channel, Message};
 use crate::requests::notices::{Outgoing, new_delivery_id};
+use crate::requests::reminders::duty_address;
 use crate::{Actor, Engine, EngineError};
 
 /// Longest free text of a fact.
@@ -196,16 +197,6 @@ fn notice_operator(catalog: &Catalog) -> NoticeOperator {
         address: o.address.clone(),
         registry_number: o.rkn_registry_number.clone().unwrap_or_default(),
     }
-}
-
-/// Whom staff mail about the operator's duties goes to.
-fn duty_address(catalog: &Catalog) -> Option<String> {
-    let o = &catalog.operator;
-    o.dpo
-        .as_ref()
-        .and_then(|d| d.email.clone())
-        .or_else(|| o.responsible_person.as_ref().and_then(|p| p.email.clone()))
-        .or_else(|| o.requests_email.clone())
 }
 
 fn sha256_hex(text: &str) -> String {

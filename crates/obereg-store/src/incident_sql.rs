@@ -52,6 +52,29 @@ pub(crate) const NOTICE_COLUMNS: &str = "tenant_id, incident_id, kind, sent_at, 
 /// Most incidents one listing returns.
 pub const MAX_LISTED_INCIDENTS: u32 = 1000;
 
+/// Binds an incident's fourteen columns, in `INCIDENT_COLUMNS` order, to `$query`.
+macro_rules! bind_incident {
+    ($query:expr, $i:expr) => {
+        $query
+            .bind(&$i.tenant_id)
+            .bind(&$i.id)
+            .bind(&$i.status)
+            .bind($i.gdpr)
+            .bind($i.detected_at)
+            .bind(&$i.facts)
+            .bind($i.created_at)
+            .bind(&$i.created_by)
+            .bind($i.updated_at)
+            .bind($i.version)
+            .bind($i.dismissed_at)
+            .bind(&$i.dismissed_reason)
+            .bind($i.closed_at)
+            .bind(&$i.reminded)
+    };
+}
+
+pub(crate) use bind_incident;
+
 macro_rules! incident_methods {
     ($db:ty) => {
         fn insert_incident<'a>(
@@ -63,24 +86,13 @@ macro_rules! incident_methods {
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, &incident.tenant_id).await?;
                 let i = incident;
-                let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO incidents ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
-                    $crate::incident_sql::INCIDENT_COLUMNS
-                )))
-                .bind(&i.tenant_id)
-                .bind(&i.id)
-                .bind(&i.status)
-                .bind(i.gdpr)
-                .bind(i.detected_at)
-                .bind(&i.facts)
-                .bind(i.created_at)
-                .bind(&i.created_by)
-                .bind(i.updated_at)
-                .bind(i.version)
-                .bind(i.dismissed_at)
-                .bind(&i.dismissed_reason)
-                .bind(i.closed_at)
-                .bind(&i.reminded)
+                let inserted = $crate::incident_sql::bind_incident!(
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO incidents ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
+                        $crate::incident_sql::INCIDENT_COLUMNS
+                    ))),
+                    i
+                )
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -106,23 +118,16 @@ macro_rules! incident_methods {
                 let mut tx = self.write.begin().await?;
                 let i = incident;
                 let head = Self::lock_head(&mut tx, &i.tenant_id).await?;
-                let changed = sqlx::query(
-                    "UPDATE incidents SET status = $3, gdpr = $4, detected_at = $5, facts = $6, updated_at = $7, version = $8, \
-                     dismissed_at = $9, dismissed_reason = $10, closed_at = $11, reminded = $12 \
-                     WHERE tenant_id = $1 AND id = $2 AND version = $13",
+                // The same fourteen values in the same order as the insert; created_at and
+                // created_by ($7, $8) never change, so the SET leaves them out.
+                let changed = $crate::incident_sql::bind_incident!(
+                    sqlx::query(
+                        "UPDATE incidents SET status = $3, gdpr = $4, detected_at = $5, facts = $6, updated_at = $9, version = $10, \
+                         dismissed_at = $11, dismissed_reason = $12, closed_at = $13, reminded = $14 \
+                         WHERE tenant_id = $1 AND id = $2 AND version = $15 AND created_at = $7 AND created_by = $8",
+                    ),
+                    i
                 )
-                .bind(&i.tenant_id)
-                .bind(&i.id)
-                .bind(&i.status)
-                .bind(i.gdpr)
-                .bind(i.detected_at)
-                .bind(&i.facts)
-                .bind(i.updated_at)
-                .bind(i.version)
-                .bind(i.dismissed_at)
-                .bind(&i.dismissed_reason)
-                .bind(i.closed_at)
-                .bind(&i.reminded)
                 .bind(version_read)
                 .execute(&mut *tx)
                 .await?

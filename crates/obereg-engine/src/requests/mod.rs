@@ -13,7 +13,7 @@ mod export;
 pub(crate) mod intake;
 pub(crate) mod notices;
 mod recipients;
-mod reminders;
+pub(crate) mod reminders;
 pub(crate) mod sealing;
 mod workflow;
 

@@ -21,6 +21,17 @@ pub const REMIND_WORKING_DAYS: u32 = 2;
 /// Requests reminded of per round.
 const ROUND: u32 = 200;
 
+/// Whom staff mail about the operator's duties goes to: the DPO, else the responsible
+/// person, else the requests address (request reminders, incident reminders).
+pub(crate) fn duty_address(catalog: &Catalog) -> Option<String> {
+    let o = &catalog.operator;
+    o.dpo
+        .as_ref()
+        .and_then(|d| d.email.clone())
+        .or_else(|| o.responsible_person.as_ref().and_then(|p| p.email.clone()))
+        .or_else(|| o.requests_email.clone())
+}
+
 impl Engine {
     /// Sends the reminders that fell due; returns how many were queued.
     pub async fn remind_due_requests(&self) -> Result<usize, EngineError> {
@@ -57,14 +68,7 @@ impl Engine {
 
     /// The reminder for `record`, or none when the catalog names nobody to write to.
     fn reminder(&self, catalog: &Catalog, record: &RequestRecord) -> Result<Option<OutboxRecord>, EngineError> {
-        let o = &catalog.operator;
-        let to = o
-            .dpo
-            .as_ref()
-            .and_then(|d| d.email.clone())
-            .or_else(|| o.responsible_person.as_ref().and_then(|p| p.email.clone()))
-            .or_else(|| o.requests_email.clone());
-        let Some(to) = to else { return Ok(None) };
+        let Some(to) = duty_address(catalog) else { return Ok(None) };
         let kind = kind_code(parse_kind(&record.kind)?);
         let text = Bilingual::new(
             format!("Request {} ({kind}) is due on {}. Answer it or extend it with a reasoned notice.", record.id, record.due_on),
