@@ -74,7 +74,7 @@ pub enum IncidentCommand {
         #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
         tenant: String,
     },
-    /// Find the affected subjects: --scope actor|role|everything [--who ID] [--from] [--to]
+    /// Find the affected subjects: --scope actor|role|system|everything [--who ID] [--from] [--to]
     Assess {
         #[arg(long)]
         id: String,
@@ -176,8 +176,9 @@ pub async fn run(config: Config, command: IncidentCommand) -> Result<u8, Failure
             let scope = match scope.as_str() {
                 "actor" => AffectedScope::Actor(who()?),
                 "role" => AffectedScope::Role(who()?),
+                "system" => AffectedScope::System(who()?),
                 "everything" => AffectedScope::Everything,
-                _ => return Err(Failure::usage("--scope: actor, role or everything / actor, role или everything")),
+                _ => return Err(Failure::usage("--scope: actor, role, system or everything / actor, role, system или everything")),
             };
             let from = from.as_deref().map(|t| time("from", t)).transpose()?.unwrap_or(jiff::Timestamp::MIN);
             let to = to.as_deref().map(|t| time("to", t)).transpose()?.unwrap_or(jiff::Timestamp::MAX);

@@ -6,10 +6,11 @@
 //! Everything is journaled with the incident id as the object; the facts themselves describe
 //! systems and events and are kept out of the journal (it holds codes and ids only).
 //!
-//! The affected set. Given what was compromised — a token or account, a role, or the whole
-//! database — and a time window, obereg reads the journal for what that actor actually
-//! reached (every successful operation on a subject in the window) or, for the whole
-//! database, takes every subject not erased. The subjects found are kept with the incident
+//! The affected set. Given what was compromised — a token or account, a role, a system (a
+//! storage location of the catalog), or the whole database — and a time window, obereg reads
+//! the journal for what that actor actually reached (every successful operation on a subject
+//! in the window), or the vault for the subjects holding data of the purposes the catalog keeps
+//! in that system, or takes every subject not erased. The subjects found are kept with the incident
 //! (ids only) for the notices to them; their number, the categories and kinds of subjects
 //! go into the facts the notices are rendered from.
 //!
@@ -94,6 +95,9 @@ pub enum AffectedScope {
     Actor(String),
     /// Every token and account of a role.
     Role(String),
+    /// One system: a storage location of the catalog (`[[storage]]` id) — the data of every
+    /// purpose the catalog keeps there.
+    System(String),
     /// The whole database (a dump, a stolen backup).
     Everything,
 }
@@ -507,14 +511,37 @@ impl Engine {
         let mut categories = BTreeSet::new();
         let mut entries_read = 0;
         match &scope {
-            AffectedScope::Everything => {
+            AffectedScope::Everything | AffectedScope::System(_) => {
+                // For a system: the purposes the catalog keeps there; an item is reached when
+                // one of its purposes is among them.
+                let kept_there: Option<BTreeSet<&str>> = match &scope {
+                    AffectedScope::System(location) => {
+                        if !catalog.storage.iter().any(|s| &s.id == location) {
+                            return Err(EngineError::invalid(
+                                "incident.unknown_system",
+                                format!("the catalog has no storage location `{location}`"),
+                                format!("в каталоге нет места хранения `{location}`"),
+                            ));
+                        }
+                        Some(catalog.purposes.iter().filter(|p| p.storage.contains(location)).map(|p| p.id.as_str()).collect())
+                    }
+                    _ => None,
+                };
                 let mut cursor = 0;
                 loop {
                     let page = self.store.retention_page(&tenant, cursor, 500).await?;
                     let Some(last) = page.last().map(|s| s.seq) else { break };
                     cursor = last;
                     for s in page.into_iter().filter(|s| s.status != "erased") {
-                        categories.extend(s.items.iter().map(|i| i.category.clone()));
+                        let reached: Vec<&obereg_store::ItemMeta> = s
+                            .items
+                            .iter()
+                            .filter(|i| kept_there.as_ref().is_none_or(|set| i.purposes.split(',').any(|p| set.contains(p))))
+                            .collect();
+                        if reached.is_empty() {
+                            continue;
+                        }
+                        categories.extend(reached.iter().map(|i| i.category.clone()));
                         subjects.insert(s.id);
                     }
                     if subjects.len() >= MAX_AFFECTED {
@@ -534,7 +561,7 @@ impl Engine {
                             obereg_journal::Actor::Token { token, role } => match &scope {
                                 AffectedScope::Actor(id) => token == id,
                                 AffectedScope::Role(r) => role == r,
-                                AffectedScope::Everything => false,
+                                AffectedScope::Everything | AffectedScope::System(_) => false,
                             },
                             _ => false,
                         };

@@ -130,6 +130,14 @@ async fn the_affected_set_is_what_the_compromised_token_reached_in_the_window() 
     let (view, none) =
         e.assess_incident(&env.admin, &made.id, view.version, AffectedScope::Actor(token), start - hours(10), start).await.unwrap();
     assert_eq!(none.subjects, 0);
+    // A system: the catalog keeps every purpose of these subjects in `msk-primary`.
+    let (view, system) = e
+        .assess_incident(&env.admin, &made.id, view.version, AffectedScope::System("msk-primary".into()), start, e.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(system.subjects, 2);
+    let unknown = e.assess_incident(&env.admin, &made.id, view.version, AffectedScope::System("mars".into()), start, e.clock.now()).await;
+    assert_eq!(unknown.unwrap_err().code(), "incident.unknown_system");
     // The whole database: both subjects.
     let (view, all) = e.assess_incident(&env.admin, &made.id, view.version, AffectedScope::Everything, start, e.clock.now()).await.unwrap();
     assert_eq!(all.subjects, 2);

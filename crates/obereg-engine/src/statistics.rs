@@ -56,6 +56,10 @@ pub struct StatsQuery {
     pub from: Option<jiff::civil::Date>,
     #[serde(default)]
     pub to: Option<jiff::civil::Date>,
+    /// Why the chosen method suffices for this recipient's purpose (RKN Order 140 asks the
+    /// operator to assess it); kept with the release's record, up to 2000 characters.
+    #[serde(default)]
+    pub assessment: Option<String>,
 }
 
 /// One released cell: its group values and the released number (a count of subjects, or a
@@ -281,6 +285,9 @@ impl Engine {
             }
             fields.push(*f);
         }
+        if query.assessment.as_ref().is_some_and(|a| a.chars().count() > 2000) {
+            return Err(bad_query("the assessment is at most 2000 characters", "оценка — не длиннее 2000 символов"));
+        }
         let max_cells = query.max_cells.unwrap_or(1);
         if !(1..=100).contains(&max_cells) {
             return Err(bad_query("max_cells is 1 to 100", "max_cells — от 1 до 100"));
@@ -370,7 +377,7 @@ impl Engine {
             recipient: query.recipient.clone(),
             query: serde_json::to_string(&serde_json::json!({
                 "source": query.source, "group_by": query.group_by, "measure": query.measure.as_deref().unwrap_or("subjects"),
-                "max_cells": max_cells, "from": query.from, "to": query.to,
+                "max_cells": max_cells, "from": query.from, "to": query.to, "assessment": query.assessment,
             }))
             .map_err(|_| EngineError::Internal("query encoding"))?,
             guarantee: serde_json::to_string(&query.guarantee).map_err(|_| EngineError::Internal("guarantee encoding"))?,

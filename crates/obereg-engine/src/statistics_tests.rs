@@ -21,6 +21,7 @@ fn query(source: &str, group_by: &[&str], guarantee: Guarantee) -> StatsQuery {
         recipient: "web-analytics".into(),
         from: None,
         to: None,
+        assessment: Some("Five or more per cell reveal no one".into()),
     }
 }
 
@@ -67,6 +68,7 @@ async fn k_anonymous_tables_hold_no_cell_under_k() {
     assert_eq!(recorded.sha256, by_kind.sha256);
     assert!(!recorded.query.to_string().contains("customer"), "the record holds the query, not the numbers");
     assert_eq!(recorded.guarantee["k"], 5);
+    assert_eq!(recorded.query["assessment"], "Five or more per cell reveal no one");
     let ops: Vec<String> = e.journal_entries(&env.admin, 0, 1000).await.unwrap().iter().map(|v| v.entry().unwrap().operation).collect();
     assert!(ops.ends_with(&["depersonalization".to_owned(), "transfer".to_owned()]), "{ops:?}");
 }

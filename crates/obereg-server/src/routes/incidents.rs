@@ -62,9 +62,10 @@ pub struct DismissIn {
 #[serde(deny_unknown_fields)]
 pub struct AssessIn {
     pub version: i64,
-    /// `actor` (a token id or `U-…` account), `role` (a catalog role) or `everything`.
+    /// `actor` (a token id or `U-…` account), `role` (a catalog role), `system` (a catalog
+    /// storage location) or `everything`.
     pub scope: String,
-    /// The token, account or role, for `actor` and `role`.
+    /// The token, account, role or storage location.
     pub id: Option<String>,
     /// The window (RFC 3339); for `everything` it is not used.
     pub from: Option<String>,
@@ -217,12 +218,13 @@ pub async fn assess(
     let scope = match body.scope.as_str() {
         "actor" => AffectedScope::Actor(who()?),
         "role" => AffectedScope::Role(who()?),
+        "system" => AffectedScope::System(who()?),
         "everything" => AffectedScope::Everything,
         _ => {
             return Err(EngineError::invalid(
                 "incident.bad_scope",
-                "the scope is actor, role or everything",
-                "область — actor, role или everything",
+                "the scope is actor, role, system or everything",
+                "область — actor, role, system или everything",
             )
             .into());
         }
