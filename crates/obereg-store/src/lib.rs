@@ -368,6 +368,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// the metadata of its items.
     fn retention_page<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> StoreFuture<'a, Vec<RetentionSubject>>;
 
+    /// The distinct categories a subject (by sequence number) holds items of.
+    fn subject_categories<'a>(&'a self, seq: i64) -> StoreFuture<'a, Vec<String>>;
+
     /// The items of `category` of the subjects `seqs`, each with its subject's key.
     fn sealed_items_of<'a>(
         &'a self,

@@ -241,6 +241,15 @@ macro_rules! retention_methods {
             })
         }
 
+        fn subject_categories<'a>(&'a self, seq: i64) -> $crate::StoreFuture<'a, Vec<String>> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar("SELECT DISTINCT category FROM subject_items WHERE subject_seq = $1 ORDER BY category")
+                    .bind(seq)
+                    .fetch_all(&self.read)
+                    .await?)
+            })
+        }
+
         fn retention_page<'a>(
             &'a self,
             tenant: &'a str,

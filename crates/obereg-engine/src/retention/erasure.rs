@@ -27,6 +27,17 @@ impl Engine {
         Ok(page.into_iter().next().filter(|s| s.seq == seq))
     }
 
+    /// A subject to erase whole: its head only, without its items (an erasure's act names
+    /// categories, which [`Engine::destroy_with_act`] then reads as such). Erased: `None`.
+    pub(crate) async fn subject_for_erasure(&self, tenant: &str, id: &str) -> Result<Option<RetentionSubject>, EngineError> {
+        let Some(seq) = self.store.subject_seq(tenant, id).await? else { return Ok(None) };
+        let Some((head, _)) = self.store.subject_head(tenant, id).await? else { return Ok(None) };
+        if head.status == "erased" {
+            return Ok(None);
+        }
+        Ok(Some(RetentionSubject { seq, id: head.id, status: head.status, updated_at: head.updated_at, items: Vec::new() }))
+    }
+
     /// Destroys `items` of `subject` (all of it, crypto-shredded, when `None`) for
     /// `reason`, with an act naming `origin` (`("request", id)` or `("staff", token)`).
     pub(crate) async fn destroy_with_act(
@@ -40,8 +51,12 @@ impl Engine {
     ) -> Result<Destroyed, EngineError> {
         let act_id = short_id("A")?;
         let now = self.clock.now();
-        let mut categories: Vec<String> =
-            subject.items.iter().filter(|i| items.is_none_or(|only| only.contains(&i.id))).map(|i| i.category.clone()).collect();
+        // A whole subject's act names its categories, read as such: the subject may hold many
+        // thousands of records, and erasure must cost about the same for one or ten thousand.
+        let mut categories: Vec<String> = match items {
+            None if subject.items.is_empty() => self.store.subject_categories(subject.seq).await?,
+            _ => subject.items.iter().filter(|i| items.is_none_or(|only| only.contains(&i.id))).map(|i| i.category.clone()).collect(),
+        };
         categories.sort();
         categories.dedup();
         let erased = items.is_none();

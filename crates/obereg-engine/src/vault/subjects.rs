@@ -365,7 +365,7 @@ impl Engine {
         if !is_id(id) {
             return Err(EngineError::NotFound("subject"));
         }
-        let subject = self.subject_for_retention(&actor.tenant, id).await?.ok_or(EngineError::NotFound("subject"))?;
+        let subject = self.subject_for_erasure(&actor.tenant, id).await?.ok_or(EngineError::NotFound("subject"))?;
         let origin = actor.token_id.clone().unwrap_or_else(|| "cli".into());
         let reason = obereg_core::retention::DestructionReason::OperatorDecision;
         let destroyed = self.destroy_with_act(actor, &catalog, &subject, None, reason, ("staff", &origin)).await?;
