@@ -34,7 +34,7 @@ use obereg_store::{IncidentNoticeRecord, IncidentRecord, OutboxRecord, StoreErro
 
 use crate::journal::Record;
 use crate::outbox::{Channel, Message};
-use crate::requests::notices::{Outgoing, new_delivery_id};
+use crate::requests::notices::new_delivery_id;
 use crate::requests::reminders::duty_address;
 use crate::{Actor, Engine, EngineError};
 
@@ -705,27 +705,11 @@ impl Engine {
             let mut outbox = Vec::new();
             if let Some(to) = duty_address(&catalog) {
                 let lines: Vec<Bilingual> = due.iter().map(|c| reminder_line(&record.id, c)).collect();
-                let message = Message {
-                    to,
-                    subject: format!("obereg: инцидент {} — сроки уведомлений / incident notice deadlines", record.id),
-                    body: format!(
-                        "{}\n\n{}",
-                        lines.iter().map(|l| l.ru.as_str()).collect::<Vec<_>>().join("\n"),
-                        lines.iter().map(|l| l.en.as_str()).collect::<Vec<_>>().join("\n")
-                    ),
-                    recipient: None,
-                    signature: None,
-                    unsubscribe: None,
-                };
-                // Staff mail about an incident is sealed like a request's, under the incident id.
-                let outgoing = Outgoing {
-                    tenant: &record.tenant_id,
-                    request: &record.id,
-                    id: new_delivery_id(),
-                    channel: Channel::Email,
-                    template: "incident_reminder",
-                };
-                outbox.push(self.outbox_record(outgoing, &message)?);
+                let join = |pick: fn(&Bilingual) -> &str| lines.iter().map(pick).collect::<Vec<_>>().join("\n");
+                let text = Bilingual::new(join(|l| l.en.as_str()), join(|l| l.ru.as_str()));
+                let subject = format!("obereg: инцидент {} — сроки уведомлений / incident notice deadlines", record.id);
+                // Sealed like a request's message, under the incident id.
+                outbox.push(self.staff_mail(&record.tenant_id, &record.id, to, subject, &text, "incident_reminder")?);
             }
             for c in &due {
                 tracing::warn!(tenant = %record.tenant_id, incident = %record.id, notice = c.kind.as_str(), overdue = matches!(c.state, ClockState::Overdue { .. }), "incident notice deadline");

@@ -77,21 +77,24 @@ impl Engine {
                 record.id, record.due_on
             ),
         );
-        let message = Message {
-            to,
-            subject: format!("obereg: {} — {}", record.id, record.due_on),
-            body: format!("{}\n\n{}", text.ru, text.en),
-            recipient: None,
-            signature: None,
-            unsubscribe: None,
-        };
-        let outgoing = Outgoing {
-            tenant: &record.tenant_id,
-            request: &record.id,
-            id: new_delivery_id(),
-            channel: Channel::Email,
-            template: "staff_reminder",
-        };
-        self.outbox_record(outgoing, &message).map(Some)
+        let subject = format!("obereg: {} — {}", record.id, record.due_on);
+        self.staff_mail(&record.tenant_id, &record.id, to, subject, &text, "staff_reminder").map(Some)
+    }
+
+    /// An email to staff at `to` about `about` (a request or incident id), Russian then
+    /// English, sealed like a request's message under that id.
+    pub(crate) fn staff_mail(
+        &self,
+        tenant: &str,
+        about: &str,
+        to: String,
+        subject: String,
+        text: &Bilingual,
+        template: &'static str,
+    ) -> Result<OutboxRecord, EngineError> {
+        let message =
+            Message { to, subject, body: format!("{}\n\n{}", text.ru, text.en), recipient: None, signature: None, unsubscribe: None };
+        let outgoing = Outgoing { tenant, request: about, id: new_delivery_id(), channel: Channel::Email, template };
+        self.outbox_record(outgoing, &message)
     }
 }

@@ -356,11 +356,24 @@ impl Engine {
         );
         self.journal_without_change(&actor.tenant, vec![entry]).await?;
         let path: PathBuf = segments::day_path(root, &actor.tenant, day);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_error(e)),
-        };
-        Ok(text.lines().filter(|l| l.contains(&needle)).map(str::to_owned).collect())
+        // A day file can be large: read it off the async threads, a line at a time.
+        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<String>> {
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let mut found = Vec::new();
+            for line in BufReader::with_capacity(1 << 20, file).lines() {
+                let line = line?;
+                if line.contains(&needle) {
+                    found.push(line);
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .map_err(|_| EngineError::Internal("re-identification task"))?
+        .map_err(io_error)
     }
 }

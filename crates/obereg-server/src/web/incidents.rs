@@ -120,8 +120,7 @@ async fn render_list(engine: &Engine, session: &StaffSession, page: Page, status
                     clocks: clocks(lang, v),
                 })
                 .collect();
-            let now =
-                jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).strftime("%Y-%m-%dT%H:%M").to_string();
+            let now = moscow_field(jiff::Timestamp::now());
             let mut response = html(&ListPage { page, rows, now });
             *response.status_mut() = status;
             response
@@ -135,6 +134,11 @@ async fn list(State(engine): State<Engine>, headers: HeaderMap) -> Response {
         Ok((session, page)) => render_list(&engine, &session, page, StatusCode::OK).await,
         Err(r) => r,
     }
+}
+
+/// `t` as a `datetime-local` field shows it: Moscow time (UTC+3 all year), to the minute.
+fn moscow_field(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// A Moscow-time `YYYY-MM-DDTHH:MM` from a `datetime-local` field.
@@ -247,7 +251,7 @@ async fn render(engine: &Engine, session: &StaffSession, page: Page, id: &str, s
         status: status_name(lang, &view).to_owned(),
         open: view.status.open(),
         contact: f.contact.clone().unwrap_or_default(),
-        detected: f.detected_at.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(3))).strftime("%Y-%m-%dT%H:%M").to_string(),
+        detected: moscow_field(f.detected_at),
         systems: f.systems.join(", "),
         categories: f.categories.join(", "),
         kinds: f.subject_kinds.join(", "),

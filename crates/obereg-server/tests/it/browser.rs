@@ -23,7 +23,7 @@ use fantoccini::{Client, ClientBuilder, Locator, key::Key};
 use serde_json::{Value, json};
 
 use crate::harness::TestServer;
-use crate::requests::{Outbox, customer};
+use crate::requests::{Outbox, customer, newsletter_document};
 use crate::web::{PASSWORD, staff_account};
 
 /// A chromedriver process; sessions opened on it are separate browsers (own profiles,
@@ -172,8 +172,7 @@ async fn a_subject_and_a_dpo_do_an_erasure_in_chromium() {
     let Some(driver) = Driver::start().await else { return };
     let server = TestServer::start().await;
     let outbox = Outbox::default();
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     let subject = customer(&server, "marina@example.ru", &document).await;
     staff_account(&server, "dpo", "privacy_officer").await;
 

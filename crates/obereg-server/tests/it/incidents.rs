@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::harness::TestServer;
-use crate::requests::customer;
+use crate::requests::{customer, newsletter_document};
 
 async fn token(server: &TestServer, role: &str) -> String {
     server.post_json("/v1/tokens", &server.token, json!({"role": role, "label": role})).await.json()["token"].as_str().unwrap().to_owned()
@@ -24,8 +24,7 @@ async fn an_incident_goes_from_detection_to_its_notices_on_postgres() {
 }
 
 async fn incident_flow(server: TestServer) {
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     customer(&server, "leaked@example.ru", &document).await;
     let dpo = token(&server, "privacy_officer").await;
     let support = token(&server, "support").await;

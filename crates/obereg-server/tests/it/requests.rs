@@ -49,6 +49,13 @@ async fn staff(server: &TestServer, role: &str) -> String {
     answer.json()["token"].as_str().unwrap().to_owned()
 }
 
+/// Publishes the newsletter's consent document and returns its hash.
+pub(crate) async fn newsletter_document(server: &TestServer) -> String {
+    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
+    assert!(doc.status.is_success(), "{}", doc.text);
+    doc.json()["sha256"].as_str().unwrap().to_owned()
+}
+
 /// A customer with an email of their own, a card kept under a law, and marketing consent.
 pub(crate) async fn customer(server: &TestServer, email: &str, document: &str) -> String {
     let body = json!({
@@ -88,8 +95,7 @@ async fn every_kind_from_submission_to_answer(server: TestServer) {
     let outbox = Outbox::default();
     let dpo = staff(&server, "privacy_officer").await;
     let marketing = staff(&server, "marketing").await;
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     let kinds = [
         "access",
         "portability",

@@ -10,10 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
-use serde_json::json;
 
 use crate::harness::TestServer;
-use crate::requests::{Outbox, customer};
+use crate::requests::{Outbox, customer, newsletter_document};
 use crate::web::{Browser, signed_in_staff, signing_in_subject, staff_account};
 
 fn snapshot_dir() -> PathBuf {
@@ -90,8 +89,7 @@ fn the_normalisation_keeps_structure_and_hides_only_what_varies() {
 async fn the_pages_match_their_snapshots() {
     let server = TestServer::start().await;
     let outbox = Outbox::default();
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     let subject = customer(&server, "marina@example.ru", &document).await;
     staff_account(&server, "dpo", "privacy_officer").await;
     let mut failures = Vec::new();

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::harness::TestServer;
-use crate::requests::customer;
+use crate::requests::{customer, newsletter_document};
 
 #[tokio::test]
 async fn releases_spend_the_budget_on_sqlite() {
@@ -20,8 +20,7 @@ async fn releases_spend_the_budget_on_postgres() {
 }
 
 async fn releases(server: TestServer) {
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     for i in 0..6 {
         customer(&server, &format!("c{i}@example.ru"), &document).await;
     }

@@ -10,7 +10,7 @@ use obereg_engine::Actor;
 use serde_json::json;
 
 use crate::harness::{Answer, TestServer};
-use crate::requests::{Outbox, customer};
+use crate::requests::{Outbox, customer, newsletter_document};
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
@@ -409,8 +409,7 @@ async fn the_pages_work_on_postgres() {
 
 async fn erasure_through_the_pages(server: TestServer) {
     let outbox = Outbox::default();
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     let subject = customer(&server, "marina@example.ru", &document).await;
     staff_account(&server, "dpo", "privacy_officer").await;
 
@@ -470,8 +469,7 @@ async fn erasure_through_the_pages(server: TestServer) {
 async fn the_portal_journal_says_who_read_the_data_in_plain_words() {
     let server = TestServer::start().await;
     let outbox = Outbox::default();
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     let subject = customer(&server, "anna@example.ru", &document).await;
     let support = server.post_json("/v1/tokens", &server.token, json!({"role": "support", "label": "s"})).await.json()["token"]
         .as_str()
@@ -494,8 +492,7 @@ async fn the_portal_journal_says_who_read_the_data_in_plain_words() {
 #[tokio::test]
 async fn an_administrator_publishes_the_policy_and_asks_subjects_to_consent_again_from_the_console() {
     let server = TestServer::start().await;
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     customer(&server, "olga@example.ru", &document).await;
     staff_account(&server, "boss", "admin").await;
     let mut admin = signed_in_staff(&server, "boss").await;
@@ -547,8 +544,7 @@ async fn an_administrator_publishes_the_policy_and_asks_subjects_to_consent_agai
 async fn a_dpo_corrects_the_values_a_subject_asked_to_correct_and_stops_the_purposes_named() {
     let server = TestServer::start().await;
     let outbox = Outbox::default();
-    let doc = server.post_json("/v1/consent-documents", &server.token, json!({"purposes": ["product_news"]})).await;
-    let document = doc.json()["sha256"].as_str().unwrap().to_owned();
+    let document = newsletter_document(&server).await;
     let subject = customer(&server, "pavel@example.ru", &document).await;
     staff_account(&server, "dpo", "privacy_officer").await;
     let (mut me, signed) = signing_in_subject(&server, &outbox, "pavel@example.ru").await;
