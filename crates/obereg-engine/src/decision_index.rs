@@ -16,6 +16,13 @@
 //! share the next one, so under load a probe serves many callers (the same idea as the
 //! journal's group commit), and an idle system pays one indexed query per caller.
 //!
+//! **Commit marks.** Where the store can tell without a query that nothing was committed
+//! since the last probe began (SQLite's wal-index header, `Store::commit_mark`), a caller
+//! takes that probe's view without a new one: every commit before the caller arrived came
+//! before that probe's query, which saw it. Each probe records the mark read just before its
+//! query; a caller whose own reading equals it skips the query, the lock and the hand-off to
+//! the database's thread. A write anywhere changes the mark and the next caller probes.
+//!
 //! **Loading.** Entries are loaded on a miss. A load that overlapped an invalidation may
 //! have read the state from before it: its result answers the caller that loaded it (that
 //! read began after the caller arrived) but is not kept. A generation counter, bumped by
@@ -31,7 +38,7 @@ use std::sync::{Arc, Mutex};
 
 use obereg_core::consent::ConsentState;
 use obereg_core::decision::{Standing, SubjectFacts};
-use obereg_store::{ChangeFeed, Store, StoreError};
+use obereg_store::{ChangeFeed, CommitMark, Store, StoreError};
 
 use crate::Actor;
 
@@ -104,6 +111,9 @@ struct TenantState {
     /// The highest stamp seen; `None` until the first probe.
     watermark: Option<i64>,
     catalog_sha: Option<String>,
+    /// The commit mark read just before the last successful probe's query (see "Commit
+    /// marks" above); `None` when the store has none.
+    mark: Option<CommitMark>,
     /// Bumped by every invalidation (see "Loading" above).
     generation: u64,
     subjects: HashMap<String, Arc<HeldFacts>>,
@@ -130,6 +140,12 @@ impl DecisionIndex {
         tenants.entry(tenant.to_owned()).or_default().clone()
     }
 
+    /// Probes started so far, across tenants.
+    #[cfg(test)]
+    pub(crate) fn probes_started(&self) -> u64 {
+        self.probes.load(Ordering::SeqCst)
+    }
+
     /// A ticket for a caller arriving now.
     pub(crate) fn ticket(&self) -> Ticket {
         Ticket(self.probes.load(Ordering::SeqCst) + 1)
@@ -150,6 +166,11 @@ impl DecisionIndex {
             if let Some(fresh) = index.seen_since(need) {
                 return Ok(fresh);
             }
+            // Read after the caller arrived: equal to the last probe's mark, nothing was
+            // committed from that probe's start until now.
+            if let Some(fresh) = store.commit_mark().and_then(|mark| index.unchanged_since(mark)) {
+                return Ok(fresh);
+            }
             let _probing = index.probe.lock().await;
             let (number, watermark) = {
                 let state = lock(&index.state);
@@ -158,6 +179,7 @@ impl DecisionIndex {
                 }
                 (self.probes.fetch_add(1, Ordering::SeqCst) + 1, state.watermark)
             };
+            let mark = store.commit_mark();
             let outcome = self.probe(store, tenant, watermark).await;
             let mut state = lock(&index.state);
             match outcome {
@@ -177,6 +199,7 @@ impl DecisionIndex {
                 Err(e) => return Err(e),
             }
             state.finished = number;
+            state.mark = mark;
         }
     }
 
@@ -284,6 +307,13 @@ impl TenantIndex {
     fn seen_since(&self, need: u64) -> Option<Fresh> {
         let state = lock(&self.state);
         (state.finished >= need && state.watermark.is_some())
+            .then(|| Fresh { catalog_sha: state.catalog_sha.clone(), generation: state.generation })
+    }
+
+    /// What the index saw, if the last probe began at commit mark `mark`.
+    fn unchanged_since(&self, mark: CommitMark) -> Option<Fresh> {
+        let state = lock(&self.state);
+        (state.watermark.is_some() && state.mark == Some(mark))
             .then(|| Fresh { catalog_sha: state.catalog_sha.clone(), generation: state.generation })
     }
 }

@@ -98,3 +98,21 @@ async fn a_contact_check_follows_withdrawals_made_elsewhere_and_concurrent_check
         assert!(!t.await.unwrap(), "a check after the withdrawal allowed");
     }
 }
+
+#[tokio::test]
+async fn on_an_idle_database_decisions_need_no_new_probe_and_a_commit_elsewhere_brings_one() {
+    let env = env().await;
+    let there = env.other_process().await;
+    let s = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let doc = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
+    let decide = || async { env.engine.decide(&env.admin, &s.id, "product_news", Some(Channel::Email), &[]).await.unwrap().allowed };
+    assert!(!decide().await);
+    let probed = env.engine.index.probes_started();
+    for _ in 0..20 {
+        assert!(!decide().await);
+    }
+    assert_eq!(env.engine.index.probes_started(), probed, "nothing was committed, so the SQLite commit mark spared every probe");
+    there.record_consent(&env.admin, &s.id, event(ConsentAction::Given, Some(&doc))).await.unwrap();
+    assert!(decide().await, "a commit by another process is seen at once");
+    assert!(env.engine.index.probes_started() > probed, "because it changed the mark and the next caller probed");
+}

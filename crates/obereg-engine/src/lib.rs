@@ -56,8 +56,35 @@ pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 pub const DEFAULT_TENANT: &str = "default";
 
 /// The use cases, over one store, one clock and one root key.
+///
+/// A handle: every clone shares one [`EngineParts`]. The web server clones the engine for
+/// every request it routes (axum hands each handler its own copy of the state), so a clone
+/// is one reference-count increment, not one per part (twelve shared counters bouncing
+/// between cores cost a third of a decision's time over HTTP; docs/benchmarks.md).
 #[derive(Debug, Clone)]
 pub struct Engine {
+    parts: Arc<EngineParts>,
+}
+
+impl std::ops::Deref for Engine {
+    type Target = EngineParts;
+
+    fn deref(&self) -> &EngineParts {
+        &self.parts
+    }
+}
+
+impl Engine {
+    /// The parts, to change while building: copied first when other handles share them.
+    fn parts_mut(&mut self) -> &mut EngineParts {
+        Arc::make_mut(&mut self.parts)
+    }
+}
+
+/// What an [`Engine`] is made of; reached only through the engine.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct EngineParts {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     root_key: Arc<RootKey>,
@@ -87,7 +114,7 @@ impl Engine {
         let journal = Arc::new(JournalSettings::defaults_for(&root_key.fingerprint()));
         let root_key = Arc::new(root_key);
         let keyring = Arc::new(vault::crypto::Keyring::new(root_key.clone()));
-        Self {
+        let parts = EngineParts {
             store,
             clock,
             root_key,
@@ -100,12 +127,13 @@ impl Engine {
             calendar: Arc::new(obereg_core::calendar::ProductionCalendar::russian()),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             weblog_root: None,
-        }
+        };
+        Self { parts: Arc::new(parts) }
     }
 
     /// The same engine keeping web-log lines under `root` (created on first ingest).
     pub fn with_weblog_root(mut self, root: impl Into<std::path::PathBuf>) -> Self {
-        self.weblog_root = Some(Arc::from(root.into().into_boxed_path()));
+        self.parts_mut().weblog_root = Some(Arc::from(root.into().into_boxed_path()));
         self
     }
 
@@ -131,7 +159,7 @@ impl Engine {
                 "public_url — абсолютный адрес http(s), например https://privacy.example.ru",
             ));
         }
-        self.public_url = Arc::from(trimmed);
+        self.parts_mut().public_url = Arc::from(trimmed);
         Ok(self)
     }
 
@@ -143,14 +171,14 @@ impl Engine {
     /// The same engine counting deadlines on `calendar` (the shipped one with the
     /// operator's years added or replaced).
     pub fn with_calendar(mut self, calendar: obereg_core::calendar::ProductionCalendar) -> Self {
-        self.calendar = Arc::new(calendar);
+        self.parts_mut().calendar = Arc::new(calendar);
         self
     }
 
     /// The same engine with other journal settings.
     pub fn with_journal_settings(mut self, settings: JournalSettings) -> Result<Self, EngineError> {
         settings.validate()?;
-        self.journal = Arc::new(settings);
+        self.parts_mut().journal = Arc::new(settings);
         Ok(self)
     }
 

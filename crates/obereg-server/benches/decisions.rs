@@ -22,6 +22,10 @@ use obereg_engine::{Actor, Bootstrap, Engine, Role, RootKey};
 use obereg_server::Metrics;
 use tower::ServiceExt;
 
+/// The allocator `obereg` itself runs with (both endpoints are measured with it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CATALOG: &str = include_str!("../../../examples/voice-robot-calls.toml");
 
 fn env(name: &str, default: usize) -> usize {

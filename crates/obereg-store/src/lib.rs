@@ -9,6 +9,7 @@
 //! The trait returns boxed futures so the rest of obereg can hold an `Arc<dyn Store>` and
 //! choose the backend at run time from the database URL.
 
+mod commit_mark;
 mod consent_sql;
 mod error;
 mod incident_sql;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 use obereg_journal::{EntryDraft, Hash, StoredRange, Subtree};
 
+pub use commit_mark::CommitMark;
 pub use error::StoreError;
 pub use incident_sql::{IncidentNoticeRecord, IncidentRecord, MAX_LISTED_INCIDENTS};
 pub use postgres::PgStore;
@@ -61,6 +63,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Answers when the database is reachable; used by `/readyz`.
     fn ping(&self) -> StoreFuture<'_, ()>;
+
+    /// A mark of the database's commit state read without a query (see `commit_mark.rs`):
+    /// two equal marks prove that nothing was committed between their readings, by any
+    /// connection. `None` when the backend has no such mark; callers then query.
+    fn commit_mark(&self) -> Option<CommitMark>;
 
     /// Creates a tenant with its journal, its first admin token and, optionally, its first
     /// catalog, in one transaction. Fails with [`StoreError::Conflict`] when the tenant exists.

@@ -21,6 +21,11 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// PostgreSQL exposes no commit mark without a query: every freshness probe queries.
+    fn read_commit_mark(&self) -> Option<crate::CommitMark> {
+        None
+    }
+
     /// Connects to `url` and migrates the database.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().max_connections(CONNECTIONS).acquire_timeout(Duration::from_secs(10)).connect(url).await?;

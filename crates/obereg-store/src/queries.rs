@@ -39,6 +39,10 @@ macro_rules! shared_queries {
                 $backend
             }
 
+            fn commit_mark(&self) -> Option<$crate::CommitMark> {
+                self.read_commit_mark()
+            }
+
             fn ping(&self) -> $crate::StoreFuture<'_, ()> {
                 Box::pin(async move {
                     sqlx::query("SELECT 1").execute(&self.read).await?;

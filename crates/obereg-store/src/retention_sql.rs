@@ -243,8 +243,18 @@ macro_rules! retention_methods {
 
         fn subject_categories<'a>(&'a self, seq: i64) -> $crate::StoreFuture<'a, Vec<String>> {
             Box::pin(async move {
-                Ok(sqlx::query_scalar("SELECT DISTINCT category FROM subject_items WHERE subject_seq = $1 ORDER BY category")
-                    .bind(seq)
+                // A skip scan over `subject_items_by_category`: each step seeks the next
+                // category after the last one found, so the cost follows the number of
+                // categories (a handful), not the number of items (possibly thousands).
+                Ok(sqlx::query_scalar(
+                    "WITH RECURSIVE found(category) AS ( \
+                       SELECT MIN(category) FROM subject_items WHERE subject_seq = $1 \
+                       UNION ALL \
+                       SELECT (SELECT MIN(i.category) FROM subject_items i WHERE i.subject_seq = $1 AND i.category > found.category) \
+                       FROM found WHERE found.category IS NOT NULL) \
+                     SELECT category FROM found WHERE category IS NOT NULL ORDER BY category",
+                )
+                .bind(seq)
                     .fetch_all(&self.read)
                     .await?)
             })
@@ -302,17 +312,24 @@ macro_rules! retention_methods {
             Box::pin(async move {
                 let mut out = Vec::new();
                 for chunk in seqs.chunks($crate::vault_sql::BLIND_CHUNK) {
+                    // The wanted items are found through `subject_items_by_category` first and
+                    // only they are read whole: a subject with 10,000 call records and one name
+                    // costs one row, not 10,000 (asked plainly, SQLite walks the primary key).
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "SELECT i.tenant_id, i.subject_id, i.id, i.kind, i.category, i.purposes, i.source, i.collected_at, \
                          i.occurred_at, i.blind, i.token, i.sealed, k.dek_version, k.kek_version, k.wrapped, k.created_at AS key_created_at \
-                         FROM subject_items i JOIN keystore.subject_keys k ON k.subject_seq = i.subject_seq WHERE i.tenant_id = ",
+                         FROM (SELECT subject_seq, id FROM subject_items WHERE category = ",
                     );
-                    q.push_bind(tenant.to_owned()).push(" AND i.category = ").push_bind(category.to_owned()).push(" AND i.subject_seq IN (");
+                    q.push_bind(category.to_owned()).push(" AND subject_seq IN (");
                     let mut list = q.separated(", ");
                     for seq in chunk {
                         list.push_bind(*seq);
                     }
-                    q.push(")");
+                    q.push(
+                        ")) wanted JOIN subject_items i ON i.subject_seq = wanted.subject_seq AND i.id = wanted.id \
+                         JOIN keystore.subject_keys k ON k.subject_seq = i.subject_seq WHERE i.tenant_id = ",
+                    )
+                    .push_bind(tenant.to_owned());
                     for row in q.build().fetch_all(&self.read).await? {
                         use sqlx::Row;
                         let item = <$crate::ItemRecord as sqlx::FromRow<_>>::from_row(&row)?;

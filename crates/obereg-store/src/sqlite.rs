@@ -20,6 +20,7 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::commit_mark::WalIndex;
 use crate::queries::{insert_token, shared_queries};
 use crate::{Backend, StoreError, schema};
 
@@ -41,6 +42,8 @@ const READER_ROW_BUFFER: usize = 4096;
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    /// The wal-index, for [`crate::Store::commit_mark`].
+    wal_index: Option<WalIndex>,
 }
 
 impl SqliteStore {
@@ -54,6 +57,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("secure_delete", "on");
         let keystore = keystore_path(options.get_filename());
+        let db_file = options.get_filename().to_owned();
         if options.get_filename().exists() && !keystore.exists() {
             let probe = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone().read_only(true)).await?;
             let applied = Self::applied_schema_version(&probe).await;
@@ -92,7 +96,13 @@ impl SqliteStore {
                     .pragma("cache_size", READER_CACHE),
             )
             .await?;
-        Ok(Self { write, read })
+        // The writer has put the database in WAL mode, so the wal-index exists now.
+        let wal_index = WalIndex::open(&db_file);
+        Ok(Self { write, read, wal_index })
+    }
+
+    fn read_commit_mark(&self) -> Option<crate::CommitMark> {
+        self.wal_index.as_ref()?.mark()
     }
 }
 

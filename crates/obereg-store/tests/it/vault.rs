@@ -94,6 +94,34 @@ async fn subjects_are_stored_with_keys_and_items_and_found_by_blind_index() {
 }
 
 #[tokio::test]
+async fn a_subjects_categories_and_one_categorys_sealed_items_come_from_the_category_index() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        // Many records of one category around a single name: the act of an erasure asks
+        // for the distinct categories and for the name only.
+        let mut items: Vec<ItemRecord> = (0..50).map(|n| item("s-a", &format!("r{n:02}"), "call.record", None)).collect();
+        items.push(item("s-a", "n1", "identity.name", None));
+        items.push(item("s-a", "p1", "contact.phone", Some(1)));
+        items.push(item("s-a", "p2", "contact.phone", Some(2)));
+        let b = subject("s-b", vec![item("s-b", "n2", "identity.name", None)]);
+        store.create_subjects(T, &[subject("s-a", items), b], &j(T)).await.unwrap();
+        let seq_a = store.subject_seq(T, "s-a").await.unwrap().unwrap();
+        let seq_b = store.subject_seq(T, "s-b").await.unwrap().unwrap();
+        assert_eq!(store.subject_categories(seq_a).await.unwrap(), ["call.record", "contact.phone", "identity.name"]);
+        assert_eq!(store.subject_categories(seq_b).await.unwrap(), ["identity.name"]);
+        assert!(store.subject_categories(seq_b + 1000).await.unwrap().is_empty(), "no such subject: no categories");
+        let names = store.sealed_items_of(T, &[seq_a, seq_b], "identity.name").await.unwrap();
+        let mut got: Vec<(&str, &str)> = names.iter().map(|(i, k)| (i.id.as_str(), k.subject_id.as_str())).collect();
+        got.sort();
+        assert_eq!(got, [("n1", "s-a"), ("n2", "s-b")]);
+        assert!(store.sealed_items_of("other", &[seq_a], "identity.name").await.unwrap().is_empty(), "another tenant's ask finds nothing");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_duplicate_subject_or_item_rolls_the_whole_batch_back() {
     each_backend(|db| async move {
         let store = db.open().await;
