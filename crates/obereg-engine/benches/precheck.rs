@@ -18,6 +18,10 @@ use obereg_engine::consent::NewConsentEvent;
 use obereg_engine::vault::{ImportOutcome, ImportRow, NewSubjectInput, NewValue};
 use obereg_engine::{Actor, Bootstrap, Engine, Role, RootKey};
 
+/// The allocator `obereg` itself runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CATALOG: &str = include_str!("../../../examples/voice-robot-calls.toml");
 
 fn env(name: &str, default: u64) -> u64 {

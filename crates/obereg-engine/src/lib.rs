@@ -5,6 +5,7 @@
 //! writes through the store. No business rule lives in an adapter.
 
 mod actor;
+mod blind_reads;
 mod catalogs;
 pub mod consent;
 pub mod cookies;
@@ -94,6 +95,8 @@ pub struct EngineParts {
     catalogs: Arc<Mutex<CatalogCache>>,
     /// The group-commit queue for read and refusal entries, started on first use.
     reads: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+    /// The queue concurrent lookups share their blind-index queries through, started on first use.
+    blind_reads: Arc<std::sync::OnceLock<blind_reads::BlindReads>>,
     /// Held by an import batch from its deduplication to its commit (see `vault::import`).
     import_lane: Arc<tokio::sync::Mutex<()>>,
     /// Tokens, catalog hashes and subjects' decision facts in memory, kept exact.
@@ -122,6 +125,7 @@ impl Engine {
             keyring,
             catalogs: Arc::default(),
             reads: Arc::default(),
+            blind_reads: Arc::default(),
             import_lane: Arc::default(),
             index: Arc::default(),
             calendar: Arc::new(obereg_core::calendar::ProductionCalendar::russian()),

@@ -143,7 +143,9 @@ impl Engine {
             // Nothing valid to look for: nothing was looked up, nothing to journal.
             return Ok(answers);
         }
-        let rows = self.store.find_subjects(&actor.tenant, category, &wanted).await.map_err(EngineError::from)?;
+        // Read together with the lookups running beside this one (see `blind_reads`).
+        let reader = self.blind_reads.get_or_init(|| crate::blind_reads::BlindReads::start(self.store.clone()));
+        let rows = reader.find(&actor.tenant, category, wanted).await.map_err(EngineError::from)?;
         let mut positions: HashMap<&[u8], Vec<usize>> = HashMap::new();
         for (i, b) in blinds.iter().enumerate() {
             if let Some(b) = b {
