@@ -655,3 +655,51 @@ async fn free_text_the_catalog_declares_free_of_personal_data_is_redacted_or_ref
     let found = env.engine.find_subjects(&env.admin, "contact.email", &PlainValue::new("other@example.ru"), "account").await.unwrap();
     assert!(found.is_empty(), "the refused subject was not created");
 }
+
+#[tokio::test]
+async fn concurrent_lookups_share_queries_yet_each_gets_only_its_own_subjects() {
+    let env = env().await;
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let input = NewSubjectInput {
+            kind: "customer".into(),
+            values: vec![
+                value("contact.phone", &format!("+7 916 555-00-{n:02}"), &["account"]),
+                value("contact.email", &format!("shared.{}@example.ru", n % 2), &["account"]),
+            ],
+            records: vec![],
+        };
+        ids.push(env.engine.create_subject(&env.admin, input).await.unwrap().id);
+    }
+    // Lookups in flight together are read in shared queries (`blind_reads`): phones of
+    // known and unknown subjects, emails two subjects hold each, and one of another
+    // category with the same text, all at once and repeatedly.
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for n in 0..16usize {
+            let (engine, admin) = (env.engine.clone(), env.admin.clone());
+            tasks.push(tokio::spawn(async move {
+                let (category, text) = match (round + n) % 3 {
+                    0 => ("contact.phone", format!("+7916555{:04}", n)),
+                    1 => ("contact.email", format!("SHARED.{}@example.ru", n % 2)),
+                    _ => ("contact.email", format!("+7916555{:04}", n)),
+                };
+                let found = engine.find_subjects(&admin, category, &PlainValue::new(text), "account").await;
+                (round, n, category, found.map(|list| list.into_iter().map(|s| s.id).collect::<Vec<_>>()))
+            }));
+        }
+    }
+    for task in tasks {
+        let (round, n, category, found) = task.await.unwrap();
+        match (round + n) % 3 {
+            0 if n < 12 => assert_eq!(found.unwrap(), [ids[n].clone()], "phone {n} finds its one subject"),
+            0 => assert!(found.unwrap().is_empty(), "an unknown phone finds no one"),
+            1 => {
+                let mut want: Vec<String> = ids.iter().enumerate().filter(|(i, _)| i % 2 == n % 2).map(|(_, id)| id.clone()).collect();
+                want.sort();
+                assert_eq!(found.unwrap(), want, "a shared email finds all six holders and no one else");
+            }
+            _ => assert!(found.is_err() || found.unwrap().is_empty(), "{category}: a phone is no email"),
+        }
+    }
+}
