@@ -14,9 +14,9 @@
 //! PostgreSQL has no such file; its store has no mark and every caller's probe queries.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::Path;
-use std::sync::Arc;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 /// Bytes of the wal-index header: two copies of 48 bytes.
 const HEADER_BYTES: usize = 96;
@@ -25,23 +25,43 @@ const HEADER_BYTES: usize = 96;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitMark([u8; HEADER_BYTES]);
 
-/// The open wal-index file of a SQLite database.
-#[derive(Debug, Clone)]
-pub(crate) struct WalIndex(Arc<File>);
+/// The wal-index file of a SQLite database, kept open.
+///
+/// SQLite deletes the file when the last connection to the database closes (in any
+/// process) and the next connection creates a new one. A handle to the deleted file would
+/// show the same header forever, and every caller would trust a stale view. So each reading
+/// also checks that the file still has a name (`st_nlink > 0`); when it does not, the
+/// reading gives no mark (callers query) and the file is opened again by name.
+#[derive(Debug)]
+pub(crate) struct WalIndex {
+    path: PathBuf,
+    file: RwLock<Option<File>>,
+}
 
 impl WalIndex {
-    /// Opens the wal-index of the database file at `db`, if it has one (a WAL-mode database
-    /// with a connection open; an in-memory database has none).
-    pub(crate) fn open(db: &Path) -> Option<Self> {
+    /// The wal-index of the database file at `db` (`<db>-shm`). An in-memory database has
+    /// none, and its readings give no mark.
+    pub(crate) fn new(db: &Path) -> Self {
         let mut name = db.as_os_str().to_owned();
         name.push("-shm");
-        File::open(name).ok().map(|f| Self(Arc::new(f)))
+        let path = PathBuf::from(name);
+        let file = File::open(&path).ok();
+        Self { path, file: RwLock::new(file) }
     }
 
-    /// The current mark, `None` if the file cannot be read (then callers query).
+    /// The current mark; `None` when the file cannot be read or has been deleted.
     pub(crate) fn mark(&self) -> Option<CommitMark> {
-        let mut header = [0u8; HEADER_BYTES];
-        self.0.read_exact_at(&mut header, 0).ok()?;
-        Some(CommitMark(header))
+        {
+            let file = self.file.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(f) = file.as_ref() {
+                let mut header = [0u8; HEADER_BYTES];
+                if f.read_exact_at(&mut header, 0).is_ok() && f.metadata().is_ok_and(|m| m.nlink() > 0) {
+                    return Some(CommitMark(header));
+                }
+            }
+        }
+        // Deleted, cut short or never there: open it again by name for the next reading.
+        *self.file.write().unwrap_or_else(|e| e.into_inner()) = File::open(&self.path).ok();
+        None
     }
 }

@@ -15,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -43,7 +44,7 @@ pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     /// The wal-index, for [`crate::Store::commit_mark`].
-    wal_index: Option<WalIndex>,
+    wal_index: Arc<WalIndex>,
 }
 
 impl SqliteStore {
@@ -97,12 +98,12 @@ impl SqliteStore {
             )
             .await?;
         // The writer has put the database in WAL mode, so the wal-index exists now.
-        let wal_index = WalIndex::open(&db_file);
+        let wal_index = Arc::new(WalIndex::new(&db_file));
         Ok(Self { write, read, wal_index })
     }
 
     fn read_commit_mark(&self) -> Option<crate::CommitMark> {
-        self.wal_index.as_ref()?.mark()
+        self.wal_index.mark()
     }
 }
 

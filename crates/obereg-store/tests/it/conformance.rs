@@ -205,3 +205,30 @@ async fn unsupported_urls_are_refused() {
     assert_eq!(err.code(), "store.unsupported_url");
     assert!(err.to_string().contains("mysql:"));
 }
+
+#[tokio::test]
+async fn the_commit_mark_changes_with_every_commit_and_only_then() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        let Some(path) = db.url.strip_prefix("sqlite:").map(str::to_owned) else {
+            assert!(store.commit_mark().is_none(), "PostgreSQL has no commit mark: every probe queries");
+            return db;
+        };
+        let before = store.commit_mark().expect("a WAL-mode SQLite database has a mark");
+        store.ping().await.unwrap();
+        assert_eq!(store.commit_mark(), Some(before), "a read commits nothing");
+        store.create_tenant(&tenant("t1"), None, &token("t1", 1), &j("t1")).await.unwrap();
+        let after = store.commit_mark().unwrap();
+        assert_ne!(after, before, "a commit changes the mark");
+        // The same commit seen by a second store (another process) on the same file.
+        let other = db.open().await;
+        other.create_tenant(&tenant("t2"), None, &token("t2", 2), &j("t2")).await.unwrap();
+        assert_ne!(store.commit_mark(), Some(after), "a commit through other connections changes it too");
+        // SQLite deletes the wal-index when the last connection closes; a handle to the
+        // deleted file must never vouch for anything.
+        std::fs::remove_file(format!("{path}-shm")).unwrap();
+        assert!(store.commit_mark().is_none(), "a deleted wal-index gives no mark");
+        db
+    })
+    .await;
+}
