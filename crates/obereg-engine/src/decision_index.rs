@@ -83,6 +83,8 @@ pub(crate) struct DecisionIndex {
     tokens: Mutex<TokenCache>,
     /// Probes numbered so far, across tenants: a caller's [`Ticket`] is the next number.
     probes: AtomicU64,
+    /// Probes that queried the database (the others were commit-mark readings).
+    queried: AtomicU64,
 }
 
 /// Taken when a caller arrives: any probe numbered from it on started after the arrival.
@@ -140,10 +142,10 @@ impl DecisionIndex {
         tenants.entry(tenant.to_owned()).or_default().clone()
     }
 
-    /// Probes started so far, across tenants.
+    /// Probes that queried the database so far, across tenants.
     #[cfg(test)]
-    pub(crate) fn probes_started(&self) -> u64 {
-        self.probes.load(Ordering::SeqCst)
+    pub(crate) fn probe_queries(&self) -> u64 {
+        self.queried.load(Ordering::SeqCst)
     }
 
     /// A ticket for a caller arriving now.
@@ -167,8 +169,11 @@ impl DecisionIndex {
                 return Ok(fresh);
             }
             // Read after the caller arrived: equal to the last probe's mark, nothing was
-            // committed from that probe's start until now.
-            if let Some(fresh) = store.commit_mark().and_then(|mark| index.unchanged_since(mark)) {
+            // committed from that probe's start until now. The reading counts as a probe
+            // numbered before it was taken, so later calls on the same ticket (a request's
+            // token check, then its decision) need no second reading.
+            let number = self.probes.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(fresh) = store.commit_mark().and_then(|mark| index.unchanged_since(mark, number)) {
                 return Ok(fresh);
             }
             let _probing = index.probe.lock().await;
@@ -180,6 +185,7 @@ impl DecisionIndex {
                 (self.probes.fetch_add(1, Ordering::SeqCst) + 1, state.watermark)
             };
             let mark = store.commit_mark();
+            self.queried.fetch_add(1, Ordering::Relaxed);
             let outcome = self.probe(store, tenant, watermark).await;
             let mut state = lock(&index.state);
             match outcome {
@@ -198,7 +204,8 @@ impl DecisionIndex {
                 // caller that waited on it probes again itself.
                 Err(e) => return Err(e),
             }
-            state.finished = number;
+            // A mark reading may have counted as a later probe meanwhile: never go back.
+            state.finished = state.finished.max(number);
             state.mark = mark;
         }
     }
@@ -310,10 +317,14 @@ impl TenantIndex {
             .then(|| Fresh { catalog_sha: state.catalog_sha.clone(), generation: state.generation })
     }
 
-    /// What the index saw, if the last probe began at commit mark `mark`.
-    fn unchanged_since(&self, mark: CommitMark) -> Option<Fresh> {
-        let state = lock(&self.state);
-        (state.watermark.is_some() && state.mark == Some(mark))
-            .then(|| Fresh { catalog_sha: state.catalog_sha.clone(), generation: state.generation })
+    /// What the index saw, if the last probe began at commit mark `mark`, read after probe
+    /// number `number` was handed out; that number then counts as finished.
+    fn unchanged_since(&self, mark: CommitMark, number: u64) -> Option<Fresh> {
+        let mut state = lock(&self.state);
+        if state.watermark.is_none() || state.mark != Some(mark) {
+            return None;
+        }
+        state.finished = state.finished.max(number);
+        Some(Fresh { catalog_sha: state.catalog_sha.clone(), generation: state.generation })
     }
 }

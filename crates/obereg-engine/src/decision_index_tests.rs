@@ -107,12 +107,12 @@ async fn on_an_idle_database_decisions_need_no_new_probe_and_a_commit_elsewhere_
     let doc = env.engine.consent_document(&env.admin, &["product_news".into()]).await.unwrap().sha256;
     let decide = || async { env.engine.decide(&env.admin, &s.id, "product_news", Some(Channel::Email), &[]).await.unwrap().allowed };
     assert!(!decide().await);
-    let probed = env.engine.index.probes_started();
+    let probed = env.engine.index.probe_queries();
     for _ in 0..20 {
         assert!(!decide().await);
     }
-    assert_eq!(env.engine.index.probes_started(), probed, "nothing was committed, so the SQLite commit mark spared every probe");
+    assert_eq!(env.engine.index.probe_queries(), probed, "nothing was committed, so the SQLite commit mark spared every probe");
     there.record_consent(&env.admin, &s.id, event(ConsentAction::Given, Some(&doc))).await.unwrap();
     assert!(decide().await, "a commit by another process is seen at once");
-    assert!(env.engine.index.probes_started() > probed, "because it changed the mark and the next caller probed");
+    assert!(env.engine.index.probe_queries() > probed, "because it changed the mark and the next caller probed");
 }

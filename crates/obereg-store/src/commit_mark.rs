@@ -15,8 +15,7 @@
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::path::Path;
 
 /// Bytes of the wal-index header: two copies of 48 bytes.
 const HEADER_BYTES: usize = 96;
@@ -28,15 +27,13 @@ pub struct CommitMark([u8; HEADER_BYTES]);
 /// The wal-index file of a SQLite database, kept open.
 ///
 /// SQLite deletes the file when the last connection to the database closes (in any
-/// process) and the next connection creates a new one. A handle to the deleted file would
-/// show the same header forever, and every caller would trust a stale view. So each reading
-/// also checks that the file still has a name (`st_nlink > 0`); when it does not, the
-/// reading gives no mark (callers query) and the file is opened again by name.
+/// process) and the next connection creates a new one; a handle to the deleted file would
+/// show the same header forever. The store therefore keeps its writer connection open for
+/// as long as it lives (`sqlite.rs`), so while a store can read marks the file cannot be
+/// deleted. Each reading still checks that the file has a name (`st_nlink > 0`, one
+/// `fstat`): if it was removed all the same, no mark is given again and every caller queries.
 #[derive(Debug)]
-pub(crate) struct WalIndex {
-    path: PathBuf,
-    file: RwLock<Option<File>>,
-}
+pub(crate) struct WalIndex(Option<File>);
 
 impl WalIndex {
     /// The wal-index of the database file at `db` (`<db>-shm`). An in-memory database has
@@ -44,24 +41,14 @@ impl WalIndex {
     pub(crate) fn new(db: &Path) -> Self {
         let mut name = db.as_os_str().to_owned();
         name.push("-shm");
-        let path = PathBuf::from(name);
-        let file = File::open(&path).ok();
-        Self { path, file: RwLock::new(file) }
+        Self(File::open(name).ok())
     }
 
     /// The current mark; `None` when the file cannot be read or has been deleted.
     pub(crate) fn mark(&self) -> Option<CommitMark> {
-        {
-            let file = self.file.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(f) = file.as_ref() {
-                let mut header = [0u8; HEADER_BYTES];
-                if f.read_exact_at(&mut header, 0).is_ok() && f.metadata().is_ok_and(|m| m.nlink() > 0) {
-                    return Some(CommitMark(header));
-                }
-            }
-        }
-        // Deleted, cut short or never there: open it again by name for the next reading.
-        *self.file.write().unwrap_or_else(|e| e.into_inner()) = File::open(&self.path).ok();
-        None
+        let file = self.0.as_ref()?;
+        let mut header = [0u8; HEADER_BYTES];
+        file.read_exact_at(&mut header, 0).ok()?;
+        file.metadata().is_ok_and(|m| m.nlink() > 0).then_some(CommitMark(header))
     }
 }

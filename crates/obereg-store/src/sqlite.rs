@@ -70,8 +70,15 @@ impl SqliteStore {
         // A larger page cache for the writer: inserts land at random places in the subject,
         // item and blind-index b-trees (ids and indexes are random by design), and with
         // SQLite's 2 MiB default most of them would re-read pages from the file.
+        //
+        // The writer connection is never closed while the store lives (no idle timeout, no
+        // lifetime): SQLite deletes the wal-index file when the last connection closes, and
+        // commit marks (`commit_mark.rs`) read a handle to that file.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .after_connect(attach_keystore(keystore.clone(), true))
             .connect_with(
                 options

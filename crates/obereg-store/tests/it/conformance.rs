@@ -224,8 +224,9 @@ async fn the_commit_mark_changes_with_every_commit_and_only_then() {
         let other = db.open().await;
         other.create_tenant(&tenant("t2"), None, &token("t2", 2), &j("t2")).await.unwrap();
         assert_ne!(store.commit_mark(), Some(after), "a commit through other connections changes it too");
-        // SQLite deletes the wal-index when the last connection closes; a handle to the
-        // deleted file must never vouch for anything.
+        // SQLite deletes the wal-index with the last connection (the store keeps its writer
+        // open so that cannot happen under it); removed all the same, a handle to the deleted
+        // file never vouches for anything.
         std::fs::remove_file(format!("{path}-shm")).unwrap();
         assert!(store.commit_mark().is_none(), "a deleted wal-index gives no mark");
         db
