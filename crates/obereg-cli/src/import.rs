@@ -176,6 +176,13 @@ async fn import_subjects(engine: &Engine, args: &ImportArgs) -> Result<u8, Failu
     if let Some(previous) = in_flight.take() {
         tally.settle(previous, &mut rejects, &state_path, &header, &bar).await?;
     }
+    // PostgreSQL would otherwise plan lookups over the new rows with the statistics of the
+    // table before the import until autovacuum catches up.
+    if tally.created > 0
+        && let Err(e) = engine.refresh_statistics().await
+    {
+        tracing::warn!(code = e.code(), "refreshing planner statistics after the import failed");
+    }
     let Tally { created, duplicates, rejected: refused } = tally;
     rejected += refused;
     bar.finish();

@@ -105,6 +105,8 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
     if let Some(previous) = in_flight.take() {
         created += previous.await.unwrap();
     }
+    // As `obereg import` does after its last batch.
+    engine.refresh_statistics().await.unwrap();
     let took = started.elapsed();
     assert_eq!(created, subjects);
     println!(

@@ -6,6 +6,10 @@
 //! queue their blind indexes here, and one task reads everything queued with one query per
 //! tenant and category (the same idea as the journal's group commit, `group_commit.rs`).
 //!
+//! Used on SQLite only: PostgreSQL runs concurrent queries on separate connections in
+//! parallel, and there one grouped query with a long `IN` list could be planned as a full
+//! scan while table statistics lag behind a bulk import (measured: 135 ms per group).
+//!
 //! Freshness is unchanged: the query that answers a lookup starts after the lookup was
 //! queued, so it sees every change committed before the lookup began. An idle system pays
 //! nothing extra: the first lookup is read at once, and only those arriving while a query

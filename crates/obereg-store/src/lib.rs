@@ -69,6 +69,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// connection. `None` when the backend has no such mark; callers then query.
     fn commit_mark(&self) -> Option<CommitMark>;
 
+    /// Brings the query planner's statistics up to date after a bulk load (PostgreSQL:
+    /// `ANALYZE` of the vault's tables; SQLite: `PRAGMA optimize`). Until autovacuum gets
+    /// there, PostgreSQL plans a lookup of many values over a freshly imported table as a
+    /// full scan (135 ms instead of well under one at 100,000 subjects).
+    fn refresh_statistics(&self) -> StoreFuture<'_, ()>;
+
     /// Creates a tenant with its journal, its first admin token and, optionally, its first
     /// catalog, in one transaction. Fails with [`StoreError::Conflict`] when the tenant exists.
     fn create_tenant<'a>(

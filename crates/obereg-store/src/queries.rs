@@ -43,6 +43,13 @@ macro_rules! shared_queries {
                 self.read_commit_mark()
             }
 
+            fn refresh_statistics(&self) -> $crate::StoreFuture<'_, ()> {
+                Box::pin(async move {
+                    sqlx::query(Self::REFRESH_STATISTICS).execute(&self.write).await?;
+                    Ok(())
+                })
+            }
+
             fn ping(&self) -> $crate::StoreFuture<'_, ()> {
                 Box::pin(async move {
                     sqlx::query("SELECT 1").execute(&self.read).await?;

@@ -109,6 +109,9 @@ impl SqliteStore {
         Ok(Self { write, read, wal_index })
     }
 
+    /// Lets SQLite gather what its planner lacks (it analyzes only where it would help).
+    const REFRESH_STATISTICS: &'static str = "PRAGMA optimize";
+
     fn read_commit_mark(&self) -> Option<crate::CommitMark> {
         self.wal_index.mark()
     }

@@ -135,6 +135,13 @@ impl Engine {
         Ok(PreparedImport { actor: actor.clone(), report, ready })
     }
 
+    /// Brings the database's planner statistics up to date once a bulk import is done (see
+    /// `Store::refresh_statistics`): `obereg import` calls it after its last batch. It reads
+    /// and changes no personal data.
+    pub async fn refresh_statistics(&self) -> Result<(), EngineError> {
+        Ok(self.store.refresh_statistics().await?)
+    }
+
     /// Deduplicates a prepared batch against everything committed before it and writes
     /// what is new in one transaction. Batches commit one at a time, in the order they
     /// reach this point.

@@ -143,9 +143,17 @@ impl Engine {
             // Nothing valid to look for: nothing was looked up, nothing to journal.
             return Ok(answers);
         }
-        // Read together with the lookups running beside this one (see `blind_reads`).
-        let reader = self.blind_reads.get_or_init(|| crate::blind_reads::BlindReads::start(self.store.clone()));
-        let rows = reader.find(&actor.tenant, category, wanted).await.map_err(EngineError::from)?;
+        // On SQLite, read together with the lookups running beside this one (see
+        // `blind_reads`). PostgreSQL runs each lookup's query on its own pooled connection in
+        // parallel, and a long `IN` list can be planned as a full scan while the statistics
+        // lag behind a bulk import; there each lookup asks alone.
+        let rows = if self.store.backend() == obereg_store::Backend::Sqlite {
+            let reader = self.blind_reads.get_or_init(|| crate::blind_reads::BlindReads::start(self.store.clone()));
+            reader.find(&actor.tenant, category, wanted).await
+        } else {
+            self.store.find_subjects(&actor.tenant, category, &wanted).await
+        }
+        .map_err(EngineError::from)?;
         let mut positions: HashMap<&[u8], Vec<usize>> = HashMap::new();
         for (i, b) in blinds.iter().enumerate() {
             if let Some(b) = b {

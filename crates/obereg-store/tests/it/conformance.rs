@@ -233,3 +233,24 @@ async fn the_commit_mark_changes_with_every_commit_and_only_then() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn planner_statistics_can_be_refreshed_after_a_bulk_load() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        store.create_tenant(&tenant("t1"), None, &token("t1", 1), &j("t1")).await.unwrap();
+        store.refresh_statistics().await.unwrap();
+        if store.backend() == Backend::Postgres {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            let analyzed: Option<String> =
+                sqlx::query_scalar("SELECT last_analyze::text FROM pg_stat_user_tables WHERE relname = 'subject_blinds'")
+                    .fetch_optional(&mut conn)
+                    .await
+                    .unwrap()
+                    .flatten();
+            assert!(analyzed.is_some(), "the vault's tables were analyzed");
+        }
+        db
+    })
+    .await;
+}
