@@ -45,7 +45,9 @@ macro_rules! shared_queries {
 
             fn refresh_statistics(&self) -> $crate::StoreFuture<'_, ()> {
                 Box::pin(async move {
-                    sqlx::query(Self::REFRESH_STATISTICS).execute(&self.write).await?;
+                    if let Some(sql) = Self::REFRESH_STATISTICS {
+                        sqlx::query(sql).execute(&self.write).await?;
+                    }
                     Ok(())
                 })
             }

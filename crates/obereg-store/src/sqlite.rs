@@ -109,8 +109,10 @@ impl SqliteStore {
         Ok(Self { write, read, wal_index })
     }
 
-    /// Lets SQLite gather what its planner lacks (it analyzes only where it would help).
-    const REFRESH_STATISTICS: &'static str = "PRAGMA optimize";
+    /// None: obereg's SQLite queries are written for the planner without statistics (join
+    /// order and index choice pinned where it mattered); gathering some could change plans
+    /// that were measured.
+    const REFRESH_STATISTICS: Option<&'static str> = None;
 
     fn read_commit_mark(&self) -> Option<crate::CommitMark> {
         self.wal_index.mark()
