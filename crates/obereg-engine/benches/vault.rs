@@ -12,8 +12,9 @@
 //!
 //! `cargo bench -p obereg-engine --bench vault` (SQLite in a temporary directory); set
 //! OBEREG_BENCH_SUBJECTS (default 100000), OBEREG_BENCH_LOOKUPS (default 20000) and
-//! OBEREG_BENCH_TASKS (concurrent lookup tasks, default 16) and OBEREG_BENCH_POSTGRES_URL (a
-//! database to run the same on PostgreSQL; it must be empty).
+//! OBEREG_BENCH_TASKS (concurrent lookup tasks, default 16), OBEREG_BENCH_BATCH (subjects per
+//! import transaction, default 5000, at most the engine's batch limit) and
+//! OBEREG_BENCH_POSTGRES_URL (a database to run the same on PostgreSQL; it must be empty).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
