@@ -76,9 +76,10 @@ async fn drain(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Ask>) {
         for ask in pending {
             groups.entry((ask.tenant.clone(), ask.category.clone())).or_default().push(ask);
         }
-        for ((tenant, category), asks) in groups {
-            if let [_] = asks.as_slice() {
-                let ask = asks.into_iter().next().expect("one ask");
+        for ((tenant, category), mut asks) in groups {
+            if asks.len() == 1
+                && let Some(ask) = asks.pop()
+            {
                 let _ = ask.reply.send(store.find_subjects(&tenant, &category, &ask.blinds).await);
                 continue;
             }

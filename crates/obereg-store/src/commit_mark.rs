@@ -6,7 +6,8 @@
 //! In WAL mode SQLite keeps a header at the start of the shared-memory wal-index file
 //! (`<db>-shm`) that every committing connection rewrites: it carries a change counter, the
 //! last committed WAL frame and the WAL salts (SQLite's documented file format, "WAL-index
-//! format"). Reading its 96 bytes (both copies) is one `pread` of a page that lives in memory.
+//! format"). Reading its 96 bytes (both copies) is one `pread` of a page that lives in memory
+//! (and one `fstat`, see [`WalIndex`]).
 //!
 //! The index reads a mark before each probe query; a later mark that equals it proves nothing
 //! was committed in between, so that probe's view is still current. Any difference, a torn

@@ -71,9 +71,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Brings the query planner's statistics up to date after a bulk load (PostgreSQL:
     /// `ANALYZE` of the vault's tables; SQLite: nothing, its queries are written for a
-    /// planner without statistics). Until autovacuum gets
-    /// there, PostgreSQL plans a lookup of many values over a freshly imported table as a
-    /// full scan (135 ms instead of well under one at 100,000 subjects).
+    /// planner without statistics). Until autovacuum gets there, PostgreSQL plans a lookup
+    /// of many values over a freshly imported table as a full scan (135 ms instead of well
+    /// under one at 100,000 subjects).
     fn refresh_statistics(&self) -> StoreFuture<'_, ()>;
 
     /// Creates a tenant with its journal, its first admin token and, optionally, its first

@@ -255,8 +255,8 @@ macro_rules! retention_methods {
                      SELECT category FROM found WHERE category IS NOT NULL ORDER BY category",
                 )
                 .bind(seq)
-                    .fetch_all(&self.read)
-                    .await?)
+                .fetch_all(&self.read)
+                .await?)
             })
         }
 

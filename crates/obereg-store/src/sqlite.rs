@@ -57,9 +57,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
             .pragma("secure_delete", "on");
-        let keystore = keystore_path(options.get_filename());
         let db_file = options.get_filename().to_owned();
-        if options.get_filename().exists() && !keystore.exists() {
+        let keystore = keystore_path(&db_file);
+        if db_file.exists() && !keystore.exists() {
             let probe = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone().read_only(true)).await?;
             let applied = Self::applied_schema_version(&probe).await;
             probe.close().await;
