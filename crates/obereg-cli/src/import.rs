@@ -43,8 +43,8 @@ pub struct ImportArgs {
     pub source: String,
     #[arg(long, default_value = obereg_engine::DEFAULT_TENANT)]
     pub tenant: String,
-    /// Rows per transaction (at most 10000)
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Rows per transaction (at most 50000)
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub batch: u32,
     /// Field delimiter
     #[arg(long, default_value = ",")]
@@ -177,11 +177,11 @@ async fn import_subjects(engine: &Engine, args: &ImportArgs) -> Result<u8, Failu
         tally.settle(previous, &mut rejects, &state_path, &header, &bar).await?;
     }
     // PostgreSQL would otherwise plan lookups over the new rows with the statistics of the
-    // table before the import until autovacuum catches up.
+    // table before the import until autovacuum catches up; SQLite cuts its grown log back.
     if tally.created > 0
-        && let Err(e) = engine.refresh_statistics().await
+        && let Err(e) = engine.settle_bulk_load().await
     {
-        tracing::warn!(code = e.code(), "refreshing planner statistics after the import failed");
+        tracing::warn!(code = e.code(), "settling the database after the import failed");
     }
     let Tally { created, duplicates, rejected: refused } = tally;
     rejected += refused;

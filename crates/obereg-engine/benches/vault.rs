@@ -2,7 +2,7 @@
 //!
 //! 1. importing `SUBJECTS` subjects with three searchable attributes each (name, phone,
 //!    email: normalised, sealed, blind-indexed, journaled) through `Engine::import_subjects`
-//!    in batches of 5,000, one preparing while the previous commits, as `obereg import
+//!    in batches of 50,000, one preparing while the previous commits, as `obereg import
 //!    subjects` does;
 //! 2. lookups by phone through `Engine::find_subjects` (each one journaled), from
 //!    OBEREG_BENCH_TASKS concurrent tasks, then the same through `find_subjects_many` in
@@ -13,7 +13,7 @@
 //! `cargo bench -p obereg-engine --bench vault` (SQLite in a temporary directory); set
 //! OBEREG_BENCH_SUBJECTS (default 100000), OBEREG_BENCH_LOOKUPS (default 20000) and
 //! OBEREG_BENCH_TASKS (concurrent lookup tasks, default 16), OBEREG_BENCH_BATCH (subjects per
-//! import transaction, default 5000, at most the engine's batch limit) and
+//! import transaction, default and most 50000, as `obereg import`) and
 //! OBEREG_BENCH_POSTGRES_URL (a database to run the same on PostgreSQL; it must be empty).
 
 use std::sync::Arc;
@@ -81,7 +81,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
-    let batch = env("OBEREG_BENCH_BATCH", 5000);
+    let batch = env("OBEREG_BENCH_BATCH", 50_000);
     let store = obereg_store::open(url).await.unwrap();
     let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
     let Bootstrap::Created(_) = engine.bootstrap("default", "Default", CATALOG, Role::Platform).await.unwrap() else {
@@ -107,7 +107,7 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
         created += previous.await.unwrap();
     }
     // As `obereg import` does after its last batch.
-    engine.refresh_statistics().await.unwrap();
+    engine.settle_bulk_load().await.unwrap();
     let took = started.elapsed();
     assert_eq!(created, subjects);
     println!(

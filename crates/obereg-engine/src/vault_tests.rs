@@ -454,6 +454,12 @@ async fn import_deduplicates_by_blind_index_and_reports_bad_rows_by_line() {
     let marketing = env.staff("marketing").await;
     let refused = env.engine.import_subjects(&marketing, vec![row(2, "+79160000009", "z@example.ru")]).await.unwrap();
     assert_eq!(refused.errors[0].code, "access.purpose_not_granted");
+    // One row over the batch limit: refused as a whole, nothing stored.
+    let journal = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap().len();
+    let too_many = vec![row(2, "+79160000010", "y@example.ru"); crate::vault::MAX_IMPORT_BATCH + 1];
+    let err = env.engine.import_subjects(&env.admin, too_many).await.unwrap_err();
+    assert!(matches!(err, EngineError::Invalid { code: "import.batch_too_large", .. }), "{err:?}");
+    assert_eq!(env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap().len(), journal);
 }
 
 #[tokio::test]

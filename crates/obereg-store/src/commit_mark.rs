@@ -18,8 +18,11 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
-/// Bytes of the wal-index header: two copies of 48 bytes.
+/// Bytes of the wal-index header: two copies of 48 bytes. The checkpoint information
+/// follows, starting with `nBackfill`.
 const HEADER_BYTES: usize = 96;
+/// Where the header keeps `mxFrame`, the last valid frame of the WAL.
+const MX_FRAME_AT: usize = 16;
 
 /// The database's commit state as of one reading; equal marks mean no commit in between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,18 @@ impl WalIndex {
         let mut name = db.as_os_str().to_owned();
         name.push("-shm");
         Self(File::open(name).ok())
+    }
+
+    /// WAL frames committed but not yet copied into the database file (`mxFrame` of the
+    /// header minus `nBackfill` of the checkpoint information that follows it; both 32-bit
+    /// integers in the machine's byte order, as the file is shared memory). A torn read
+    /// gives a wrong number once; the checkpointer that asks reads again a moment later.
+    pub(crate) fn backlog(&self) -> Option<u32> {
+        let file = self.0.as_ref()?;
+        let mut head = [0u8; HEADER_BYTES + 4];
+        file.read_exact_at(&mut head, 0).ok()?;
+        let word = |at: usize| u32::from_ne_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+        Some(word(MX_FRAME_AT).saturating_sub(word(HEADER_BYTES)))
     }
 
     /// The current mark; `None` when the file cannot be read or has been deleted.

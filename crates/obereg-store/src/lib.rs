@@ -9,6 +9,7 @@
 //! The trait returns boxed futures so the rest of obereg can hold an `Arc<dyn Store>` and
 //! choose the backend at run time from the database URL.
 
+mod checkpointer;
 mod commit_mark;
 mod consent_sql;
 mod error;
@@ -69,12 +70,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// connection. `None` when the backend has no such mark; callers then query.
     fn commit_mark(&self) -> Option<CommitMark>;
 
-    /// Brings the query planner's statistics up to date after a bulk load (PostgreSQL:
-    /// `ANALYZE` of the vault's tables; SQLite: nothing, its queries are written for a
-    /// planner without statistics). Until autovacuum gets there, PostgreSQL plans a lookup
-    /// of many values over a freshly imported table as a full scan (135 ms instead of well
-    /// under one at 100,000 subjects).
-    fn refresh_statistics(&self) -> StoreFuture<'_, ()>;
+    /// Tidies up after a bulk load. PostgreSQL: `ANALYZE` of the vault's tables; until
+    /// autovacuum gets there, it plans a lookup of many values over a freshly imported table
+    /// as a full scan (135 ms instead of well under one at 100,000 subjects). SQLite (whose
+    /// queries are written for a planner without statistics): a `TRUNCATE` checkpoint, which
+    /// copies the write-ahead log into the database files and cuts the log files, grown to
+    /// up to a gigabyte by the import, back to nothing (`checkpointer.rs`).
+    fn settle_bulk_load(&self) -> StoreFuture<'_, ()>;
 
     /// Creates a tenant with its journal, its first admin token and, optionally, its first
     /// catalog, in one transaction. Fails with [`StoreError::Conflict`] when the tenant exists.

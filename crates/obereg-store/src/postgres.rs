@@ -22,7 +22,7 @@ pub struct PgStore {
 
 impl PgStore {
     /// The tables a bulk import grows; lookups and deduplication read them.
-    const REFRESH_STATISTICS: Option<&'static str> = Some("ANALYZE subjects, subject_items, subject_blinds, keystore.subject_keys");
+    const SETTLE_BULK_LOAD: &'static str = "ANALYZE subjects, subject_items, subject_blinds, keystore.subject_keys";
 
     /// PostgreSQL exposes no commit mark without a query: every freshness probe queries.
     fn read_commit_mark(&self) -> Option<crate::CommitMark> {

@@ -43,11 +43,9 @@ macro_rules! shared_queries {
                 self.read_commit_mark()
             }
 
-            fn refresh_statistics(&self) -> $crate::StoreFuture<'_, ()> {
+            fn settle_bulk_load(&self) -> $crate::StoreFuture<'_, ()> {
                 Box::pin(async move {
-                    if let Some(sql) = Self::REFRESH_STATISTICS {
-                        sqlx::query(sql).execute(&self.write).await?;
-                    }
+                    sqlx::query(Self::SETTLE_BULK_LOAD).execute(&self.write).await?;
                     Ok(())
                 })
             }

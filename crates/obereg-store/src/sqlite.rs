@@ -21,6 +21,7 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::checkpointer;
 use crate::commit_mark::WalIndex;
 use crate::queries::{insert_token, shared_queries};
 use crate::{Backend, StoreError, schema};
@@ -86,11 +87,14 @@ impl SqliteStore {
                     .pragma("cache_size", WRITER_CACHE)
                     .pragma("mmap_size", MMAP_BYTES)
                     .pragma("temp_store", "memory")
-                    .pragma("wal_autocheckpoint", "16384"),
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_FRAMES),
             )
             .await?;
         schema::guard(Self::applied_schema_version(&write).await, &MIGRATOR)?;
         MIGRATOR.run(&write).await?;
+        // The background checkpointer's connection (`checkpointer.rs`): it writes to the
+        // database file, so it cannot be a reader.
+        let checkpoint_options = options.clone();
         // Readers hand rows to the async side in larger batches: long scans (journal
         // verification, exports) are bound by that hand-off, not by SQLite.
         let read = SqlitePoolOptions::new()
@@ -106,13 +110,20 @@ impl SqliteStore {
             .await?;
         // The writer has put the database in WAL mode, so the wal-index exists now.
         let wal_index = Arc::new(WalIndex::new(&db_file));
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_connect(attach_keystore(keystore_path(&db_file), false))
+            .connect_with(checkpoint_options)
+            .await?;
+        checkpointer::spawn(checkpoints, Arc::downgrade(&wal_index), WalIndex::new(&keystore_path(&db_file)));
         Ok(Self { write, read, wal_index })
     }
 
-    /// None: obereg's SQLite queries are written for the planner without statistics (join
+    /// No statistics: obereg's SQLite queries are written for the planner without them (join
     /// order and index choice pinned where it mattered); gathering some could change plans
-    /// that were measured.
-    const REFRESH_STATISTICS: Option<&'static str> = None;
+    /// that were measured. The log files go back to empty instead. The checkpoint waits for
+    /// readers for at most the busy timeout and reports, not fails, if it could not finish.
+    const SETTLE_BULK_LOAD: &'static str = "PRAGMA wal_checkpoint(TRUNCATE)";
 
     fn read_commit_mark(&self) -> Option<crate::CommitMark> {
         self.wal_index.mark()
@@ -121,6 +132,10 @@ impl SqliteStore {
 
 /// The writer's page cache, in KiB (negative: a size, not a page count).
 const WRITER_CACHE: &str = "-65536";
+/// The writer's own auto-checkpoint, in frames (4 KiB pages, so 1 GiB): only a backstop.
+/// Checkpoints normally run on their own connection from a backlog of
+/// `checkpointer::BACKLOG_FRAMES`; see `checkpointer.rs` for why not on the writer.
+const WRITER_CHECKPOINT_FRAMES: &str = "262144";
 /// Memory-mapped I/O window, so reads skip a copy through `pread`.
 const MMAP_BYTES: &str = "268435456";
 

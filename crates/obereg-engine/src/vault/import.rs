@@ -27,8 +27,15 @@ use super::subjects::Prepare;
 use super::support::principal;
 use crate::{Actor, Engine, EngineError};
 
-/// Most rows one import batch may carry.
-pub const MAX_IMPORT_BATCH: usize = 10_000;
+/// Most rows one import batch may carry. Large batches make bulk imports fast: the random
+/// indexes (public ids, blind indexes, the journal's by-subject index) are inserted in key
+/// order per batch, so a batch of 50,000 rewrites each of their pages about once where ten
+/// batches of 5,000 rewrite most of them ten times (docs/benchmarks.md). The HTTP API takes
+/// at most [`MAX_API_IMPORT_BATCH`] per request.
+pub const MAX_IMPORT_BATCH: usize = 50_000;
+/// Most rows one `POST /v1/subjects/import` request may carry (a JSON body of this many
+/// subjects is already several megabytes).
+pub const MAX_API_IMPORT_BATCH: usize = 10_000;
 /// Rows below which preparing a batch is not worth spreading over threads.
 const PARALLEL_FROM: usize = 256;
 
@@ -101,13 +108,7 @@ impl Engine {
     /// Validates, checks and seals a batch; refused and invalid rows are reported, not
     /// fatal. May run while another batch commits.
     pub async fn prepare_import(&self, actor: &Actor, rows: Vec<ImportRow>) -> Result<PreparedImport, EngineError> {
-        if rows.len() > MAX_IMPORT_BATCH {
-            return Err(EngineError::invalid(
-                "import.batch_too_large",
-                "at most 10000 rows per import batch",
-                "не более 10000 строк в одном пакете импорта",
-            ));
-        }
+        check_import_batch(rows.len(), MAX_IMPORT_BATCH)?;
         let catalog = self.catalog_for(actor).await?;
         principal(&catalog, actor)?;
         let kek = self.store.current_kek_version().await?;
@@ -135,11 +136,11 @@ impl Engine {
         Ok(PreparedImport { actor: actor.clone(), report, ready })
     }
 
-    /// Brings the database's planner statistics up to date once a bulk import is done (see
-    /// `Store::refresh_statistics`): `obereg import` calls it after its last batch. It reads
-    /// and changes no personal data.
-    pub async fn refresh_statistics(&self) -> Result<(), EngineError> {
-        Ok(self.store.refresh_statistics().await?)
+    /// Tidies the database up once a bulk import is done (planner statistics on PostgreSQL,
+    /// the write-ahead log on SQLite; see `Store::settle_bulk_load`): `obereg import` calls it
+    /// after its last batch. It reads and changes no personal data.
+    pub async fn settle_bulk_load(&self) -> Result<(), EngineError> {
+        Ok(self.store.settle_bulk_load().await?)
     }
 
     /// Deduplicates a prepared batch against everything committed before it and writes
@@ -158,13 +159,23 @@ impl Engine {
             }
         }
         let mut known: HashMap<(String, Vec<u8>), String> = HashMap::new();
+        // The categories are read concurrently (on SQLite each read runs on a reader
+        // connection's own thread): this runs under the lane, while nothing is written.
+        let mut reads = tokio::task::JoinSet::new();
         for (category, blinds) in wanted {
-            for (blind, subject) in self.store.find_subjects(&actor.tenant, category, &blinds).await? {
-                known.entry((category.to_owned(), blind)).or_insert(subject.id);
+            let (store, tenant, category) = (self.store.clone(), actor.tenant.clone(), category.to_owned());
+            reads.spawn(async move {
+                let found = store.find_subjects(&tenant, &category, &blinds).await;
+                (category, found)
+            });
+        }
+        while let Some(read) = reads.join_next().await {
+            let (category, found) = read.map_err(|_| EngineError::Internal("an import lookup failed"))?;
+            for (blind, subject) in found? {
+                known.entry((category.clone(), blind)).or_insert(subject.id);
             }
         }
-        let mut batch = Vec::with_capacity(ready.len());
-        let mut journal = Vec::new();
+        let mut accepted = Vec::with_capacity(ready.len());
         for (line, (new, entries)) in ready {
             let keys: Vec<(String, Vec<u8>)> =
                 new.items.iter().filter_map(|i| i.blind.as_ref().map(|b| (i.category.clone(), b.clone()))).collect();
@@ -176,6 +187,16 @@ impl Engine {
                 known.insert(k, new.subject.id.clone());
             }
             report.outcomes.push((line, ImportOutcome::Created(new.subject.id.clone())));
+            accepted.push((new, entries));
+        }
+        // Journal entries in order of subject id: their by-subject index is keyed by it, and
+        // the store inserts the subjects in that order too (see `insert_blinds` in the store
+        // for why key order matters). Entries of one batch have no meaningful order of their
+        // own: they are all written in one transaction.
+        accepted.sort_unstable_by(|a, b| a.0.subject.id.cmp(&b.0.subject.id));
+        let mut batch = Vec::with_capacity(accepted.len());
+        let mut journal = Vec::with_capacity(accepted.len());
+        for (new, entries) in accepted {
             journal.extend(entries);
             batch.push(new);
         }
@@ -221,6 +242,18 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// Refuses a batch of `rows` rows when more than `limit` are allowed.
+pub fn check_import_batch(rows: usize, limit: usize) -> Result<(), EngineError> {
+    if rows > limit {
+        return Err(EngineError::invalid(
+            "import.batch_too_large",
+            format!("at most {limit} rows per import batch"),
+            format!("не более {limit} строк в одном пакете импорта"),
+        ));
+    }
+    Ok(())
 }
 
 fn row_error(line: u64, e: &EngineError) -> RowError {

@@ -19,7 +19,9 @@ pub(crate) mod support;
 use obereg_core::value::PlainValue;
 
 pub use cards::CardView;
-pub use import::{ImportOutcome, ImportReport, ImportRow, PreparedImport, RowError};
+pub use import::{
+    ImportOutcome, ImportReport, ImportRow, MAX_API_IMPORT_BATCH, MAX_IMPORT_BATCH, PreparedImport, RowError, check_import_batch,
+};
 pub use lookup::{Found, MAX_LOOKUP_BATCH};
 pub use records::{Direction, RecordBody, RecordKind};
 pub use rotation::{RotationProgress, RotationReport};

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use obereg_core::value::PlainValue;
 use obereg_engine::Engine;
 use obereg_engine::vault::{
-    AttributeView, Found, ImportOutcome, ImportRow, NewRecord, NewSubjectInput, NewValue, RecordBody, RecordView, SubjectRef, SubjectView,
+    AttributeView, Found, ImportOutcome, ImportRow, MAX_API_IMPORT_BATCH, NewRecord, NewSubjectInput, NewValue, RecordBody, RecordView,
+    SubjectRef, SubjectView, check_import_batch,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -482,6 +483,7 @@ pub async fn import(
     Caller(actor): Caller,
     JsonBody(body): JsonBody<ImportBatch>,
 ) -> Result<Json<ImportOut>, ApiError> {
+    check_import_batch(body.subjects.len(), MAX_API_IMPORT_BATCH)?;
     let lang = crate::context::current().map(|c| c.lang).unwrap_or_default();
     let mut rows = Vec::with_capacity(body.subjects.len());
     let mut early = Vec::new();

@@ -205,6 +205,9 @@ async fn import_reports_every_row() {
     let outcomes: Vec<&str> = body["rows"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["created", "duplicate", "error", "duplicate"]);
     assert_eq!(body["rows"][2]["code"], "value.invalid_phone");
+    // The API takes at most 10,000 rows a request (`obereg import` batches up to 50,000).
+    let too_many = vec![json!({"kind": "customer", "values": []}); 10_001];
+    server.post_json("/v1/subjects/import", &server.token, json!({"subjects": too_many})).await.problem(422, "import.batch_too_large");
 }
 
 /// On PostgreSQL: a `pg_dump` of the whole database holds none of the values, and a dump

@@ -235,12 +235,21 @@ async fn the_commit_mark_changes_with_every_commit_and_only_then() {
 }
 
 #[tokio::test]
-async fn planner_statistics_can_be_refreshed_after_a_bulk_load() {
+async fn a_bulk_load_is_settled_with_fresh_statistics_or_an_emptied_log() {
     each_backend(|db| async move {
         let store = db.open().await;
         store.create_tenant(&tenant("t1"), None, &token("t1", 1), &j("t1")).await.unwrap();
-        store.refresh_statistics().await.unwrap();
-        if store.backend() == Backend::Postgres {
+        if let Some(path) = db.url.strip_prefix("sqlite:") {
+            let log_len = |file: String| std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            let keystore = obereg_store::keystore_path(std::path::Path::new(path)).display().to_string();
+            assert!(log_len(format!("{path}-wal")) > 0, "the tenant's commit sits in the log");
+            store.settle_bulk_load().await.unwrap();
+            assert_eq!(log_len(format!("{path}-wal")), 0, "the data file's log is cut back to nothing");
+            assert_eq!(log_len(format!("{keystore}-wal")), 0, "and so is the keystore's");
+            let other = db.open().await;
+            assert!(other.tenant("t1").await.unwrap().is_some(), "what the log held is in the database file");
+        } else {
+            store.settle_bulk_load().await.unwrap();
             let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
             let analyzed: Option<String> =
                 sqlx::query_scalar("SELECT last_analyze::text FROM pg_stat_user_tables WHERE relname = 'subject_blinds'")

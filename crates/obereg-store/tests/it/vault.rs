@@ -377,3 +377,87 @@ fn subject_in(tenant: &str, id: &str) -> NewSubject {
     s.key.tenant_id = tenant.into();
     s
 }
+
+/// `(mxFrame, nBackfill)` of a SQLite database's wal-index: frames in the log and frames
+/// already copied into the database file (SQLite's documented layout, machine byte order).
+fn wal_frames(db: &str) -> (u32, u32) {
+    let shm = std::fs::read(format!("{db}-shm")).expect("the wal-index exists");
+    let word = |at: usize| u32::from_ne_bytes(shm[at..at + 4].try_into().unwrap());
+    (word(16), word(96))
+}
+
+#[tokio::test]
+async fn a_long_write_ahead_log_is_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("obereg.db").display().to_string();
+    let store = obereg_store::open(&format!("sqlite:{path}")).await.unwrap();
+    setup(store.as_ref()).await;
+    // About 20 MiB of pages in one transaction: past the background threshold (16 MiB), far
+    // below the writer's own auto-checkpoint (1 GiB), which therefore does not run.
+    let subjects: Vec<NewSubject> = (0..20)
+        .map(|n| {
+            let id = format!("s-{n}");
+            let items = (0..10)
+                .map(|i| ItemRecord { sealed: vec![n as u8; 100_000], ..item(&id, &format!("i{i}"), "identity.name", None) })
+                .collect();
+            subject(&id, items)
+        })
+        .collect();
+    store.create_subjects(T, &subjects, &j(T)).await.unwrap();
+    let (frames, _) = wal_frames(&path);
+    assert!(frames > 4096, "the batch left {frames} frames in the log");
+    let mut waited = 0;
+    loop {
+        let (frames, copied) = wal_frames(&path);
+        if copied == frames {
+            break;
+        }
+        assert!(waited < 200, "after 10 s only {copied} of {frames} frames were checkpointed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let got = store.subject(T, "s-7").await.unwrap().unwrap();
+    assert_eq!(got.items.len(), 10);
+    assert!(got.items.iter().all(|i| i.sealed == vec![7u8; 100_000]), "the checkpoint copied what was committed");
+}
+
+#[tokio::test]
+async fn a_batch_is_written_in_key_order_yet_every_subject_keeps_its_own_key_items_and_blinds() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        // More subjects than one multi-row insert takes (1,000) and more blinds than one
+        // lookup query (900), with ids and blind indexes in no particular order.
+        let ids: Vec<String> = (0..1500u32).map(|n| format!("s-{:08x}", n.wrapping_mul(2_654_435_761))).collect();
+        let blind = |n: usize| {
+            let mut b = vec![0u8; 16];
+            b[..8].copy_from_slice(&(n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+            b
+        };
+        let subjects: Vec<NewSubject> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                let mut s = subject(id, vec![ItemRecord { blind: Some(blind(n)), ..item(id, "phone", "contact.phone", None) }]);
+                s.key.wrapped = id.as_bytes().to_vec();
+                s
+            })
+            .collect();
+        store.create_subjects(T, &subjects, &j(T)).await.unwrap();
+        let wanted: Vec<Vec<u8>> = (0..ids.len()).rev().map(blind).collect();
+        let found = store.find_subjects(T, "contact.phone", &wanted).await.unwrap();
+        assert_eq!(found.len(), ids.len());
+        for (b, s) in &found {
+            let n = (0..ids.len()).find(|&n| blind(n) == *b).expect("a blind that was asked for");
+            assert_eq!(s.id, ids[n], "blind {n} leads to its own subject");
+        }
+        for id in ids.iter().step_by(97) {
+            let got = store.subject(T, id).await.unwrap().unwrap();
+            assert_eq!(got.key.unwrap().wrapped, id.as_bytes(), "{id} has its own key");
+            assert_eq!(got.items.len(), 1);
+            assert_eq!(got.items[0].subject_id, *id);
+        }
+        db
+    })
+    .await;
+}
