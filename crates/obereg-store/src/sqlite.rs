@@ -53,6 +53,7 @@ impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
+            .page_size(PAGE_BYTES)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
@@ -132,10 +133,17 @@ impl SqliteStore {
 
 /// The writer's page cache, in KiB (negative: a size, not a page count).
 const WRITER_CACHE: &str = "-65536";
-/// The writer's own auto-checkpoint, in frames (4 KiB pages, so 1 GiB): only a backstop.
+/// Page size of a database this store creates (an existing file keeps its own). SQLite's
+/// default is 4 KiB; with 8 KiB a bulk import ran 15% faster (24.0–25.0k against 21.0–21.6k
+/// subjects/s at 1M, alternating runs): each page of the write-ahead log is a frame written
+/// with two `pwrite`s, and the random indexes are rewritten whole per import batch either
+/// way, so larger pages write the same bytes in half the calls.
+const PAGE_BYTES: u32 = 8192;
+
+/// The writer's own auto-checkpoint, in frames (8 KiB pages, so 1 GiB): only a backstop.
 /// Checkpoints normally run on their own connection from a backlog of
 /// `checkpointer::BACKLOG_FRAMES`; see `checkpointer.rs` for why not on the writer.
-const WRITER_CHECKPOINT_FRAMES: &str = "262144";
+const WRITER_CHECKPOINT_FRAMES: &str = "131072";
 /// Memory-mapped I/O window, so reads skip a copy through `pread`.
 const MMAP_BYTES: &str = "268435456";
 

@@ -263,3 +263,29 @@ async fn a_bulk_load_is_settled_with_fresh_statistics_or_an_emptied_log() {
     })
     .await;
 }
+
+/// New SQLite databases get 8 KiB pages (faster bulk imports, `sqlite.rs`); a database
+/// created earlier with SQLite's 4 KiB keeps them and works as before.
+#[tokio::test]
+async fn sqlite_pages_are_8_kib_in_new_databases_and_unchanged_in_older_ones() {
+    let page_size = |path: String| async move {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{path}")).await.unwrap();
+        sqlx::query_scalar::<_, i64>("PRAGMA page_size").fetch_one(&mut conn).await.unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.db").display().to_string();
+    obereg_store::open(&format!("sqlite:{fresh}")).await.unwrap();
+    assert_eq!(page_size(fresh).await, 8192);
+
+    let older = dir.path().join("older.db").display().to_string();
+    {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{older}?mode=rwc")).await.unwrap();
+        sqlx::query("PRAGMA page_size = 4096").execute(&mut conn).await.unwrap();
+        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut conn).await.unwrap();
+        sqlx::query("CREATE TABLE earlier (x INTEGER)").execute(&mut conn).await.unwrap();
+    }
+    let store = obereg_store::open(&format!("sqlite:{older}")).await.unwrap();
+    store.create_tenant(&tenant("t1"), None, &token("t1", 1), &j("t1")).await.unwrap();
+    assert!(store.tenant("t1").await.unwrap().is_some());
+    assert_eq!(page_size(older).await, 4096);
+}

@@ -392,12 +392,13 @@ async fn a_long_write_ahead_log_is_checkpointed_in_the_background() {
     let path = dir.path().join("obereg.db").display().to_string();
     let store = obereg_store::open(&format!("sqlite:{path}")).await.unwrap();
     setup(store.as_ref()).await;
-    // About 20 MiB of pages in one transaction: past the background threshold (16 MiB), far
-    // below the writer's own auto-checkpoint (1 GiB), which therefore does not run.
+    // About 40 MiB of pages in one transaction: past the background threshold (4096 frames,
+    // 32 MiB of 8 KiB pages), far below the writer's own auto-checkpoint (1 GiB), which
+    // therefore does not run.
     let subjects: Vec<NewSubject> = (0..20)
         .map(|n| {
             let id = format!("s-{n}");
-            let items = (0..10)
+            let items = (0..20)
                 .map(|i| ItemRecord { sealed: vec![n as u8; 100_000], ..item(&id, &format!("i{i}"), "identity.name", None) })
                 .collect();
             subject(&id, items)
@@ -417,7 +418,7 @@ async fn a_long_write_ahead_log_is_checkpointed_in_the_background() {
         waited += 1;
     }
     let got = store.subject(T, "s-7").await.unwrap().unwrap();
-    assert_eq!(got.items.len(), 10);
+    assert_eq!(got.items.len(), 20);
     assert!(got.items.iter().all(|i| i.sealed == vec![7u8; 100_000]), "the checkpoint copied what was committed");
 }
 
