@@ -63,7 +63,11 @@ async fn an_nginx_log_is_kept_without_addresses_cookies_or_emails() {
     assert_eq!(report.retention, "P1Y");
     let kept = std::fs::read_to_string(root.join("default/2026-11-21.jsonl")).unwrap();
     assert_eq!(kept.lines().count(), 61);
-    for leak in ["203.0.113.", "198.51.100", "cookie-secret-42", "mail.ru", "%40", "916", "secret", "Иван", "%D0%98", "6099"] {
+    // Fragments a keyed hash (hex) cannot contain by chance: "916" alone turned up inside a
+    // hashed session id now and then.
+    for leak in
+        ["203.0.113.", "198.51.100", "cookie-secret-42", "mail.ru", "%40", "916%20", "123-45-67", "secret", "Иван", "%D0%98", "6099.199"]
+    {
         assert!(!kept.contains(leak), "{leak} is kept:\n{}", kept.lines().find(|l| l.contains(leak)).unwrap_or(""));
     }
     assert!(kept.contains("\"q\":\"phone=[PHONE]&name=[PERSON]\""), "{}", kept.lines().nth(1).unwrap());
