@@ -1,11 +1,13 @@
 //! The pre-dial check (`Engine::check_contacts`) over a list of phone numbers, for a
 //! contract purpose (robot calls: every known number is decided) and a consent purpose
 //! (marketing by email: subjects without consent are denied), in batches of 1,000 as the
-//! API and `obereg check-list` send them.
+//! API and `obereg check-list` send them, eight batches at a time as `obereg check-list` runs
+//! them.
 //!
 //! `cargo bench -p obereg-engine --bench precheck` (SQLite in a temporary directory); set
-//! OBEREG_BENCH_SUBJECTS (known subjects, default 20000) and OBEREG_BENCH_CONTACTS
-//! (numbers checked, default 50000; half of them unknown).
+//! OBEREG_BENCH_SUBJECTS (known subjects, default 20000), OBEREG_BENCH_CONTACTS (numbers
+//! checked, default 50000; half of them unknown) and OBEREG_BENCH_IN_FLIGHT (batches at a
+//! time, default 8).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +26,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CATALOG: &str = include_str!("../../../examples/voice-robot-calls.toml");
 
+/// The answers to one batch, by position.
+type Checks = Vec<Result<obereg_engine::consent::ContactCheck, (&'static str, obereg_core::Bilingual)>>;
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -31,6 +36,7 @@ fn env(name: &str, default: u64) -> u64 {
 #[tokio::main]
 async fn main() {
     let (subjects, contacts) = (env("OBEREG_BENCH_SUBJECTS", 20_000), env("OBEREG_BENCH_CONTACTS", 50_000));
+    let in_flight = env("OBEREG_BENCH_IN_FLIGHT", 8) as usize;
     let dir = tempfile::tempdir().unwrap();
     let store = obereg_store::open(&format!("sqlite:{}", dir.path().join("bench.db").display())).await.unwrap();
     let engine = Engine::new(store, Arc::new(SystemClock), RootKey::generate().unwrap());
@@ -86,6 +92,8 @@ async fn main() {
     ] {
         let started = Instant::now();
         let mut allowed = 0usize;
+        // Up to IN_FLIGHT batches at once, answers taken in list order, as `obereg check-list`.
+        let mut running: std::collections::VecDeque<tokio::task::JoinHandle<Checks>> = std::collections::VecDeque::new();
         for from in (0..contacts).step_by(1000) {
             let values: Vec<PlainValue> = (from..(from + 1000).min(contacts))
                 .map(|n| {
@@ -94,7 +102,16 @@ async fn main() {
                     PlainValue::new(if category == "contact.phone" { format!("8 916 {i:07}") } else { format!("u{i}@example.ru") })
                 })
                 .collect();
-            let checks = engine.check_contacts(&admin, category, &values, purpose, channel).await.unwrap();
+            if running.len() == in_flight {
+                let checks = running.pop_front().unwrap().await.unwrap();
+                allowed += checks.iter().filter(|c| c.as_ref().is_ok_and(|c| c.allowed)).count();
+            }
+            let (engine, admin) = (engine.clone(), admin.clone());
+            running
+                .push_back(tokio::spawn(async move { engine.check_contacts(&admin, category, &values, purpose, channel).await.unwrap() }));
+        }
+        for batch in running {
+            let checks = batch.await.unwrap();
             allowed += checks.iter().filter(|c| c.as_ref().is_ok_and(|c| c.allowed)).count();
         }
         let took = started.elapsed().as_secs_f64();

@@ -122,6 +122,22 @@ fn a_contact_list_is_checked_before_a_campaign() {
     );
     let bad = obereg(dir.path(), &["check-list", "phones.txt", "--purpose", "robot_calls", "--channel", "fax"]);
     assert_eq!(bad.status.code(), Some(2));
+
+    // A list longer than the batches checked at once (8 × 1,000): answers stay in list order.
+    let list: Vec<String> =
+        (1..=9_001).map(|n| if n % 1000 == 7 { "not an email".to_owned() } else { format!("u{n}@example.ru") }).collect();
+    std::fs::write(dir.path().join("long.txt"), list.join("\n")).unwrap();
+    let out =
+        obereg(dir.path(), &["check-list", "long.txt", "--category", "contact.email", "--purpose", "product_news", "--channel", "email"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 9_001);
+    for (i, row) in rows.iter().enumerate() {
+        let n = i + 1;
+        let code = if n % 1000 == 7 { "value.invalid_email" } else { "decision.no_consent" };
+        assert!(row.starts_with(&format!("{n},false,{code},")), "row {n}: {row}");
+    }
 }
 
 #[test]
