@@ -29,6 +29,11 @@ const CATALOG: &str = include_str!("../../../examples/voice-robot-calls.toml");
 /// The answers to one batch, by position.
 type Checks = Vec<Result<obereg_engine::consent::ContactCheck, (&'static str, obereg_core::Bilingual)>>;
 
+/// How many contacts of a batch may be contacted.
+fn allowed_in(checks: Checks) -> usize {
+    checks.iter().filter(|c| c.as_ref().is_ok_and(|c| c.allowed)).count()
+}
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -103,16 +108,14 @@ async fn main() {
                 })
                 .collect();
             if running.len() == in_flight {
-                let checks = running.pop_front().unwrap().await.unwrap();
-                allowed += checks.iter().filter(|c| c.as_ref().is_ok_and(|c| c.allowed)).count();
+                allowed += allowed_in(running.pop_front().unwrap().await.unwrap());
             }
             let (engine, admin) = (engine.clone(), admin.clone());
             running
                 .push_back(tokio::spawn(async move { engine.check_contacts(&admin, category, &values, purpose, channel).await.unwrap() }));
         }
         for batch in running {
-            let checks = batch.await.unwrap();
-            allowed += checks.iter().filter(|c| c.as_ref().is_ok_and(|c| c.allowed)).count();
+            allowed += allowed_in(batch.await.unwrap());
         }
         let took = started.elapsed().as_secs_f64();
         println!(

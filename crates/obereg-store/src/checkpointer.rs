@@ -23,7 +23,7 @@ use crate::commit_mark::WalIndex;
 /// Frames (pages) waiting in the log before a background checkpoint runs: 32 MiB of 8 KiB
 /// pages (16 MiB in a database created with 4 KiB pages). Small commits accumulate to it; a
 /// bulk import passes it with every batch.
-pub(crate) const BACKLOG_FRAMES: u32 = 4096;
+const BACKLOG_FRAMES: u32 = 4096;
 
 /// How often the task looks at the wal-index (one `pread`, no query).
 const POLL: Duration = Duration::from_millis(50);

@@ -100,7 +100,7 @@ impl SqliteStore {
         // verification, exports) are bound by that hand-off, not by SQLite.
         let read = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .after_connect(attach_keystore(keystore, false))
+            .after_connect(attach_keystore(keystore.clone(), false))
             .connect_with(
                 options
                     .read_only(true)
@@ -113,10 +113,10 @@ impl SqliteStore {
         let wal_index = Arc::new(WalIndex::new(&db_file));
         let checkpoints = SqlitePoolOptions::new()
             .max_connections(1)
-            .after_connect(attach_keystore(keystore_path(&db_file), false))
+            .after_connect(attach_keystore(keystore.clone(), false))
             .connect_with(checkpoint_options)
             .await?;
-        checkpointer::spawn(checkpoints, Arc::downgrade(&wal_index), WalIndex::new(&keystore_path(&db_file)));
+        checkpointer::spawn(checkpoints, Arc::downgrade(&wal_index), WalIndex::new(&keystore));
         Ok(Self { write, read, wal_index })
     }
 
