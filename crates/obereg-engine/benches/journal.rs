@@ -33,6 +33,7 @@ fn draft(i: u64) -> EntryDraft {
         operation: "extraction".into(),
         purpose: Some("robot_calls".into()),
         subject: Some(format!("01938c5e-7a10-7000-8000-{:012x}", i % 100_000)),
+        subjects: vec![],
         categories: vec!["contact.phone".into(), "call.recording".into()],
         object: None,
         request: Some(format!("0193a1b2-0000-7000-8000-{i:012x}")),

@@ -121,6 +121,7 @@ pub(crate) struct Record<'a> {
     pub object: Option<String>,
     pub purpose: Option<String>,
     pub subject: Option<String>,
+    pub subjects: Vec<String>,
     pub categories: Vec<String>,
 }
 
@@ -141,6 +142,19 @@ impl<'a> Record<'a> {
 
     pub fn subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
+        self
+    }
+
+    /// The subjects one operation touched: one goes in `subject`, several in `subjects`
+    /// (sorted), none in neither.
+    pub fn touching(mut self, mut subjects: Vec<String>) -> Self {
+        subjects.sort();
+        subjects.dedup();
+        if subjects.len() == 1 {
+            self.subject = subjects.pop();
+        } else {
+            self.subjects = subjects;
+        }
         self
     }
 
@@ -168,6 +182,7 @@ impl Engine {
             operation: record.operation.to_owned(),
             purpose: record.purpose,
             subject: record.subject,
+            subjects: record.subjects,
             categories: record.categories,
             object: record.object,
             // A client-chosen request id that is not a plain code is left out, not refused.

@@ -541,6 +541,10 @@ async fn a_batch_lookup_answers_each_value_in_place_and_journals_each_subject_on
     let env = env().await;
     let support = env.staff("support").await;
     let a = env.engine.create_subject(&env.admin, customer()).await.unwrap();
+    let mut second = customer();
+    second.values.retain(|v| v.category == "contact.phone");
+    second.values[0].value = PlainValue::new("+7 916 765-43-21");
+    let b = env.engine.create_subject(&env.admin, second).await.unwrap();
     let values: Vec<PlainValue> =
         ["+79161234589", "not a phone", "+79160000000", "8 (916) 123-45-89"].into_iter().map(PlainValue::new).collect();
     let before = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap().len();
@@ -554,12 +558,26 @@ async fn a_batch_lookup_answers_each_value_in_place_and_journals_each_subject_on
     assert!(matches!(&found[1], Found::Invalid { code: "value.invalid_phone", .. }));
     assert!(ids(&found[2]).is_empty());
     assert_eq!(ids(&found[3]), vec![a.id.clone()], "the same number in another spelling");
-    // One entry for the subject (found twice) and one for the values that found no one.
+    // One entry for the whole lookup, naming the subject (found twice) once.
     let journal = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap();
     let added: Vec<&str> = journal[before..].iter().map(|e| e.body.as_str()).collect();
-    assert_eq!(added.len(), 2, "{added:?}");
-    assert_eq!(added.iter().filter(|b| b.contains(&a.id)).count(), 1);
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(added[0].matches(&a.id).count(), 1);
     assert!(added.iter().all(|b| b.contains("\"lookup\"") && !b.contains("9161234589")));
+
+    // Two subjects found: still one entry, naming both in `subjects`, which each one's
+    // journal shows.
+    let both: Vec<PlainValue> = ["+79161234589", "+79167654321"].into_iter().map(PlainValue::new).collect();
+    env.engine.find_subjects_many(&support, "contact.phone", &both, "account").await.unwrap();
+    let journal = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap();
+    let entry = journal.last().unwrap().entry().unwrap();
+    let mut expected = vec![a.id.clone(), b.id.clone()];
+    expected.sort();
+    assert_eq!((entry.subject.as_deref(), entry.subjects), (None, expected));
+    for id in [&a.id, &b.id] {
+        let about = env.engine.subject_journal(&env.admin, id, 0, 100).await.unwrap();
+        assert_eq!(about.last().unwrap().index, journal.last().unwrap().index, "{id}");
+    }
 
     // Nothing valid to look for: nothing journaled. Too many values: refused whole.
     let invalid = env.engine.find_subjects_many(&support, "contact.phone", &[PlainValue::new("x")], "account").await.unwrap();

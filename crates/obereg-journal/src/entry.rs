@@ -15,6 +15,8 @@ pub const ENTRY_FORMAT: u8 = 1;
 const MAX_CODE_CHARS: usize = 120;
 /// Most categories one entry may name.
 const MAX_CATEGORIES: usize = 64;
+/// Most subjects one entry may name in `subjects` (a batch lookup's size).
+pub const MAX_ENTRY_SUBJECTS: usize = 1000;
 
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +55,10 @@ pub struct EntryDraft {
     pub purpose: Option<String>,
     /// The subject's opaque id, never an identifier such as a phone number.
     pub subject: Option<String>,
+    /// Several subjects touched by one operation (a batch lookup, a pre-dial check), each
+    /// by opaque id, sorted; empty otherwise. An entry names one subject in `subject` or
+    /// several here, never both.
+    pub subjects: Vec<String>,
     /// Catalog category ids touched, never their values.
     pub categories: Vec<String>,
     /// What was acted on when it is not a subject: `token:<id>`, `catalog:<version>`.
@@ -73,6 +79,10 @@ pub struct Entry {
     pub operation: String,
     pub purpose: Option<String>,
     pub subject: Option<String>,
+    /// Left out of the encoding when empty, so entries written before the field existed
+    /// encode (and hash) exactly as they did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
     pub categories: Vec<String>,
     pub object: Option<String>,
     pub request: Option<String>,
@@ -114,6 +124,10 @@ impl EntryDraft {
         if self.categories.len() > MAX_CATEGORIES {
             return Err(InvalidDraft("categories"));
         }
+        if self.subjects.len() > MAX_ENTRY_SUBJECTS || (self.subject.is_some() && !self.subjects.is_empty()) {
+            return Err(InvalidDraft("subjects"));
+        }
+        self.subjects.iter().try_for_each(|s| check(Some(s), "subjects"))?;
         self.categories.iter().try_for_each(|c| check(Some(c), "categories"))
     }
 
@@ -128,6 +142,7 @@ impl EntryDraft {
             operation: self.operation.clone(),
             purpose: self.purpose.clone(),
             subject: self.subject.clone(),
+            subjects: self.subjects.clone(),
             categories: self.categories.clone(),
             object: self.object.clone(),
             request: self.request.clone(),

@@ -61,8 +61,10 @@ macro_rules! journal_sql {
                 }
                 let mut entries = Vec::with_capacity(drafts.len());
                 let mut nodes = Vec::new();
+                let mut named: Vec<(&str, i64)> = Vec::new();
                 for d in drafts {
                     let index = frontier.size();
+                    named.extend(d.subjects.iter().map(|s| (s.as_str(), index as i64)));
                     let body = d.seal(index, catalog_version).encode();
                     let leaf = obereg_journal::leaf_hash(&body);
                     for (subtree, hash) in frontier.push(leaf) {
@@ -81,6 +83,15 @@ macro_rules! journal_sql {
                             .push_bind(leaf.0.to_vec())
                             .push_bind(body.clone())
                             .push_bind(subject.clone());
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
+                // Entries naming several subjects are found by subject through this table
+                // (migration 000015), written in the same transaction as the entries.
+                for chunk in named.chunks($crate::journal_sql::INSERT_CHUNK) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_subjects (tenant_id, subject_id, idx) ");
+                    insert.push_values(chunk, |mut row, (subject, index)| {
+                        row.push_bind(tenant.to_owned()).push_bind((*subject).to_owned()).push_bind(*index);
                     });
                     insert.build().execute(&mut **tx).await?;
                 }

@@ -131,7 +131,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Entries `from..to`, in index order.
     fn journal_entries<'a>(&'a self, tenant: &'a str, from: u64, to: u64) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
 
-    /// Up to `limit` entries about one subject with index ≥ `from`, in index order.
+    /// Up to `limit` entries about one subject (naming it in `subject` or among `subjects`)
+    /// with index ≥ `from`, in index order.
     fn journal_subject_entries<'a>(
         &'a self,
         tenant: &'a str,

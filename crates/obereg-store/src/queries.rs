@@ -311,7 +311,9 @@ macro_rules! shared_queries {
             ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
                 Box::pin(async move {
                     Ok(sqlx::query_as(
-                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 AND idx >= $3 \
+                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND idx IN \
+                         (SELECT idx FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 AND idx >= $3 \
+                          UNION ALL SELECT idx FROM journal_subjects WHERE tenant_id = $1 AND subject_id = $2 AND idx >= $3) \
                          ORDER BY idx LIMIT $4",
                     )
                     .bind(tenant)
@@ -331,7 +333,9 @@ macro_rules! shared_queries {
             ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
                 Box::pin(async move {
                     Ok(sqlx::query_as(
-                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 \
+                        "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND idx IN \
+                         (SELECT idx FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 \
+                          UNION ALL SELECT idx FROM journal_subjects WHERE tenant_id = $1 AND subject_id = $2) \
                          ORDER BY idx DESC LIMIT $3",
                     )
                     .bind(tenant)

@@ -28,6 +28,7 @@ fn body(index: u64, salt: u64) -> Vec<u8> {
         operation: "extraction".into(),
         purpose: Some("calls".into()),
         subject: Some(format!("s{salt}")),
+        subjects: vec![],
         categories: vec!["contact.phone".into()],
         object: None,
         request: None,

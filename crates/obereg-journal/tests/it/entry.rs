@@ -10,6 +10,7 @@ fn draft() -> EntryDraft {
         operation: "token.issued".into(),
         purpose: None,
         subject: None,
+        subjects: vec![],
         categories: vec![],
         object: Some("token:0193a1b2-0000-7000-8000-000000000002".into()),
         request: Some("req-1".into()),
@@ -40,6 +41,22 @@ fn encoding_is_one_compact_line_in_a_fixed_order() {
 }
 
 #[test]
+fn several_subjects_are_encoded_after_subject_and_only_when_there_are_any() {
+    let mut d = draft();
+    d.subjects = vec!["s1".into(), "s2".into()];
+    d.validate().unwrap();
+    let entry = d.seal(7, None);
+    let text = String::from_utf8(entry.encode()).unwrap();
+    assert!(text.contains("\"subject\":null,\"subjects\":[\"s1\",\"s2\"],\"categories\":[]"), "{text}");
+    assert_eq!(Entry::decode(text.as_bytes()).unwrap(), entry);
+    // An entry written before the field existed decodes, and encodes to the same bytes
+    // (its leaf hash is unchanged).
+    let old = String::from_utf8(draft().seal(8, None).encode()).unwrap();
+    assert!(!old.contains("subjects"));
+    assert_eq!(Entry::decode(old.as_bytes()).unwrap().encode(), old.as_bytes());
+}
+
+#[test]
 fn drafts_with_free_text_are_refused() {
     assert!(draft().validate().is_ok());
     type Mutation = Box<dyn Fn(&mut EntryDraft)>;
@@ -53,6 +70,15 @@ fn drafts_with_free_text_are_refused() {
         ("categories", Box::new(|d| d.categories = (0..65).map(|i| format!("c{i}")).collect())),
         ("actor.role", Box::new(|d| d.actor = Actor::Token { token: "t".into(), role: "Ivan Petrov".into() })),
         ("tenant", Box::new(|d| d.tenant = "x".repeat(121))),
+        ("subjects", Box::new(|d| d.subjects = vec!["s1".into(), "Иван".into()])),
+        ("subjects", Box::new(|d| d.subjects = (0..1001).map(|i| format!("s{i}")).collect())),
+        (
+            "subjects",
+            Box::new(|d| {
+                d.subject = Some("s1".into());
+                d.subjects = vec!["s2".into(), "s3".into()];
+            }),
+        ),
     ];
     for (field, mutate) in cases {
         let mut d = draft();

@@ -20,6 +20,7 @@ pub fn draft(tenant: &str, operation: &str, subject: Option<&str>) -> EntryDraft
         operation: operation.into(),
         purpose: None,
         subject: subject.map(str::to_owned),
+        subjects: vec![],
         categories: vec![],
         object: None,
         request: None,
@@ -107,6 +108,46 @@ async fn appends_get_consecutive_indexes_and_hash_as_stored() {
         assert_eq!(about.len(), 13);
         let page = store.journal_subject_entries("acme", "subj-1", about[5].idx as u64 + 1, 3).await.unwrap();
         assert_eq!(page.iter().map(|e| e.idx).collect::<Vec<_>>(), about[6..9].iter().map(|e| e.idx).collect::<Vec<_>>());
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_entry_naming_several_subjects_is_found_by_each_and_by_no_one_else() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        tenant(&store, "acme").await;
+        let mut several = draft("acme", "use", None);
+        several.subjects = vec!["subj-a".into(), "subj-b".into(), "subj-c".into()];
+        let batch = vec![draft("acme", "extraction", Some("subj-a")), several, draft("acme", "extraction", Some("subj-b"))];
+        let appended = store.append_journal("acme", &batch).await.unwrap();
+        let found = |subject: &'static str| {
+            let store = store.clone();
+            async move {
+                let forward = store.journal_subject_entries("acme", subject, 0, 100).await.unwrap();
+                let latest = store.journal_subject_latest("acme", subject, 100).await.unwrap();
+                assert_eq!(forward.iter().rev().map(|e| e.idx).collect::<Vec<_>>(), latest.iter().map(|e| e.idx).collect::<Vec<_>>());
+                forward.iter().map(|e| e.idx as u64).collect::<Vec<_>>()
+            }
+        };
+        let first = appended.first;
+        assert_eq!(found("subj-a").await, [first, first + 1]);
+        assert_eq!(found("subj-b").await, [first + 1, first + 2]);
+        assert_eq!(found("subj-c").await, [first + 1]);
+        assert!(found("subj-d").await.is_empty());
+        // Paging skips what came before `from`, and the newest page is the newest entry.
+        assert_eq!(store.journal_subject_entries("acme", "subj-b", first + 2, 10).await.unwrap().len(), 1);
+        assert_eq!(store.journal_subject_latest("acme", "subj-b", 1).await.unwrap()[0].idx as u64, first + 2);
+        // The body lists the subjects; the log audits clean.
+        let body = &store.journal_entries("acme", first + 1, first + 2).await.unwrap()[0].body;
+        assert!(String::from_utf8_lossy(body).contains("\"subjects\":[\"subj-a\",\"subj-b\",\"subj-c\"]"));
+        audit_clean(&store, "acme", &NoteSigner::from_seed("test/acme", &[1; 32]).unwrap()).await;
+        // A draft naming one subject both ways is refused, and nothing is written.
+        let mut both = draft("acme", "use", Some("subj-a"));
+        both.subjects = vec!["subj-b".into(), "subj-c".into()];
+        assert!(matches!(store.append_journal("acme", &[both]).await, Err(StoreError::InvalidJournalEntry(_))));
+        assert_eq!(size(&store, "acme").await, appended.size);
         db
     })
     .await;
@@ -255,11 +296,16 @@ async fn the_database_refuses_to_change_or_delete_journal_rows() {
     each_backend(|db| async move {
         let store = db.open().await;
         tenant(&store, "acme").await;
+        let mut several = draft("acme", "use", None);
+        several.subjects = vec!["subj-a".into(), "subj-b".into()];
+        store.append_journal("acme", &[several]).await.unwrap();
         let statements = [
             "UPDATE journal_entries SET subject_id = 'x'",
             "DELETE FROM journal_entries",
             "DELETE FROM journal_nodes",
             "DELETE FROM journal_checkpoints",
+            "UPDATE journal_subjects SET subject_id = 'x'",
+            "DELETE FROM journal_subjects",
         ];
         for sql in statements {
             let result = if db.url.starts_with("sqlite:") {
@@ -269,14 +315,15 @@ async fn the_database_refuses_to_change_or_delete_journal_rows() {
                 let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
                 sqlx::query(sql).execute(&mut conn).await.map(|_| ())
             };
-            // Deleting from an empty table fires no row trigger; the entries table is not empty.
-            if sql.contains("journal_entries") {
+            // Deleting from an empty table fires no row trigger; these tables are not empty.
+            if sql.contains("journal_entries") || sql.contains("journal_subjects") {
                 let err = result.unwrap_err().to_string();
                 assert!(err.contains("append-only"), "{sql}: {err}");
             }
         }
-        assert_eq!(size(&store, "acme").await, 1);
-        assert_eq!(store.journal_entries("acme", 0, 10).await.unwrap().len(), 1);
+        assert_eq!(size(&store, "acme").await, 2);
+        assert_eq!(store.journal_entries("acme", 0, 10).await.unwrap().len(), 2);
+        assert_eq!(store.journal_subject_entries("acme", "subj-b", 0, 10).await.unwrap().len(), 1);
         db
     })
     .await;
