@@ -99,8 +99,9 @@ async fn main() {
         let mut allowed = 0usize;
         // Up to IN_FLIGHT batches at once, answers taken in list order, as `obereg check-list`.
         let mut running: std::collections::VecDeque<tokio::task::JoinHandle<Checks>> = std::collections::VecDeque::new();
-        for from in (0..contacts).step_by(1000) {
-            let values: Vec<PlainValue> = (from..(from + 1000).min(contacts))
+        let per_call = env("OBEREG_BENCH_PER_CALL", 1000);
+        for from in (0..contacts).step_by(per_call as usize) {
+            let values: Vec<PlainValue> = (from..(from + per_call).min(contacts))
                 .map(|n| {
                     // Even n: a known subject; odd n: a number or address no one holds.
                     let i = if n % 2 == 0 { (n / 2) % subjects } else { subjects + n };

@@ -41,6 +41,7 @@ use obereg_core::decision::{Standing, SubjectFacts};
 use obereg_store::{ChangeFeed, CommitMark, Store, StoreError};
 
 use crate::Actor;
+use crate::contact_index::ContactTable;
 
 /// Most subjects kept per tenant; past it the tenant's subjects are dropped at once.
 pub(crate) const MAX_SUBJECTS: usize = 200_000;
@@ -104,6 +105,8 @@ struct TokenCache {
 struct TenantIndex {
     /// Held by the probe that is running; probes of one tenant run one at a time.
     probe: tokio::sync::Mutex<()>,
+    /// Held by the contact index's catch-up that is running (see `contact_index`).
+    catch_up: tokio::sync::Mutex<()>,
     state: Mutex<TenantState>,
 }
 
@@ -120,6 +123,13 @@ struct TenantState {
     /// Bumped by every invalidation (see "Loading" above).
     generation: u64,
     subjects: HashMap<String, Arc<HeldFacts>>,
+    /// The contact index, once a lookup asked for it (see `contact_index`).
+    contacts: Option<ContactTable>,
+    /// Bumped whenever the contact index is dropped, so a catch-up that began before
+    /// does not install into its successor.
+    contacts_epoch: u64,
+    /// The tenant has more subjects than the contact index holds.
+    contacts_too_big: bool,
 }
 
 /// Proof that the index of a tenant was fresh for a caller: what it saw then.
@@ -198,6 +208,8 @@ impl DecisionIndex {
                 Ok(Probed::Restart(last, catalog_sha)) => {
                     state.subjects.clear();
                     state.generation += 1;
+                    state.contacts = None;
+                    state.contacts_epoch += 1;
                     state.watermark = Some(last);
                     state.catalog_sha = catalog_sha;
                     self.drop_tokens(|t| t.tenant == tenant);
@@ -239,6 +251,14 @@ impl DecisionIndex {
             match change.kind.as_str() {
                 "subject" => {
                     state.subjects.remove(&change.key);
+                    if let Some(contacts) = &mut state.contacts {
+                        contacts.mark_stale(&change.key);
+                    }
+                }
+                "contacts" => {
+                    if let Some(contacts) = &mut state.contacts {
+                        contacts.mark_new();
+                    }
                 }
                 _ => revoked.push(change.key.as_str()),
             }
@@ -302,6 +322,109 @@ impl DecisionIndex {
         if tokens.generation == generation {
             tokens.by_hash.insert(hash, CachedToken { tenant: actor.tenant.clone(), actor: actor.clone() });
         }
+    }
+}
+
+impl DecisionIndex {
+    /// Runs `answer` on the tenant's contact index once it holds every change the last
+    /// probe saw; call it after [`DecisionIndex::fresh_since`] for the caller, and the answer
+    /// reflects every change committed before the caller arrived. The first call for a
+    /// tenant reads all its subjects. `None` when the tenant is not held (more than
+    /// `contact_index::MAX_SUBJECTS` subjects, or the index restarted meanwhile): the
+    /// caller reads the database instead.
+    pub(crate) async fn with_contacts<R>(
+        &self,
+        store: &dyn Store,
+        tenant: &str,
+        answer: impl FnOnce(&ContactTable) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        let index = self.tenant(tenant);
+        loop {
+            {
+                let mut state = lock(&index.state);
+                if state.contacts_too_big {
+                    return Ok(None);
+                }
+                match &state.contacts {
+                    Some(table) if !table.behind() => return Ok(Some(answer(table))),
+                    Some(_) => {}
+                    None => state.contacts = Some(ContactTable::new()),
+                }
+            }
+            let _catching_up = index.catch_up.lock().await;
+            let (pending, epoch) = {
+                let state = lock(&index.state);
+                match &state.contacts {
+                    Some(table) if table.behind() => (table.pending(), state.contacts_epoch),
+                    _ => continue,
+                }
+            };
+            if !Self::catch_up(store, tenant, &index, pending, epoch).await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Reads what the contact index owes (stale subjects, then subjects past the last one
+    /// read, page by page) and installs it; `false` if the index was dropped meanwhile or
+    /// grew past its bound.
+    async fn catch_up(
+        store: &dyn Store,
+        tenant: &str,
+        index: &TenantIndex,
+        (stale, mut from, marks): (Vec<(String, u64)>, i64, u64),
+        epoch: u64,
+    ) -> Result<bool, StoreError> {
+        let install = |change: &mut dyn FnMut(&mut ContactTable)| {
+            let mut state = lock(&index.state);
+            if state.contacts_epoch != epoch {
+                return false;
+            }
+            let Some(table) = state.contacts.as_mut() else { return false };
+            change(table);
+            if table.len() > crate::contact_index::MAX_SUBJECTS {
+                state.contacts = None;
+                state.contacts_epoch += 1;
+                state.contacts_too_big = true;
+                return false;
+            }
+            true
+        };
+        if !stale.is_empty() {
+            let ids: Vec<String> = stale.iter().map(|(id, _)| id.clone()).collect();
+            let page = store.contact_rows_of(tenant, &ids).await?;
+            let mut page = Some(page);
+            if !install(&mut |table| {
+                if let Some(page) = page.take() {
+                    // A subject no longer there (never expected) is dropped, not kept stale.
+                    for id in &ids {
+                        if !page.subjects.iter().any(|s| &s.id == id) {
+                            table.forget(id);
+                        }
+                    }
+                    table.apply(page, false);
+                }
+            }) {
+                return Ok(false);
+            }
+        }
+        loop {
+            let page = store.contact_rows(tenant, from, crate::contact_index::PAGE).await?;
+            let full = page.subjects.len() >= crate::contact_index::PAGE as usize;
+            from = page.last.unwrap_or(from);
+            let mut page = Some(page);
+            if !install(&mut |table| {
+                if let Some(page) = page.take() {
+                    table.apply(page, true);
+                }
+            }) {
+                return Ok(false);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(install(&mut |table| table.caught_up(&stale, marks)))
     }
 }
 

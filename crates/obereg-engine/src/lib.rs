@@ -8,6 +8,7 @@ mod actor;
 mod blind_reads;
 mod catalogs;
 pub mod consent;
+mod contact_index;
 pub mod cookies;
 mod decision_index;
 pub mod detection;

@@ -727,3 +727,70 @@ async fn concurrent_lookups_share_queries_yet_each_gets_only_its_own_subjects() 
         }
     }
 }
+
+#[tokio::test]
+async fn lookups_see_every_contact_change_made_by_another_process_at_once() {
+    // The first lookup builds this engine's contact index; every later change is made by
+    // another engine on the same database, and the next lookup here must see it.
+    let env = env().await;
+    let other = env.other_process().await;
+    let support = env.staff("support").await;
+    let find = |phone: &'static str| {
+        let (engine, admin) = (env.engine.clone(), env.admin.clone());
+        async move {
+            let found = engine.find_subjects(&admin, "contact.phone", &PlainValue::new(phone), "account").await.unwrap();
+            found.into_iter().map(|s| (s.id, s.status)).collect::<Vec<_>>()
+        }
+    };
+    let phone_item = |id: String| {
+        let (engine, admin) = (env.engine.clone(), support.clone());
+        async move {
+            let view = engine.read_subject(&admin, &id, "account").await.unwrap();
+            view.attributes.into_iter().find(|a| a.category == "contact.phone").unwrap().id
+        }
+    };
+    let with_phone = |phone: &str| {
+        let mut input = customer();
+        input.values.retain(|v| v.category == "contact.phone");
+        input.values.iter_mut().filter(|v| v.category == "contact.phone").for_each(|v| v.value = PlainValue::new(phone));
+        input
+    };
+    let a = env.engine.create_subject(&env.admin, with_phone("+7 916 111-11-11")).await.unwrap();
+    assert_eq!(find("+79161111111").await, [(a.id.clone(), SubjectStatus::Active)]);
+
+    // Created elsewhere, one by one and by import.
+    let b = other.create_subject(&env.admin, with_phone("+7 916 222-22-22")).await.unwrap();
+    assert_eq!(find("+79162222222").await, [(b.id.clone(), SubjectStatus::Active)]);
+    let rows = vec![ImportRow { line: 1, input: with_phone("+7 916 333-33-33") }];
+    let imported = other.import_subjects(&env.admin, rows).await.unwrap();
+    let c = match &imported.outcomes[0].1 {
+        ImportOutcome::Created(id) => id.clone(),
+        outcome => panic!("{outcome:?}"),
+    };
+    assert_eq!(find("+79163333333").await, [(c.clone(), SubjectStatus::Active)]);
+
+    // A phone corrected elsewhere: the old number finds no one, the new one finds `b`.
+    let item = phone_item(b.id.clone()).await;
+    other.rectify_value(&support, &b.id, &item, &PlainValue::new("+7 916 444-44-44"), "account").await.unwrap();
+    assert!(find("+79162222222").await.is_empty());
+    assert_eq!(find("+79164444444").await, [(b.id.clone(), SubjectStatus::Active)]);
+
+    // Shared: `c` is given `a`'s number too; both are found.
+    other.add_to_subject(&env.admin, &c, vec![value("contact.phone", "8 916 111 11 11", &["account"])], vec![]).await.unwrap();
+    let mut both = vec![(a.id.clone(), SubjectStatus::Active), (c.clone(), SubjectStatus::Active)];
+    both.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(find("+79161111111").await, both);
+
+    // Restricted elsewhere: still found, as restricted. Erased elsewhere: gone.
+    other.restrict_subject(&env.admin, &a.id).await.unwrap();
+    assert!(find("+79161111111").await.contains(&(a.id.clone(), SubjectStatus::Restricted)));
+    other.erase_subject(&env.admin, &c).await.unwrap();
+    assert_eq!(find("+79161111111").await, [(a.id.clone(), SubjectStatus::Restricted)]);
+    assert!(find("+79163333333").await.is_empty());
+
+    // A value deleted elsewhere.
+    let item = phone_item(b.id.clone()).await;
+    let officer = env.staff("privacy_officer").await;
+    other.delete_value(&officer, &b.id, &item, "account").await.unwrap();
+    assert!(find("+79164444444").await.is_empty());
+}

@@ -191,6 +191,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// need the standing and the key, not the data).
     fn subject_head<'a>(&'a self, tenant: &'a str, id: &'a str) -> StoreFuture<'a, Option<(SubjectRecord, Option<SubjectKeyRecord>)>>;
 
+    /// Up to `limit` subjects of `tenant` created after position `after` (a page's `last`;
+    /// `-1` from the start) with their blind indexes. A tenant's subjects are numbered in the
+    /// order their transactions committed (numbers are taken under the journal head lock),
+    /// so a reader that has seen a page has seen every earlier subject.
+    fn contact_rows<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> StoreFuture<'a, ContactPage>;
+
+    /// The named subjects (those that exist) with their blind indexes, as they are now.
+    fn contact_rows_of<'a>(&'a self, tenant: &'a str, ids: &'a [String]) -> StoreFuture<'a, ContactPage>;
+
     /// Subjects (not erased) with an item of `category` whose blind index is one of
     /// `blinds`, each with the blind index that matched.
     fn find_subjects<'a>(

@@ -244,6 +244,19 @@ pub struct ChangeRecord {
     pub key: String,
 }
 
+/// A page of the tenant's subjects with their blind indexes, for the engine's in-memory
+/// contact index (`Store::contact_rows`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactPage {
+    /// Every subject read, erased ones included (they hold no blinds), in sequence order.
+    pub subjects: Vec<SubjectRecord>,
+    /// `(subject id, category, blind index)` for each searchable value of those subjects.
+    pub blinds: Vec<(String, String, Vec<u8>)>,
+    /// The highest sequence number read: where the next page starts. Internal, opaque to
+    /// callers; `None` when the page is empty.
+    pub last: Option<i64>,
+}
+
 /// What a freshness probe reads: the catalog in force and the changes since the last probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeFeed {

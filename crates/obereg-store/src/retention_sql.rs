@@ -143,8 +143,8 @@ macro_rules! retention_helpers {
                 Ok(())
             }
 
-            /// Deletes one item and releases its blind index.
-            async fn delete_item(tx: &mut sqlx::Transaction<'static, $db>, seq: i64, id: &str) -> Result<(), $crate::StoreError> {
+            /// Deletes one item and releases its blind index; tells whether it had one.
+            async fn delete_item(tx: &mut sqlx::Transaction<'static, $db>, seq: i64, id: &str) -> Result<bool, $crate::StoreError> {
                 let gone: Option<Option<Vec<u8>>> =
                     sqlx::query_scalar("DELETE FROM subject_items WHERE subject_seq = $1 AND id = $2 RETURNING blind")
                         .bind(seq)
@@ -153,8 +153,8 @@ macro_rules! retention_helpers {
                         .await?;
                 match gone {
                     None => Err($crate::StoreError::Conflict("item")),
-                    Some(Some(blind)) => Self::release_blind(tx, seq, &blind).await,
-                    Some(None) => Ok(()),
+                    Some(Some(blind)) => Self::release_blind(tx, seq, &blind).await.map(|()| true),
+                    Some(None) => Ok(false),
                 }
             }
         }
@@ -357,8 +357,11 @@ macro_rules! retention_methods {
                 let tenant = batch.tenant_id.as_str();
                 let mut tx = self.write.begin().await?;
                 let head = Self::lock_head(&mut tx, tenant).await?;
+                let mut unsearchable = std::collections::BTreeSet::new();
                 for (seq, id) in &batch.delete {
-                    Self::delete_item(&mut tx, *seq, id).await?;
+                    if Self::delete_item(&mut tx, *seq, id).await? {
+                        unsearchable.insert(*seq);
+                    }
                 }
                 for (seq, id, purposes) in &batch.narrow {
                     sqlx::query("UPDATE subject_items SET purposes = $3 WHERE subject_seq = $1 AND id = $2")
@@ -400,6 +403,11 @@ macro_rules! retention_methods {
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
                 for id in batch.restrict.iter().map(|(_, id)| id).chain(batch.erase.iter().map(|(_, id, _)| id)) {
                     Self::note_change(&mut tx, tenant, "subject", id, appended).await?;
+                }
+                // Subjects that lost a searchable value: contact indexes re-read them.
+                for seq in unsearchable {
+                    let id: String = sqlx::query_scalar("SELECT id FROM subjects WHERE seq = $1").bind(seq).fetch_one(&mut *tx).await?;
+                    Self::note_change(&mut tx, tenant, "subject", &id, appended).await?;
                 }
                 if let Some(act) = &batch.act {
                     Self::insert_act_at(&mut tx, act, appended).await?;

@@ -58,6 +58,27 @@ impl Located {
     }
 }
 
+/// A subject row with its internal sequence number (see `ContactPage`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct NumberedSubject {
+    pub seq: i64,
+    pub tenant_id: String,
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub restricted_at: Option<i64>,
+    pub erased_at: Option<i64>,
+}
+
+impl NumberedSubject {
+    pub(crate) fn into_record(self) -> crate::SubjectRecord {
+        let Self { seq: _, tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at } = self;
+        crate::SubjectRecord { tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at }
+    }
+}
+
 macro_rules! vault_methods {
     ($db:ty) => {
         fn create_subjects<'a>(
@@ -71,6 +92,12 @@ macro_rules! vault_methods {
                 let head = Self::lock_head(&mut tx, tenant).await?;
                 Self::insert_subjects(&mut tx, tenant, subjects).await?;
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                // One stamp for the whole batch: contact indexes read what is new by number.
+                // (Only subjects with searchable values concern them; those always journal
+                // their collection.)
+                if subjects.iter().any(|s| s.items.iter().any(|i| i.blind.is_some())) {
+                    Self::note_change(&mut tx, tenant, "contacts", "new", appended).await?;
+                }
                 tx.commit().await?;
                 Ok(appended)
             })
@@ -188,6 +215,42 @@ macro_rules! vault_methods {
             })
         }
 
+        fn contact_rows<'a>(&'a self, tenant: &'a str, after: i64, limit: u32) -> $crate::StoreFuture<'a, $crate::ContactPage> {
+            Box::pin(async move {
+                let rows: Vec<$crate::vault_sql::NumberedSubject> = sqlx::query_as(
+                    "SELECT seq, tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at FROM subjects \
+                     WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                )
+                .bind(tenant)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?;
+                self.with_blinds(rows).await
+            })
+        }
+
+        fn contact_rows_of<'a>(&'a self, tenant: &'a str, ids: &'a [String]) -> $crate::StoreFuture<'a, $crate::ContactPage> {
+            Box::pin(async move {
+                let mut rows: Vec<$crate::vault_sql::NumberedSubject> = Vec::new();
+                for chunk in ids.chunks($crate::vault_sql::BLIND_CHUNK) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT seq, tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at FROM subjects \
+                         WHERE tenant_id = ",
+                    );
+                    q.push_bind(tenant.to_owned()).push(" AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    q.push(")");
+                    rows.extend(q.build_query_as::<$crate::vault_sql::NumberedSubject>().fetch_all(&self.read).await?);
+                }
+                rows.sort_by_key(|r| r.seq);
+                self.with_blinds(rows).await
+            })
+        }
+
         fn change_items<'a>(
             &'a self,
             change: &'a $crate::ItemChange,
@@ -244,6 +307,8 @@ macro_rules! vault_methods {
                     }
                 }
                 let appended = Self::write_entries(&mut tx, tenant, head, journal).await?;
+                // Searchable values may have changed: contact indexes re-read the subject.
+                Self::note_change(&mut tx, tenant, "subject", &change.subject_id, appended).await?;
                 tx.commit().await?;
                 Ok(Some(appended))
             })
@@ -441,6 +506,35 @@ macro_rules! vault_helpers {
                 .fetch_optional(&self.read)
                 .await?;
                 Ok(located.map($crate::vault_sql::Located::into_parts))
+            }
+
+            /// `subjects` (in sequence order) with the blind indexes of their searchable items:
+            /// one range read of the items table (clustered by subject number) per chunk.
+            async fn with_blinds(&self, subjects: Vec<$crate::vault_sql::NumberedSubject>) -> Result<$crate::ContactPage, $crate::StoreError> {
+                let mut page = $crate::ContactPage { last: subjects.last().map(|s| s.seq), ..Default::default() };
+                let mut ids: std::collections::HashMap<i64, usize> = std::collections::HashMap::with_capacity(subjects.len());
+                for (at, s) in subjects.iter().enumerate() {
+                    ids.insert(s.seq, at);
+                }
+                for chunk in subjects.chunks($crate::vault_sql::BLIND_CHUNK) {
+                    let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
+                    let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+                        "SELECT subject_seq, category, blind FROM subject_items \
+                         WHERE subject_seq >= $1 AND subject_seq <= $2 AND blind IS NOT NULL",
+                    )
+                    .bind(first.seq)
+                    .bind(last.seq)
+                    .fetch_all(&self.read)
+                    .await?;
+                    // The range may hold other tenants' subjects: only those asked for count.
+                    for (seq, category, blind) in rows {
+                        if let Some(&at) = ids.get(&seq) {
+                            page.blinds.push((subjects[at].id.clone(), category, blind));
+                        }
+                    }
+                }
+                page.subjects = subjects.into_iter().map($crate::vault_sql::NumberedSubject::into_record).collect();
+                Ok(page)
             }
 
             /// Inserts new subjects with their keys and items; returns each one's sequence number.

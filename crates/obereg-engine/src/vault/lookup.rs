@@ -15,12 +15,12 @@ use obereg_core::value::{PlainValue, normalize};
 use obereg_store::StoreError;
 
 use super::SubjectRef;
-use super::support::{category_rules, principal, subject_ref};
+use super::support::{category_rules, micros, principal, subject_ref};
 use crate::journal::Record;
 use crate::{Actor, Engine, EngineError};
 
 /// Most values one batch lookup may carry.
-pub const MAX_LOOKUP_BATCH: usize = 1000;
+pub const MAX_LOOKUP_BATCH: usize = 10000;
 
 /// The answer for one value of a batch lookup.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,17 +142,7 @@ impl Engine {
             // Nothing valid to look for: nothing was looked up, nothing to journal.
             return Ok(answers);
         }
-        // On SQLite, read together with the lookups running beside this one (see
-        // `blind_reads`). PostgreSQL runs each lookup's query on its own pooled connection in
-        // parallel, and a long `IN` list can be planned as a full scan while the statistics
-        // lag behind a bulk import; there each lookup asks alone.
-        let rows = if self.store.backend() == obereg_store::Backend::Sqlite {
-            let reader = self.blind_reads.get_or_init(|| crate::blind_reads::BlindReads::start(self.store.clone()));
-            reader.find(&actor.tenant, category, wanted).await
-        } else {
-            self.store.find_subjects(&actor.tenant, category, &wanted).await
-        }
-        .map_err(EngineError::from)?;
+        let rows = self.read_blinds(actor, category, wanted).await?;
         let mut positions: HashMap<&[u8], Vec<usize>> = HashMap::new();
         for (i, b) in blinds.iter().enumerate() {
             if let Some(b) = b {
@@ -160,13 +150,13 @@ impl Engine {
             }
         }
         let mut subjects = BTreeSet::new();
-        for (blind, subject) in &rows {
+        for (blind, subject) in rows {
             subjects.insert(subject.id.clone());
             for &i in positions.get(blind.as_slice()).into_iter().flatten() {
                 if let Found::Subjects(list) = &mut answers[i]
                     && !list.iter().any(|s| s.id == subject.id)
                 {
-                    list.push(subject_ref(subject));
+                    list.push(subject.clone());
                 }
             }
         }
@@ -196,5 +186,52 @@ impl Engine {
             Err(StoreError::Conflict(crate::group_commit::STALE_CATALOG)) => Err(Lookup::Stale),
             Err(e) => Err(Lookup::Failed(e.into())),
         }
+    }
+}
+
+impl Engine {
+    /// The subjects (not erased) holding each of `wanted` in `category`, each with the
+    /// blind index it matched: from the contact index (`contact_index`) once a freshness
+    /// probe after the caller's arrival has run, else from the database.
+    async fn read_blinds(&self, actor: &Actor, category: &str, wanted: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, SubjectRef)>, EngineError> {
+        self.fresh_for(actor).await?;
+        let held = self
+            .index
+            .with_contacts(self.store.as_ref(), &actor.tenant, |table| {
+                let mut rows = Vec::new();
+                for blind in &wanted {
+                    for holder in table.find(category, blind) {
+                        rows.push((blind.clone(), holder_ref(&holder)));
+                    }
+                }
+                rows
+            })
+            .await?;
+        if let Some(rows) = held {
+            return Ok(rows);
+        }
+        // On SQLite, read together with the lookups running beside this one (see
+        // `blind_reads`). PostgreSQL runs each lookup's query on its own pooled connection in
+        // parallel, and a long `IN` list can be planned as a full scan while the statistics
+        // lag behind a bulk import; there each lookup asks alone.
+        let rows = if self.store.backend() == obereg_store::Backend::Sqlite {
+            let reader = self.blind_reads.get_or_init(|| crate::blind_reads::BlindReads::start(self.store.clone()));
+            reader.find(&actor.tenant, category, wanted).await
+        } else {
+            self.store.find_subjects(&actor.tenant, category, &wanted).await
+        }?;
+        Ok(rows.into_iter().map(|(blind, record)| (blind, subject_ref(&record))).collect())
+    }
+}
+
+/// A subject found in the contact index, as the vault reports it.
+fn holder_ref(holder: &crate::contact_index::Holder<'_>) -> SubjectRef {
+    SubjectRef {
+        id: holder.id.to_owned(),
+        kind: holder.kind.to_owned(),
+        status: if holder.restricted { super::SubjectStatus::Restricted } else { super::SubjectStatus::Active },
+        created_at: micros(holder.created_at),
+        restricted_at: holder.restricted_at.map(micros),
+        erased_at: None,
     }
 }
