@@ -20,7 +20,7 @@ use crate::journal::Record;
 use crate::{Actor, Engine, EngineError};
 
 /// Most values one batch lookup may carry.
-pub const MAX_LOOKUP_BATCH: usize = 10000;
+pub const MAX_LOOKUP_BATCH: usize = 1000;
 
 /// The answer for one value of a batch lookup.
 #[derive(Debug, Clone, PartialEq)]
