@@ -6,7 +6,8 @@
 //! queue their blind indexes here, and one task reads everything queued with one query per
 //! tenant and category (the same idea as the journal's group commit, `group_commit.rs`).
 //!
-//! Used on SQLite only: PostgreSQL runs concurrent queries on separate connections in
+//! Used when the contact index (`contact_index`) does not hold the tenant, and on SQLite
+//! only: PostgreSQL runs concurrent queries on separate connections in
 //! parallel, and there one grouped query with a long `IN` list could be planned as a full
 //! scan while table statistics lag behind a bulk import (measured: 135 ms per group).
 //!

@@ -62,7 +62,7 @@ impl Engine {
         }
     }
 
-    /// Looks up each of `values` (at most [`MAX_LOOKUP_BATCH`]): one blind-index query and
+    /// Looks up each of `values` (at most [`MAX_LOOKUP_BATCH`]): one blind-index read and
     /// one journal entry for the whole batch. Answers by position.
     pub async fn find_subjects_many(
         &self,

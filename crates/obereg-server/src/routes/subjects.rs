@@ -357,8 +357,8 @@ pub async fn search_subjects(
     Ok(Json(found.into_iter().map(Into::into).collect()))
 }
 
-/// Finds subjects for up to 1000 values at once: one blind-index query and one journal
-/// append for the whole batch. An invalid value is answered in place; the others go on.
+/// Finds subjects for up to 1000 values at once, with one journal entry for the whole
+/// batch naming every subject found. An invalid value is answered in place; the others go on.
 #[utoipa::path(post, path = "/v1/subjects/search/batch", tag = "subjects", security(("bearer" = [])), request_body = SearchSubjectsBatch, responses(
     (status = 200, description = "one result per value, by position", body = Vec<SearchResultOut>),
     (status = 422, description = "category not searchable, or more than 1000 values", body = ProblemBody, content_type = "application/problem+json"),
