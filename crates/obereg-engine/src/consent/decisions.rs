@@ -93,6 +93,16 @@ impl Engine {
         purpose: &str,
         channel: Option<Channel>,
     ) -> Result<Vec<Result<ContactCheck, (&'static str, Bilingual)>>, EngineError> {
+        // One arrival for the lookup and the decisions: the probe the lookup waited for
+        // serves both (its own journal append must not call for another).
+        let arrived;
+        let actor = match actor.arrived {
+            Some(_) => actor,
+            None => {
+                arrived = Actor { arrived: Some(self.ticket()), ..actor.clone() };
+                &arrived
+            }
+        };
         let found = self.find_subjects_many(actor, category, values, purpose).await?;
         let fresh = self.fresh_for(actor).await?;
         let catalog = self.catalog_as_of(&actor.tenant, fresh.catalog_sha.as_deref()).await?;
