@@ -131,6 +131,9 @@ pub async fn run(config: Config, args: CheckListArgs) -> Result<u8, Failure> {
         write_checks(&mut out, done, checks, &mut allowed, &mut denied).map_err(write_err)?;
     }
     out.flush().map_err(|e| Failure::failed(format!("output / вывод: {e}")))?;
+    // The checks' journal entries name the subjects found; their by-subject rows are written
+    // now, while the answer is already out, rather than by the next subject's journal view.
+    engine.index_journal_subjects(&actor).await.map_err(setup::engine_failure)?;
     eprintln!(
         "{} contacts: {allowed} allowed, {denied} denied / контактов: {}; можно: {allowed}, нельзя: {denied}",
         lines.len(),

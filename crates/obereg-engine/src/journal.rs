@@ -358,6 +358,14 @@ impl Engine {
         self.store.journal_subject_entries(&actor.tenant, subject, from, limit.clamp(1, MAX_PAGE)).await?.into_iter().map(view).collect()
     }
 
+    /// Writes the by-subject rows of entries naming several subjects (batch lookups,
+    /// pre-dial checks) appended since the last time; by-subject reads do it themselves
+    /// first, `obereg check-list` after its last batch. Returns the rows written. It reads
+    /// and changes no personal data and no entry.
+    pub async fn index_journal_subjects(&self, actor: &Actor) -> Result<u64, EngineError> {
+        Ok(self.store.index_journal_subjects(&actor.tenant).await?)
+    }
+
     /// The newest `limit` entries about one subject, newest first (the portal's page).
     pub(crate) async fn latest_subject_entries(
         &self,

@@ -10,6 +10,10 @@
 /// Rows per multi-row INSERT, under SQLite's 32,766-parameter limit at five columns.
 pub(crate) const INSERT_CHUNK: usize = 1000;
 
+/// `journal_entries.subject_id` of an entry naming several subjects (no subject id looks
+/// like it): such entries wait in `journal_entries_by_subject` for `index_subjects`.
+pub(crate) const SEVERAL: &str = "*";
+
 /// A tenant's journal head, locked for the transaction: the frontier to append to and the
 /// catalog version in force, which every entry is stamped with.
 #[derive(Debug)]
@@ -61,10 +65,8 @@ macro_rules! journal_sql {
                 }
                 let mut entries = Vec::with_capacity(drafts.len());
                 let mut nodes = Vec::new();
-                let mut named: Vec<(&str, i64)> = Vec::new();
                 for d in drafts {
                     let index = frontier.size();
-                    named.extend(d.subjects.iter().map(|s| (s.as_str(), index as i64)));
                     let body = d.seal(index, catalog_version).encode();
                     let leaf = obereg_journal::leaf_hash(&body);
                     for (subtree, hash) in frontier.push(leaf) {
@@ -72,7 +74,13 @@ macro_rules! journal_sql {
                             nodes.push((subtree, hash));
                         }
                     }
-                    entries.push((index as i64, leaf, body, d.subject.clone()));
+                    // An entry naming several subjects is marked for the by-subject index,
+                    // which `index_subjects` fills behind the appends.
+                    let subject = match &d.subject {
+                        None if !d.subjects.is_empty() => Some($crate::journal_sql::SEVERAL.to_owned()),
+                        one => one.clone(),
+                    };
+                    entries.push((index as i64, leaf, body, subject));
                 }
                 for chunk in entries.chunks($crate::journal_sql::INSERT_CHUNK) {
                     let mut insert =
@@ -83,15 +91,6 @@ macro_rules! journal_sql {
                             .push_bind(leaf.0.to_vec())
                             .push_bind(body.clone())
                             .push_bind(subject.clone());
-                    });
-                    insert.build().execute(&mut **tx).await?;
-                }
-                // Entries naming several subjects are found by subject through this table
-                // (migration 000015), written in the same transaction as the entries.
-                for chunk in named.chunks($crate::journal_sql::INSERT_CHUNK) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_subjects (tenant_id, subject_id, idx) ");
-                    insert.push_values(chunk, |mut row, (subject, index)| {
-                        row.push_bind(tenant.to_owned()).push_bind((*subject).to_owned()).push_bind(*index);
                     });
                     insert.build().execute(&mut **tx).await?;
                 }
@@ -112,6 +111,73 @@ macro_rules! journal_sql {
                     .execute(&mut **tx)
                     .await?;
                 Ok($crate::Appended { first, size: frontier.size() })
+            }
+
+            /// Fills `journal_subjects` (migration 000015) for the entries naming several
+            /// subjects appended since the tenant's mark, sorted by subject, and moves the mark;
+            /// returns the rows written. Idempotent, and serialised per tenant on the mark's
+            /// row. Appends take the journal head lock and commit in index order, so every
+            /// entry below the highest one read here is committed and read: the mark never
+            /// passes one it has not indexed.
+            async fn index_subjects(&self, tenant: &str) -> Result<u64, $crate::StoreError> {
+                // Most reads find nothing to index: ask the readers before taking the writer.
+                let pending: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 \
+                     AND idx >= COALESCE((SELECT upto FROM journal_subject_marks WHERE tenant_id = $1), 0))",
+                )
+                .bind(tenant)
+                .bind($crate::journal_sql::SEVERAL)
+                .fetch_one(&self.read)
+                .await?;
+                if !pending {
+                    return Ok(0);
+                }
+                let mut tx = self.write.begin().await?;
+                sqlx::query("INSERT INTO journal_subject_marks (tenant_id, upto) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING")
+                    .bind(tenant)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut upto: i64 = sqlx::query_scalar("UPDATE journal_subject_marks SET upto = upto WHERE tenant_id = $1 RETURNING upto")
+                    .bind(tenant)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let start = upto;
+                let mut rows: Vec<(String, i64)> = Vec::new();
+                loop {
+                    let page: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                        "SELECT idx, body FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 AND idx >= $3 ORDER BY idx LIMIT $4",
+                    )
+                    .bind(tenant)
+                    .bind($crate::journal_sql::SEVERAL)
+                    .bind(upto)
+                    .bind($crate::journal_sql::INSERT_CHUNK as i64)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (idx, body) in &page {
+                        let entry = obereg_journal::Entry::decode(body).map_err(|_| $crate::StoreError::Corrupt("journal entry"))?;
+                        rows.extend(entry.subjects.into_iter().map(|s| (s, *idx)));
+                        upto = idx + 1;
+                    }
+                    if page.len() < $crate::journal_sql::INSERT_CHUNK {
+                        break;
+                    }
+                }
+                if upto == start {
+                    return Ok(0);
+                }
+                // Sorted, so one pass over the index touches each of its pages once.
+                rows.sort_unstable();
+                for chunk in rows.chunks($crate::journal_sql::INSERT_CHUNK) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_subjects (tenant_id, subject_id, idx) ");
+                    insert.push_values(chunk, |mut row, (subject, index)| {
+                        row.push_bind(tenant.to_owned()).push_bind(subject.clone()).push_bind(*index);
+                    });
+                    insert.push(" ON CONFLICT DO NOTHING");
+                    insert.build().execute(&mut *tx).await?;
+                }
+                sqlx::query("UPDATE journal_subject_marks SET upto = $2 WHERE tenant_id = $1").bind(tenant).bind(upto).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(rows.len() as u64)
             }
 
             /// Records in the change feed (migration 000006) that `key` of `kind` changed in

@@ -141,6 +141,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
 
+    /// Indexes by subject the entries naming several subjects appended since the last call
+    /// (by-subject reads do this first themselves); returns the rows written.
+    fn index_journal_subjects<'a>(&'a self, tenant: &'a str) -> StoreFuture<'a, u64>;
+
     /// The newest `limit` entries about a subject, newest first.
     fn journal_subject_latest<'a>(&'a self, tenant: &'a str, subject: &'a str, limit: u32) -> StoreFuture<'a, Vec<JournalEntryRecord>>;
 

@@ -310,6 +310,7 @@ macro_rules! shared_queries {
                 limit: u32,
             ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
                 Box::pin(async move {
+                    self.index_subjects(tenant).await?;
                     Ok(sqlx::query_as(
                         "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND idx IN \
                          (SELECT idx FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 AND idx >= $3 \
@@ -332,6 +333,7 @@ macro_rules! shared_queries {
                 limit: u32,
             ) -> $crate::StoreFuture<'a, Vec<$crate::JournalEntryRecord>> {
                 Box::pin(async move {
+                    self.index_subjects(tenant).await?;
                     Ok(sqlx::query_as(
                         "SELECT idx, leaf_hash, body FROM journal_entries WHERE tenant_id = $1 AND idx IN \
                          (SELECT idx FROM journal_entries WHERE tenant_id = $1 AND subject_id = $2 \
@@ -344,6 +346,10 @@ macro_rules! shared_queries {
                     .fetch_all(&self.read)
                     .await?)
                 })
+            }
+
+            fn index_journal_subjects<'a>(&'a self, tenant: &'a str) -> $crate::StoreFuture<'a, u64> {
+                Box::pin(self.index_subjects(tenant))
             }
 
             fn journal_hashes<'a>(

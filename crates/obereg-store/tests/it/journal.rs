@@ -122,6 +122,13 @@ async fn an_entry_naming_several_subjects_is_found_by_each_and_by_no_one_else() 
         several.subjects = vec!["subj-a".into(), "subj-b".into(), "subj-c".into()];
         let batch = vec![draft("acme", "extraction", Some("subj-a")), several, draft("acme", "extraction", Some("subj-b"))];
         let appended = store.append_journal("acme", &batch).await.unwrap();
+        // The by-subject rows are written behind the append, by the first by-subject read
+        // (or an explicit call), once: three rows for the one entry.
+        assert_eq!(store.index_journal_subjects("acme").await.unwrap(), 3);
+        assert_eq!(store.index_journal_subjects("acme").await.unwrap(), 0);
+        let mut later = draft("acme", "use", None);
+        later.subjects = vec!["subj-c".into(), "subj-d".into()];
+        let later_at = store.append_journal("acme", &[later]).await.unwrap().first;
         let found = |subject: &'static str| {
             let store = store.clone();
             async move {
@@ -134,8 +141,10 @@ async fn an_entry_naming_several_subjects_is_found_by_each_and_by_no_one_else() 
         let first = appended.first;
         assert_eq!(found("subj-a").await, [first, first + 1]);
         assert_eq!(found("subj-b").await, [first + 1, first + 2]);
-        assert_eq!(found("subj-c").await, [first + 1]);
-        assert!(found("subj-d").await.is_empty());
+        assert_eq!(found("subj-c").await, [first + 1, later_at], "indexed by the read itself");
+        assert_eq!(found("subj-d").await, [later_at]);
+        assert!(found("subj-e").await.is_empty());
+        assert_eq!(store.index_journal_subjects("acme").await.unwrap(), 0);
         // Paging skips what came before `from`, and the newest page is the newest entry.
         assert_eq!(store.journal_subject_entries("acme", "subj-b", first + 2, 10).await.unwrap().len(), 1);
         assert_eq!(store.journal_subject_latest("acme", "subj-b", 1).await.unwrap()[0].idx as u64, first + 2);
@@ -147,7 +156,7 @@ async fn an_entry_naming_several_subjects_is_found_by_each_and_by_no_one_else() 
         let mut both = draft("acme", "use", Some("subj-a"));
         both.subjects = vec!["subj-b".into(), "subj-c".into()];
         assert!(matches!(store.append_journal("acme", &[both]).await, Err(StoreError::InvalidJournalEntry(_))));
-        assert_eq!(size(&store, "acme").await, appended.size);
+        assert_eq!(size(&store, "acme").await, later_at + 1);
         db
     })
     .await;
@@ -299,6 +308,7 @@ async fn the_database_refuses_to_change_or_delete_journal_rows() {
         let mut several = draft("acme", "use", None);
         several.subjects = vec!["subj-a".into(), "subj-b".into()];
         store.append_journal("acme", &[several]).await.unwrap();
+        store.index_journal_subjects("acme").await.unwrap();
         let statements = [
             "UPDATE journal_entries SET subject_id = 'x'",
             "DELETE FROM journal_entries",
