@@ -30,15 +30,48 @@ pub(crate) const MAX_SUBJECTS: usize = 5_000_000;
 pub(crate) const PAGE: u32 = 50_000;
 
 /// A blind index as held: the category's number in `categories` and the 16 bytes.
-type Key = (u16, [u8; 16]);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key(u16, [u8; 16]);
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Blind indexes are HMAC outputs, uniform already: eight of their bytes are the hash.
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&self.1[..8]);
+        state.write_u64(u64::from_le_bytes(first) ^ u64::from(self.0));
+    }
+}
+
+/// Takes the one `u64` a [`Key`] writes as the hash (see `Key::hash`).
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached through `Key`; a plain FNV-1a keeps the hasher total.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type ByBlind = HashMap<Key, Holders, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// The contact index of one tenant.
 #[derive(Debug, Default)]
 pub(crate) struct ContactTable {
     categories: Vec<String>,
     kinds: Vec<String>,
-    by_blind: HashMap<Key, Holders>,
-    subjects: HashMap<Arc<str>, Held>,
+    by_blind: ByBlind,
+    subjects: HashMap<Box<str>, (Arc<Held>, Vec<Key>)>,
     /// The position of the last subject read by number (`ContactPage::last`); `-1` at first.
     pub last: i64,
     /// Subjects the feed said changed, to read again before the next answer, each with the
@@ -54,18 +87,18 @@ pub(crate) struct ContactTable {
 /// The subjects holding one blind index: almost always one.
 #[derive(Debug, Clone)]
 enum Holders {
-    One(Arc<str>),
-    Many(Vec<Arc<str>>),
+    One(Arc<Held>),
+    Many(Vec<Arc<Held>>),
 }
 
 /// What a lookup answers about a subject, kept small (kind by number, times as integers).
 #[derive(Debug)]
 struct Held {
+    id: Box<str>,
     kind: u16,
     restricted: bool,
     created_at: i64,
     restricted_at: Option<i64>,
-    keys: Vec<Key>,
 }
 
 /// A subject found, as the vault reports it.
@@ -144,34 +177,32 @@ impl ContactTable {
             if record.status == "erased" {
                 continue;
             }
-            let id: Arc<str> = record.id.as_str().into();
+            let held = Arc::new(Held {
+                id: record.id.as_str().into(),
+                kind: number(&mut self.kinds, &record.kind).unwrap_or(u16::MAX),
+                restricted: record.status == "restricted",
+                created_at: record.created_at,
+                restricted_at: record.restricted_at,
+            });
             let mut keys = Vec::new();
             for (category, blind) in values.remove(&record.id).unwrap_or_default() {
                 let (Some(category), Ok(bytes)) = (number(&mut self.categories, &category), <[u8; 16]>::try_from(blind.as_slice())) else {
                     continue;
                 };
-                let key = (category, bytes);
+                let key = Key(category, bytes);
                 keys.push(key);
                 match self.by_blind.get_mut(&key) {
                     None => {
-                        self.by_blind.insert(key, Holders::One(id.clone()));
+                        self.by_blind.insert(key, Holders::One(held.clone()));
                     }
                     Some(Holders::One(other)) => {
                         let other = other.clone();
-                        self.by_blind.insert(key, Holders::Many(vec![other, id.clone()]));
+                        self.by_blind.insert(key, Holders::Many(vec![other, held.clone()]));
                     }
-                    Some(Holders::Many(list)) => list.push(id.clone()),
+                    Some(Holders::Many(list)) => list.push(held.clone()),
                 }
             }
-            let kind = number(&mut self.kinds, &record.kind).unwrap_or(u16::MAX);
-            let held = Held {
-                kind,
-                restricted: record.status == "restricted",
-                created_at: record.created_at,
-                restricted_at: record.restricted_at,
-                keys,
-            };
-            self.subjects.insert(id, held);
+            self.subjects.insert(record.id.into_boxed_str(), (held, keys));
         }
         if advance && let Some(last) = last {
             self.last = self.last.max(last);
@@ -184,12 +215,12 @@ impl ContactTable {
     }
 
     fn remove(&mut self, id: &str) {
-        let Some(held) = self.subjects.remove(id) else { return };
-        for key in held.keys {
+        let Some((held, keys)) = self.subjects.remove(id) else { return };
+        for key in keys {
             let empty = match self.by_blind.get_mut(&key) {
                 Some(Holders::One(_)) | None => true,
                 Some(Holders::Many(list)) => {
-                    list.retain(|s| &**s != id);
+                    list.retain(|h| !Arc::ptr_eq(h, &held));
                     list.is_empty()
                 }
             };
@@ -205,19 +236,17 @@ impl ContactTable {
             return Vec::new();
         };
         let Ok(bytes) = <[u8; 16]>::try_from(blind) else { return Vec::new() };
-        let holder = |id: &'a Arc<str>| {
-            self.subjects.get(&**id).map(|h| Holder {
-                id,
-                kind: self.kinds.get(usize::from(h.kind)).map_or("", String::as_str),
-                restricted: h.restricted,
-                created_at: h.created_at,
-                restricted_at: h.restricted_at,
-            })
+        let holder = |h: &'a Arc<Held>| Holder {
+            id: &h.id,
+            kind: self.kinds.get(usize::from(h.kind)).map_or("", String::as_str),
+            restricted: h.restricted,
+            created_at: h.created_at,
+            restricted_at: h.restricted_at,
         };
-        match self.by_blind.get(&(at, bytes)) {
+        match self.by_blind.get(&Key(at, bytes)) {
             None => Vec::new(),
-            Some(Holders::One(id)) => holder(id).into_iter().collect(),
-            Some(Holders::Many(ids)) => ids.iter().filter_map(holder).collect(),
+            Some(Holders::One(h)) => vec![holder(h)],
+            Some(Holders::Many(list)) => list.iter().map(holder).collect(),
         }
     }
 }

@@ -125,10 +125,11 @@ impl Engine {
         // Normalise and blind every value; invalid ones are answered in place.
         let mut answers: Vec<Found> = Vec::with_capacity(values.len());
         let mut blinds: Vec<Option<Vec<u8>>> = Vec::with_capacity(values.len());
+        let blinder = self.keyring.blinder(&actor.tenant, category);
         for value in values {
             match normalize(rule, value) {
                 Ok(normal) => {
-                    blinds.push(Some(self.keyring.blind_index(&actor.tenant, category, normal.expose())));
+                    blinds.push(Some(blinder.blind(normal.expose())));
                     answers.push(Found::Subjects(Vec::new()));
                 }
                 Err(e) => {
