@@ -6,7 +6,7 @@
 //! it is not, or anything fails under the cached one, the lookup is repeated once under the
 //! catalog read from the database. A refusal is only ever given under that one.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use obereg_core::access;
 use obereg_core::catalog::Catalog;
@@ -138,29 +138,23 @@ impl Engine {
                 }
             }
         }
-        let wanted: Vec<Vec<u8>> = blinds.iter().flatten().cloned().collect();
+        // The valid values' blinds, each with its value's position.
+        let (at, wanted): (Vec<usize>, Vec<Vec<u8>>) = blinds.into_iter().enumerate().filter_map(|(i, b)| Some((i, b?))).unzip();
         if wanted.is_empty() {
             // Nothing valid to look for: nothing was looked up, nothing to journal.
             return Ok(answers);
         }
-        let rows = self.read_blinds(actor, category, wanted).await?;
-        let mut positions: HashMap<&[u8], Vec<usize>> = HashMap::new();
-        for (i, b) in blinds.iter().enumerate() {
-            if let Some(b) = b {
-                positions.entry(b.as_slice()).or_default().push(i);
+        let mut subjects = Vec::new();
+        for (w, subject) in self.read_blinds(actor, category, wanted).await? {
+            subjects.push(subject.id.clone());
+            if let Found::Subjects(list) = &mut answers[at[w]]
+                && !list.iter().any(|s| s.id == subject.id)
+            {
+                list.push(subject);
             }
         }
-        let mut subjects = BTreeSet::new();
-        for (blind, subject) in rows {
-            subjects.insert(subject.id.clone());
-            for &i in positions.get(blind.as_slice()).into_iter().flatten() {
-                if let Found::Subjects(list) = &mut answers[i]
-                    && !list.iter().any(|s| s.id == subject.id)
-                {
-                    list.push(subject.clone());
-                }
-            }
-        }
+        subjects.sort_unstable();
+        subjects.dedup();
         for answer in &mut answers {
             if let Found::Subjects(list) = answer {
                 list.sort_by(|a, b| a.id.cmp(&b.id));
@@ -192,24 +186,27 @@ impl Engine {
 
 impl Engine {
     /// The subjects (not erased) holding each of `wanted` in `category`, each with the
-    /// blind index it matched: from the contact index (`contact_index`) once a freshness
-    /// probe after the caller's arrival has run, else from the database.
-    async fn read_blinds(&self, actor: &Actor, category: &str, wanted: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, SubjectRef)>, EngineError> {
+    /// position in `wanted` of the blind index it matched: from the contact index
+    /// (`contact_index`) once a freshness probe after the caller's arrival has run, else
+    /// from the database.
+    async fn read_blinds(&self, actor: &Actor, category: &str, wanted: Vec<Vec<u8>>) -> Result<Vec<(usize, SubjectRef)>, EngineError> {
         self.fresh_for(actor).await?;
         let held = self
             .index
             .with_contacts(self.store.as_ref(), &actor.tenant, |table| {
                 let mut rows = Vec::new();
-                for blind in &wanted {
-                    for holder in table.find(category, blind) {
-                        rows.push((blind.clone(), holder_ref(&holder)));
-                    }
+                for (w, blind) in wanted.iter().enumerate() {
+                    rows.extend(table.find(category, blind).iter().map(|holder| (w, holder_ref(holder))));
                 }
                 rows
             })
             .await?;
         if let Some(rows) = held {
             return Ok(rows);
+        }
+        let mut positions: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for (w, blind) in wanted.iter().enumerate() {
+            positions.entry(blind.clone()).or_default().push(w);
         }
         // On SQLite, read together with the lookups running beside this one (see
         // `blind_reads`). PostgreSQL runs each lookup's query on its own pooled connection in
@@ -221,7 +218,13 @@ impl Engine {
         } else {
             self.store.find_subjects(&actor.tenant, category, &wanted).await
         }?;
-        Ok(rows.into_iter().map(|(blind, record)| (blind, subject_ref(&record))).collect())
+        let mut out = Vec::with_capacity(rows.len());
+        for (blind, record) in rows {
+            for &w in positions.get(&blind).into_iter().flatten() {
+                out.push((w, subject_ref(&record)));
+            }
+        }
+        Ok(out)
     }
 }
 
