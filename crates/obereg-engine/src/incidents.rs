@@ -566,9 +566,9 @@ impl Engine {
                             _ => false,
                         };
                         if by && entry.outcome == obereg_journal::Outcome::Ok && entry.time >= from && entry.time <= to {
-                            if let Some(subject) = entry.subject {
-                                subjects.insert(subject);
-                            }
+                            // One subject, or several (a batch lookup, a pre-dial check).
+                            subjects.extend(entry.subject);
+                            subjects.extend(entry.subjects);
                             categories.extend(entry.categories);
                         }
                     }

@@ -130,6 +130,16 @@ async fn the_affected_set_is_what_the_compromised_token_reached_in_the_window() 
     let (view, none) =
         e.assess_incident(&env.admin, &made.id, view.version, AffectedScope::Actor(token), start - hours(10), start).await.unwrap();
     assert_eq!(none.subjects, 0);
+    // Another leaked token looked both subjects up at once (they share the phone): the one
+    // journal entry naming both counts for each.
+    let finder = e.create_token(&env.admin, "support", "leaked too").await.unwrap();
+    let finder = e.authenticate(finder.secret.reveal_once()).await.unwrap();
+    let phone = [obereg_core::value::PlainValue::new("+79161234589")];
+    let looked = e.find_subjects_many(&finder, "contact.phone", &phone, "account").await.unwrap();
+    assert!(matches!(&looked[0], crate::vault::Found::Subjects(list) if list.len() == 2), "{looked:?}");
+    let finder = AffectedScope::Actor(finder.token_id.clone().unwrap());
+    let (view, both) = e.assess_incident(&env.admin, &made.id, view.version, finder, start, e.clock.now()).await.unwrap();
+    assert_eq!(both.subjects, 2);
     // A system: the catalog keeps every purpose of these subjects in `msk-primary`.
     let (view, system) = e
         .assess_incident(&env.admin, &made.id, view.version, AffectedScope::System("msk-primary".into()), start, e.clock.now())

@@ -905,7 +905,11 @@ async fn render_journal(engine: &Engine, session: &StaffSession, page: Page, fro
             },
             what: operation_words(lang, &e.operation),
             purpose: e.purpose.unwrap_or_default(),
-            subject: e.subject.unwrap_or_default(),
+            subject: match e.subject {
+                Some(one) => one,
+                None if !e.subjects.is_empty() => format!("{} {}", e.subjects.len(), lang.t("subjects", "субъектов")),
+                None => String::new(),
+            },
             categories: e.categories.join(", "),
             outcome: format!("{:?}", e.outcome).to_lowercase(),
         })
