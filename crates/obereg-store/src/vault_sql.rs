@@ -62,21 +62,8 @@ impl Located {
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct NumberedSubject {
     pub seq: i64,
-    pub tenant_id: String,
-    pub id: String,
-    pub kind: String,
-    pub status: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub restricted_at: Option<i64>,
-    pub erased_at: Option<i64>,
-}
-
-impl NumberedSubject {
-    pub(crate) fn into_record(self) -> crate::SubjectRecord {
-        let Self { seq: _, tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at } = self;
-        crate::SubjectRecord { tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at }
-    }
+    #[sqlx(flatten)]
+    pub subject: crate::SubjectRecord,
 }
 
 macro_rules! vault_methods {
@@ -529,11 +516,11 @@ macro_rules! vault_helpers {
                     // The range may hold other tenants' subjects: only those asked for count.
                     for (seq, category, blind) in rows {
                         if let Some(&at) = ids.get(&seq) {
-                            page.blinds.push((subjects[at].id.clone(), category, blind));
+                            page.blinds.push((subjects[at].subject.id.clone(), category, blind));
                         }
                     }
                 }
-                page.subjects = subjects.into_iter().map($crate::vault_sql::NumberedSubject::into_record).collect();
+                page.subjects = subjects.into_iter().map(|s| s.subject).collect();
                 Ok(page)
             }
 

@@ -462,3 +462,48 @@ async fn a_batch_is_written_in_key_order_yet_every_subject_keeps_its_own_key_ite
     })
     .await;
 }
+
+#[tokio::test]
+async fn contact_pages_read_subjects_in_order_with_their_blinds_and_the_feed_says_when_some_are_new() {
+    each_backend(|db| async move {
+        let store = db.open().await;
+        setup(store.as_ref()).await;
+        let before = store.last_change(T).await.unwrap();
+        let a = subject(
+            "s-a",
+            vec![
+                item("s-a", "i1", "contact.phone", Some(1)),
+                item("s-a", "i2", "contact.email", Some(2)),
+                item("s-a", "i3", "identity.name", None),
+            ],
+        );
+        let b = subject("s-b", vec![item("s-b", "i4", "contact.phone", Some(3))]);
+        store.create_subjects(T, &[a, b], &j(T)).await.unwrap();
+        store.create_subjects(T, &[subject("s-c", vec![item("s-c", "i5", "contact.phone", Some(4))])], &j(T)).await.unwrap();
+        let feed = store.changes_since(T, before, 100).await.unwrap();
+        assert!(feed.changes.iter().any(|c| c.kind == "contacts" && c.key == "new"), "{feed:?}");
+        // Pages of two, by number: every subject once, with every blind it holds.
+        let first = store.contact_rows(T, -1, 2).await.unwrap();
+        assert_eq!(first.subjects.len(), 2);
+        let second = store.contact_rows(T, first.last.unwrap(), 2).await.unwrap();
+        assert_eq!(second.subjects.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s-c"]);
+        assert!(store.contact_rows(T, second.last.unwrap(), 2).await.unwrap().subjects.is_empty());
+        let mut blinds: Vec<(String, String, Vec<u8>)> = first.blinds.into_iter().chain(second.blinds).collect();
+        blinds.sort();
+        let expected: Vec<(String, String, Vec<u8>)> =
+            [("s-a", "contact.email", 2), ("s-a", "contact.phone", 1), ("s-b", "contact.phone", 3), ("s-c", "contact.phone", 4)]
+                .into_iter()
+                .map(|(s, c, b)| (s.to_owned(), c.to_owned(), vec![b; 16]))
+                .collect();
+        assert_eq!(blinds, expected);
+        // Named subjects as they are now: an erased one says so; an unknown one is absent.
+        store.erase_subject(T, "s-b", 20, &j(T)).await.unwrap().unwrap();
+        let named = store.contact_rows_of(T, &["s-b".into(), "s-c".into(), "nobody".into()]).await.unwrap();
+        let mut got: Vec<(&str, &str)> = named.subjects.iter().map(|s| (s.id.as_str(), s.status.as_str())).collect();
+        got.sort();
+        assert_eq!(got, [("s-b", "erased"), ("s-c", "active")]);
+        assert!(named.blinds.iter().all(|(id, _, _)| id == "s-b" || id == "s-c"));
+        db
+    })
+    .await;
+}
