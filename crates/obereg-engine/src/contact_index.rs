@@ -209,12 +209,8 @@ impl ContactTable {
         }
     }
 
-    /// Drops a subject.
-    pub(crate) fn forget(&mut self, id: &str) {
-        self.remove(id);
-    }
-
-    fn remove(&mut self, id: &str) {
+    /// Drops a subject and its blind indexes.
+    pub(crate) fn remove(&mut self, id: &str) {
         let Some((held, keys)) = self.subjects.remove(id) else { return };
         for key in keys {
             let empty = match self.by_blind.get_mut(&key) {

@@ -375,36 +375,17 @@ impl DecisionIndex {
         (stale, mut from, marks): (Vec<(String, u64)>, i64, u64),
         epoch: u64,
     ) -> Result<bool, StoreError> {
-        let install = |change: &mut dyn FnMut(&mut ContactTable)| {
-            let mut state = lock(&index.state);
-            if state.contacts_epoch != epoch {
-                return false;
-            }
-            let Some(table) = state.contacts.as_mut() else { return false };
-            change(table);
-            if table.len() > crate::contact_index::MAX_SUBJECTS {
-                state.contacts = None;
-                state.contacts_epoch += 1;
-                state.contacts_too_big = true;
-                return false;
-            }
-            true
-        };
         if !stale.is_empty() {
             let ids: Vec<String> = stale.iter().map(|(id, _)| id.clone()).collect();
             let page = store.contact_rows_of(tenant, &ids).await?;
-            let mut page = Some(page);
-            if !install(&mut |table| {
-                if let Some(page) = page.take() {
-                    // A subject no longer there (never expected) is dropped, not kept stale.
-                    for id in &ids {
-                        if !page.subjects.iter().any(|s| &s.id == id) {
-                            table.forget(id);
-                        }
-                    }
-                    table.apply(page, false);
+            let installed = Self::install(index, epoch, |table| {
+                // A subject no longer there (never expected) is dropped, not kept stale.
+                for id in ids.iter().filter(|id| !page.subjects.iter().any(|s| &s.id == *id)) {
+                    table.remove(id);
                 }
-            }) {
+                table.apply(page, false);
+            });
+            if !installed {
                 return Ok(false);
             }
         }
@@ -412,19 +393,32 @@ impl DecisionIndex {
             let page = store.contact_rows(tenant, from, crate::contact_index::PAGE).await?;
             let full = page.subjects.len() >= crate::contact_index::PAGE as usize;
             from = page.last.unwrap_or(from);
-            let mut page = Some(page);
-            if !install(&mut |table| {
-                if let Some(page) = page.take() {
-                    table.apply(page, true);
-                }
-            }) {
+            if !Self::install(index, epoch, |table| table.apply(page, true)) {
                 return Ok(false);
             }
             if !full {
                 break;
             }
         }
-        Ok(install(&mut |table| table.caught_up(&stale, marks)))
+        Ok(Self::install(index, epoch, |table| table.caught_up(&stale, marks)))
+    }
+
+    /// Applies `change` to the tenant's contact index if it is still the one of `epoch`;
+    /// drops the index (for good) once it holds more than its bound.
+    fn install(index: &TenantIndex, epoch: u64, change: impl FnOnce(&mut ContactTable)) -> bool {
+        let mut state = lock(&index.state);
+        if state.contacts_epoch != epoch {
+            return false;
+        }
+        let Some(table) = state.contacts.as_mut() else { return false };
+        change(table);
+        if table.len() > crate::contact_index::MAX_SUBJECTS {
+            state.contacts = None;
+            state.contacts_epoch += 1;
+            state.contacts_too_big = true;
+            return false;
+        }
+        true
     }
 }
 
