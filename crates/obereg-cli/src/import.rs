@@ -176,10 +176,12 @@ async fn import_subjects(engine: &Engine, args: &ImportArgs) -> Result<u8, Failu
     if let Some(previous) = in_flight.take() {
         tally.settle(previous, &mut rejects, &state_path, &header, &bar).await?;
     }
-    // PostgreSQL would otherwise plan lookups over the new rows with the statistics of the
-    // table before the import until autovacuum catches up; SQLite cuts its grown log back.
+    // The journal's by-subject rows of the import's entries are written now rather than by
+    // the first history read; PostgreSQL would otherwise plan lookups over the new rows with
+    // the statistics of the table before the import until autovacuum catches up; SQLite
+    // cuts its grown log back.
     if tally.created > 0
-        && let Err(e) = engine.settle_bulk_load().await
+        && let Err(e) = engine.settle_bulk_load(&actor).await
     {
         tracing::warn!(code = e.code(), "settling the database after the import failed");
     }

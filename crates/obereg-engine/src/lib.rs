@@ -98,8 +98,8 @@ pub struct EngineParts {
     reads: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
     /// The queue concurrent lookups share their blind-index queries through, started on first use.
     blind_reads: Arc<std::sync::OnceLock<blind_reads::BlindReads>>,
-    /// Held by an import batch from its deduplication to its commit (see `vault::import`).
-    import_lane: Arc<tokio::sync::Mutex<()>>,
+    /// The order import batches are deduplicated and written in (see `vault::import`).
+    import_lanes: Arc<vault::ImportLanes>,
     /// Tokens, catalog hashes and subjects' decision facts in memory, kept exact.
     index: Arc<decision_index::DecisionIndex>,
     /// The production calendar request deadlines are counted on.
@@ -127,7 +127,7 @@ impl Engine {
             catalogs: Arc::default(),
             reads: Arc::default(),
             blind_reads: Arc::default(),
-            import_lane: Arc::default(),
+            import_lanes: Arc::default(),
             index: Arc::default(),
             calendar: Arc::new(obereg_core::calendar::ProductionCalendar::russian()),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),

@@ -447,7 +447,21 @@ async fn import_deduplicates_by_blind_index_and_reports_bad_rows_by_line() {
         other => panic!("{other:?}"),
     };
     assert_eq!(report.outcomes[1], (3, ImportOutcome::Duplicate(existing.id.clone())));
-    assert_eq!(report.outcomes[3], (6, ImportOutcome::Duplicate(first)), "duplicates inside one batch too");
+    assert_eq!(report.outcomes[3], (6, ImportOutcome::Duplicate(first.clone())), "duplicates inside one batch too");
+    // The batch's collection is journaled once, naming both new subjects (gathered), and
+    // each subject's own history lists that entry.
+    let ImportOutcome::Created(second) = &report.outcomes[2].1 else { panic!("{:?}", report.outcomes) };
+    let entries: Vec<_> = env.engine.journal_entries(&env.admin, 0, 10_000).await.unwrap().iter().map(|v| v.entry().unwrap()).collect();
+    let collections: Vec<_> = entries.iter().filter(|e| e.operation == "collection" && e.subject.is_none()).collect();
+    let mut both = vec![first.clone(), second.clone()];
+    both.sort();
+    assert_eq!(collections.len(), 1, "{collections:?}");
+    assert_eq!(collections[0].subjects, both);
+    assert_eq!(collections[0].categories, ["contact.email", "contact.phone"]);
+    for subject in &both {
+        let history = env.engine.subject_journal(&env.admin, subject, 0, 100).await.unwrap();
+        assert!(history.iter().any(|v| v.index == collections[0].index), "{subject}: {history:?}");
+    }
     // Running the same batch again stores nothing new: an interrupted import resumes.
     let again = env.engine.import_subjects(&env.admin, rows).await.unwrap();
     assert_eq!((again.created(), again.duplicates()), (0, 4));
@@ -485,6 +499,18 @@ async fn batches_prepared_together_commit_in_order_and_deduplicate_against_each_
     let fourth = env.engine.prepare_import(&env.admin, vec![row(7, "+7 916 000-00-09")]).await.unwrap();
     let (c, d) = tokio::join!(env.engine.commit_import(third), env.engine.commit_import(fourth));
     assert_eq!(c.unwrap().created() + d.unwrap().created(), 1);
+    // A batch whose write fails takes nothing: the batch deduplicated while it was being
+    // written finds its phone free after all and creates the subject itself.
+    let mut fifth = env.engine.prepare_import(&env.admin, vec![row(8, "+79160000020")]).await.unwrap();
+    fifth.reuse_subject_id(owner.as_str());
+    let sixth = env.engine.prepare_import(&env.admin, vec![row(9, "+7 916 000-00-20")]).await.unwrap();
+    let (e, f) = tokio::join!(env.engine.commit_import(fifth), env.engine.commit_import(sixth));
+    assert!(matches!(e, Err(EngineError::Store(_))), "{e:?}");
+    let f = f.unwrap();
+    assert_eq!(f.created(), 1, "{:?}", f.outcomes);
+    let ImportOutcome::Created(created) = &f.outcomes[0].1 else { panic!() };
+    let found = env.engine.find_subjects(&env.admin, "contact.phone", &PlainValue::new("+79160000020"), "account").await.unwrap();
+    assert_eq!(found.iter().map(|s| &s.id).collect::<Vec<_>>(), [created]);
 }
 
 #[tokio::test]

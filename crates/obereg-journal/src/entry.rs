@@ -19,7 +19,7 @@ const MAX_CATEGORIES: usize = 64;
 pub const MAX_ENTRY_SUBJECTS: usize = 1000;
 
 /// Who acted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
     /// An API token holder: the token's id and role, never its label.
@@ -33,7 +33,7 @@ pub enum Actor {
 }
 
 /// How the operation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Done.

@@ -82,28 +82,31 @@ macro_rules! journal_sql {
                     };
                     entries.push((index as i64, leaf, body, subject));
                 }
-                for chunk in entries.chunks($crate::journal_sql::INSERT_CHUNK) {
+                let tenant_text: std::sync::Arc<str> = std::sync::Arc::from(tenant);
+                Self::insert_overlapped(tx, &entries, $crate::journal_sql::INSERT_CHUNK, |chunk| {
                     let mut insert =
                         sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_entries (tenant_id, idx, leaf_hash, body, subject_id) ");
                     insert.push_values(chunk, |mut row, (index, leaf, body, subject)| {
-                        row.push_bind(tenant.to_owned())
+                        row.push_bind(tenant_text.clone())
                             .push_bind(*index)
                             .push_bind(leaf.0.to_vec())
                             .push_bind(body.clone())
                             .push_bind(subject.clone());
                     });
-                    insert.build().execute(&mut **tx).await?;
-                }
-                for chunk in nodes.chunks($crate::journal_sql::INSERT_CHUNK) {
+                    insert
+                })
+                .await?;
+                Self::insert_overlapped(tx, &nodes, $crate::journal_sql::INSERT_CHUNK, |chunk| {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_nodes (tenant_id, level, idx, hash) ");
                     insert.push_values(chunk, |mut row, (subtree, hash)| {
-                        row.push_bind(tenant.to_owned())
+                        row.push_bind(tenant_text.clone())
                             .push_bind(i64::from(subtree.level))
                             .push_bind(subtree.index as i64)
                             .push_bind(hash.0.to_vec());
                     });
-                    insert.build().execute(&mut **tx).await?;
-                }
+                    insert
+                })
+                .await?;
                 sqlx::query("UPDATE journal_heads SET size = $2, frontier = $3 WHERE tenant_id = $1")
                     .bind(tenant)
                     .bind(frontier.size() as i64)
@@ -167,14 +170,16 @@ macro_rules! journal_sql {
                 }
                 // Sorted, so one pass over the index touches each of its pages once.
                 rows.sort_unstable();
-                for chunk in rows.chunks($crate::journal_sql::INSERT_CHUNK) {
+                let tenant_text: std::sync::Arc<str> = std::sync::Arc::from(tenant);
+                Self::insert_overlapped(&mut tx, &rows, $crate::journal_sql::INSERT_CHUNK, |chunk| {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO journal_subjects (tenant_id, subject_id, idx) ");
                     insert.push_values(chunk, |mut row, (subject, index)| {
-                        row.push_bind(tenant.to_owned()).push_bind(subject.clone()).push_bind(*index);
+                        row.push_bind(tenant_text.clone()).push_bind(subject.clone()).push_bind(*index);
                     });
                     insert.push(" ON CONFLICT DO NOTHING");
-                    insert.build().execute(&mut *tx).await?;
-                }
+                    insert
+                })
+                .await?;
                 sqlx::query("UPDATE journal_subject_marks SET upto = $2 WHERE tenant_id = $1").bind(tenant).bind(upto).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(rows.len() as u64)

@@ -9,6 +9,7 @@
 //! The trait returns boxed futures so the rest of obereg can hold an `Arc<dyn Store>` and
 //! choose the backend at run time from the database URL.
 
+mod bulk_sql;
 mod checkpointer;
 mod commit_mark;
 mod consent_sql;

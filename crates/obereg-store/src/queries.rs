@@ -7,6 +7,7 @@
 
 macro_rules! shared_queries {
     ($store:ty, $pool:ty, $db:ty, $backend:expr) => {
+        $crate::bulk_sql::bulk_helpers!($store, $db);
         $crate::journal_sql::journal_sql!($store, $db);
         $crate::vault_sql::vault_helpers!($store, $db);
         $crate::requests_sql::request_helpers!($store, $db);

@@ -525,60 +525,78 @@ macro_rules! vault_helpers {
             }
 
             /// Inserts new subjects with their keys and items; returns each one's sequence number.
+            /// Statements are built while the previous one runs (`insert_overlapped`).
             async fn insert_subjects(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 tenant: &str,
                 subjects: &[$crate::NewSubject],
             ) -> Result<std::collections::HashMap<String, i64>, $crate::StoreError> {
-                let mut all = std::collections::HashMap::new();
-                let mut items = Vec::new();
+                let mut shared = $crate::bulk_sql::Shared::default();
+                let tenant_text = shared.text(tenant);
                 // In order of public id: the unique index on it is random by design, and a
                 // batch inserted in key order visits each of its pages once (see
                 // `insert_blinds`). Sequence numbers follow that order; they are internal.
                 let mut sorted: Vec<&$crate::NewSubject> = subjects.iter().collect();
                 sorted.sort_unstable_by(|a, b| a.subject.id.cmp(&b.subject.id));
-                for chunk in sorted.chunks($crate::vault_sql::ITEM_CHUNK / 2) {
+                let mut build = |chunk: &[&$crate::NewSubject]| {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at) ",
                     );
                     insert.push_values(chunk, |mut row, n| {
                         let s = &n.subject;
-                        row.push_bind(tenant.to_owned())
+                        row.push_bind(tenant_text.clone())
                             .push_bind(s.id.clone())
-                            .push_bind(s.kind.clone())
-                            .push_bind(s.status.clone())
+                            .push_bind(shared.text(&s.kind))
+                            .push_bind(shared.text(&s.status))
                             .push_bind(s.created_at)
                             .push_bind(s.updated_at)
                             .push_bind(s.restricted_at)
                             .push_bind(s.erased_at);
                     });
                     insert.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
-                    let assigned: Vec<(String, i64)> = insert.build_query_as().fetch_all(&mut **tx).await?;
-                    if assigned.len() != chunk.len() {
-                        return Err($crate::StoreError::Conflict("subject"));
-                    }
-                    let seqs: std::collections::HashMap<String, i64> = assigned.into_iter().collect();
-                    let seq_of = |n: &$crate::NewSubject| seqs.get(&n.subject.id).copied().ok_or($crate::StoreError::Conflict("subject"));
+                    insert
+                };
+                let per = $crate::vault_sql::ITEM_CHUNK / 2;
+                let mut chunks = sorted.chunks(per);
+                let mut next = chunks.next().map(&mut build);
+                let mut seqs: std::collections::HashMap<String, i64> = std::collections::HashMap::with_capacity(subjects.len());
+                while let Some(mut current) = next.take() {
+                    let (assigned, upcoming) = tokio::join!(
+                        biased;
+                        current.build_query_as::<(String, i64)>().fetch_all(&mut **tx),
+                        async { chunks.next().map(&mut build) }
+                    );
+                    seqs.extend(assigned?);
+                    next = upcoming;
+                }
+                if seqs.len() != subjects.len() {
+                    return Err($crate::StoreError::Conflict("subject"));
+                }
+                let slotted = sorted
+                    .iter()
+                    .map(|n| seqs.get(&n.subject.id).map(|seq| (*seq, *n)).ok_or($crate::StoreError::Conflict("subject")))
+                    .collect::<Result<Vec<_>, $crate::StoreError>>()?;
+                Self::insert_overlapped(tx, &slotted, per, |chunk| {
                     let mut keys = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO keystore.subject_keys (subject_seq, tenant_id, subject_id, dek_version, kek_version, wrapped, created_at) ",
                     );
-                    let slotted = chunk.iter().map(|n| Ok((seq_of(n)?, *n))).collect::<Result<Vec<_>, $crate::StoreError>>()?;
-                    keys.push_values(&slotted, |mut row, (seq, n)| {
+                    keys.push_values(chunk, |mut row, (seq, n)| {
                         let k = &n.key;
                         row.push_bind(*seq)
-                            .push_bind(tenant.to_owned())
+                            .push_bind(tenant_text.clone())
                             .push_bind(k.subject_id.clone())
                             .push_bind(k.dek_version)
                             .push_bind(k.kek_version)
                             .push_bind(k.wrapped.clone())
                             .push_bind(k.created_at);
                     });
-                    keys.build().execute(&mut **tx).await?;
-                    items.extend(slotted.iter().flat_map(|(seq, n)| n.items.iter().map(move |i| (*seq, i))));
-                    all.extend(seqs);
-                }
+                    keys
+                })
+                .await?;
+                let items: Vec<(i64, &$crate::ItemRecord)> =
+                    slotted.iter().flat_map(|(seq, n)| n.items.iter().map(move |i| (*seq, i))).collect();
                 Self::insert_items(tx, tenant, &items).await?;
-                Ok(all)
+                Ok(seqs)
             }
 
             /// Inserts items, each with its subject's sequence number, and their blind indexes.
@@ -587,8 +605,9 @@ macro_rules! vault_helpers {
                 tenant: &str,
                 items: &[(i64, &$crate::ItemRecord)],
             ) -> Result<(), $crate::StoreError> {
-                let mut blinds = Vec::new();
-                for chunk in items.chunks($crate::vault_sql::ITEM_CHUNK) {
+                let mut shared = $crate::bulk_sql::Shared::default();
+                let tenant = shared.text(tenant);
+                let inserted = Self::insert_overlapped(tx, items, $crate::vault_sql::ITEM_CHUNK, |chunk| {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(concat!(
                         "INSERT INTO subject_items (subject_seq, id, tenant_id, subject_id, kind, category, purposes, source, ",
                         "collected_at, occurred_at, blind, token, sealed) "
@@ -596,12 +615,12 @@ macro_rules! vault_helpers {
                     insert.push_values(chunk, |mut row, (seq, i)| {
                         row.push_bind(*seq)
                             .push_bind(i.id.clone())
-                            .push_bind(tenant.to_owned())
+                            .push_bind(tenant.clone())
                             .push_bind(i.subject_id.clone())
-                            .push_bind(i.kind.clone())
-                            .push_bind(i.category.clone())
-                            .push_bind(i.purposes.clone())
-                            .push_bind(i.source.clone())
+                            .push_bind(shared.text(&i.kind))
+                            .push_bind(shared.text(&i.category))
+                            .push_bind(shared.text(&i.purposes))
+                            .push_bind(shared.text(&i.source))
                             .push_bind(i.collected_at)
                             .push_bind(i.occurred_at)
                             .push_bind(i.blind.clone())
@@ -609,11 +628,14 @@ macro_rules! vault_helpers {
                             .push_bind(i.sealed.clone());
                     });
                     insert.push(" ON CONFLICT DO NOTHING");
-                    if insert.build().execute(&mut **tx).await?.rows_affected() != chunk.len() as u64 {
-                        return Err($crate::StoreError::Conflict("item"));
-                    }
-                    blinds.extend(chunk.iter().filter_map(|(seq, i)| i.blind.as_deref().map(|b| (*seq, b, i.category.as_str()))));
+                    insert
+                })
+                .await?;
+                if inserted != items.len() as u64 {
+                    return Err($crate::StoreError::Conflict("item"));
                 }
+                let mut blinds: Vec<(i64, &[u8], &str)> =
+                    items.iter().filter_map(|(seq, i)| i.blind.as_deref().map(|b| (*seq, b, i.category.as_str()))).collect();
                 Self::insert_blinds(tx, &mut blinds).await
             }
 
@@ -629,14 +651,16 @@ macro_rules! vault_helpers {
                 blinds: &mut [(i64, &[u8], &str)],
             ) -> Result<(), $crate::StoreError> {
                 blinds.sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-                for chunk in blinds.chunks($crate::vault_sql::ITEM_CHUNK) {
+                let mut shared = $crate::bulk_sql::Shared::default();
+                Self::insert_overlapped(tx, blinds, $crate::vault_sql::ITEM_CHUNK, |chunk| {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO subject_blinds (blind, subject_seq, category) ");
                     insert.push_values(chunk, |mut row, (seq, blind, category)| {
-                        row.push_bind(blind.to_vec()).push_bind(*seq).push_bind((*category).to_owned());
+                        row.push_bind(blind.to_vec()).push_bind(*seq).push_bind(shared.text(category));
                     });
                     insert.push(" ON CONFLICT DO NOTHING");
-                    insert.build().execute(&mut **tx).await?;
-                }
+                    insert
+                })
+                .await?;
                 Ok(())
             }
 

@@ -10,12 +10,14 @@
 //!
 //! Batches may be submitted concurrently, and `obereg import` keeps two in flight: the
 //! CPU work (validation, sealing, blind indexes) of one batch runs while another is being
-//! written. Deduplication and the write of a batch happen under one engine-wide lane, so a
-//! batch is always deduplicated against every batch committed before it.
+//! written. Batches are deduplicated and written in one engine-wide order, a batch against
+//! every batch before it; the deduplication of one overlaps the write of the one ahead
+//! ([`ImportLanes`]).
 
 use std::collections::HashMap;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use obereg_core::Bilingual;
 use obereg_core::catalog::Catalog;
@@ -97,6 +99,42 @@ impl PreparedImport {
     }
 }
 
+#[cfg(test)]
+impl PreparedImport {
+    /// Gives every accepted row the id of an existing subject, so that writing the batch
+    /// fails (a test of what a failed batch leaves to the one behind it).
+    pub(crate) fn reuse_subject_id(&mut self, id: &str) {
+        for (_, (new, _)) in &mut self.ready {
+            new.subject.id = id.to_owned();
+        }
+    }
+}
+
+/// The order import batches commit in, with deduplication overlapping writes.
+///
+/// A batch is deduplicated under `dedup`, then written under `write`. It takes `write`
+/// before it lets go of `dedup`, so batches are written in the order they were
+/// deduplicated, and the next batch is deduplicated while this one is written: against the
+/// database (which holds every batch before this one) and against this batch's own values,
+/// published in `writing`. Once `write` is its, the next batch checks that this one
+/// committed; if it did not, its values are not taken after all and the next batch reads
+/// the database again.
+#[derive(Debug, Default)]
+pub(crate) struct ImportLanes {
+    dedup: tokio::sync::Mutex<()>,
+    write: tokio::sync::Mutex<()>,
+    writing: std::sync::Mutex<Option<Arc<Writing>>>,
+}
+
+/// The batch being written: its new subjects by (category, blind index), and whether it
+/// has committed.
+#[derive(Debug)]
+struct Writing {
+    tenant: String,
+    values: HashMap<(String, Vec<u8>), String>,
+    committed: AtomicBool,
+}
+
 impl Engine {
     /// Imports a batch of subjects (see the module documentation): prepares it, then
     /// commits it.
@@ -136,63 +174,64 @@ impl Engine {
         Ok(PreparedImport { actor: actor.clone(), report, ready })
     }
 
-    /// Tidies the database up once a bulk import is done (planner statistics on PostgreSQL,
-    /// the write-ahead log on SQLite; see `Store::settle_bulk_load`): `obereg import` calls it
-    /// after its last batch. It reads and changes no personal data.
-    pub async fn settle_bulk_load(&self) -> Result<(), EngineError> {
+    /// Tidies up once a bulk import into the actor's tenant is done: writes the by-subject
+    /// rows of the import's journal entries (which name many subjects each, see
+    /// [`commit_import`](Self::commit_import)), so that the first subject history read after
+    /// the import does not pay for them, then the database's own upkeep (planner statistics
+    /// on PostgreSQL, the write-ahead log on SQLite; see `Store::settle_bulk_load`).
+    /// `obereg import` calls it after its last batch. It reads and changes no personal data.
+    pub async fn settle_bulk_load(&self, actor: &Actor) -> Result<(), EngineError> {
+        self.index_journal_subjects(actor).await?;
         Ok(self.store.settle_bulk_load().await?)
     }
 
     /// Deduplicates a prepared batch against everything committed before it and writes
     /// what is new in one transaction. Batches commit one at a time, in the order they
-    /// reach this point.
+    /// reach this point; a batch is deduplicated while the one ahead of it is written (see
+    /// [`ImportLanes`]).
     pub async fn commit_import(&self, prepared: PreparedImport) -> Result<ImportReport, EngineError> {
         let PreparedImport { actor, mut report, ready } = prepared;
-        let _lane = self.import_lane.lock().await;
-        // Deduplicate against stored subjects, one query per searchable category.
-        let mut wanted: HashMap<&str, Vec<Vec<u8>>> = HashMap::new();
-        for (_, (new, _)) in &ready {
-            for item in &new.items {
-                if let Some(blind) = &item.blind {
-                    wanted.entry(item.category.as_str()).or_default().push(blind.clone());
-                }
+        let lanes = &self.import_lanes;
+        let dedup_lane = lanes.dedup.lock().await;
+        let ahead = lanes.writing.lock().map_err(|_| EngineError::Internal("import lanes poisoned"))?.clone();
+        let mut stored = self.stored_values(&actor.tenant, &ready).await?;
+        let write_lane = lanes.write.lock().await;
+        // The batch ahead is done now. Its values count as taken only if it committed; if
+        // it failed, what it would have held is not stored, so read again: everything
+        // before it is committed and visible now.
+        let ahead = match ahead {
+            Some(a) if a.tenant == actor.tenant && a.committed.load(Ordering::Acquire) => Some(a),
+            Some(a) if a.tenant == actor.tenant => {
+                stored = self.stored_values(&actor.tenant, &ready).await?;
+                None
             }
-        }
-        let mut known: HashMap<(String, Vec<u8>), String> = HashMap::new();
-        // The categories are read concurrently (on SQLite each read runs on a reader
-        // connection's own thread): this runs under the lane, while nothing is written.
-        let mut reads = tokio::task::JoinSet::new();
-        for (category, blinds) in wanted {
-            let (store, tenant, category) = (self.store.clone(), actor.tenant.clone(), category.to_owned());
-            reads.spawn(async move {
-                let found = store.find_subjects(&tenant, &category, &blinds).await;
-                (category, found)
-            });
-        }
-        while let Some(read) = reads.join_next().await {
-            let (category, found) = read.map_err(|_| EngineError::Internal("an import lookup failed"))?;
-            for (blind, subject) in found? {
-                known.entry((category.clone(), blind)).or_insert(subject.id);
-            }
-        }
+            _ => None,
+        };
+        let mut mine: HashMap<(String, Vec<u8>), String> = HashMap::new();
         let mut accepted = Vec::with_capacity(ready.len());
         for (line, (new, entries)) in ready {
             let keys: Vec<(String, Vec<u8>)> =
                 new.items.iter().filter_map(|i| i.blind.as_ref().map(|b| (i.category.clone(), b.clone()))).collect();
-            if let Some(existing) = keys.iter().find_map(|k| known.get(k)) {
+            let taken =
+                keys.iter().find_map(|k| stored.get(k).or_else(|| ahead.as_ref().and_then(|a| a.values.get(k))).or_else(|| mine.get(k)));
+            if let Some(existing) = taken {
                 report.outcomes.push((line, ImportOutcome::Duplicate(existing.clone())));
                 continue;
             }
             for k in keys {
-                known.insert(k, new.subject.id.clone());
+                mine.insert(k, new.subject.id.clone());
             }
             report.outcomes.push((line, ImportOutcome::Created(new.subject.id.clone())));
             accepted.push((new, entries));
         }
-        // Journal entries in order of subject id: their by-subject index is keyed by it, and
-        // the store inserts the subjects in that order too (see `insert_blinds` in the store
-        // for why key order matters). Entries of one batch have no meaningful order of their
-        // own: they are all written in one transaction.
+        drop(ahead);
+        // This batch is the one being written now: the next one may deduplicate.
+        let writing = Arc::new(Writing { tenant: actor.tenant.clone(), values: mine, committed: AtomicBool::new(false) });
+        *lanes.writing.lock().map_err(|_| EngineError::Internal("import lanes poisoned"))? = Some(writing.clone());
+        drop(dedup_lane);
+
+        // In order of subject id, as the store inserts them (see `insert_blinds` in the store
+        // for why key order matters).
         accepted.sort_unstable_by(|a, b| a.0.subject.id.cmp(&b.0.subject.id));
         let mut batch = Vec::with_capacity(accepted.len());
         let mut journal = Vec::with_capacity(accepted.len());
@@ -200,11 +239,58 @@ impl Engine {
             journal.extend(entries);
             batch.push(new);
         }
+        // The batch's subjects were collected alike: one entry names up to a thousand of them
+        // (`obereg_journal::gather`) instead of one entry each, which was a quarter of the
+        // import's time. Each subject's history still lists it (the store indexes such
+        // entries by subject behind the appends; see `settle_bulk_load`).
+        let journal = obereg_journal::gather_by_subject(journal);
         if !batch.is_empty() {
             let appended = self.store.create_subjects(&actor.tenant, &batch, &journal).await?;
             self.after_append(&actor.tenant, appended).await;
         }
+        writing.committed.store(true, Ordering::Release);
+        // Committed: a batch deduplicated from now on reads these values from the database.
+        if let Ok(mut published) = lanes.writing.lock()
+            && published.as_ref().is_some_and(|w| Arc::ptr_eq(w, &writing))
+        {
+            *published = None;
+        }
+        drop(write_lane);
         Ok(report)
+    }
+
+    /// The subjects already holding a batch's searchable values, by (category, blind
+    /// index). The categories are read concurrently (on SQLite each read runs on a reader
+    /// connection's own thread).
+    async fn stored_values(
+        &self,
+        tenant: &str,
+        ready: &[(u64, (NewSubject, Vec<EntryDraft>))],
+    ) -> Result<HashMap<(String, Vec<u8>), String>, EngineError> {
+        let mut wanted: HashMap<&str, Vec<Vec<u8>>> = HashMap::new();
+        for (_, (new, _)) in ready {
+            for item in &new.items {
+                if let Some(blind) = &item.blind {
+                    wanted.entry(item.category.as_str()).or_default().push(blind.clone());
+                }
+            }
+        }
+        let mut reads = tokio::task::JoinSet::new();
+        for (category, blinds) in wanted {
+            let (store, tenant, category) = (self.store.clone(), tenant.to_owned(), category.to_owned());
+            reads.spawn(async move {
+                let found = store.find_subjects(&tenant, &category, &blinds).await;
+                (category, found)
+            });
+        }
+        let mut stored = HashMap::new();
+        while let Some(read) = reads.join_next().await {
+            let (category, found) = read.map_err(|_| EngineError::Internal("an import lookup failed"))?;
+            for (blind, subject) in found? {
+                stored.entry((category.clone(), blind)).or_insert(subject.id);
+            }
+        }
+        Ok(stored)
     }
 
     /// Validates and seals every row, spreading large batches over the machine's cores

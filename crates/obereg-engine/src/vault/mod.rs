@@ -19,6 +19,7 @@ pub(crate) mod support;
 use obereg_core::value::PlainValue;
 
 pub use cards::CardView;
+pub(crate) use import::ImportLanes;
 pub use import::{
     ImportOutcome, ImportReport, ImportRow, MAX_API_IMPORT_BATCH, MAX_IMPORT_BATCH, PreparedImport, RowError, check_import_batch,
 };

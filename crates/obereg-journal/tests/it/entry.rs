@@ -95,3 +95,63 @@ fn non_token_actors_encode_as_their_kind() {
         assert_eq!(serde_json::to_string(&actor).unwrap(), json);
     }
 }
+
+fn collection(subject: &str, purpose: &str, at: i64) -> EntryDraft {
+    EntryDraft {
+        time: jiff::Timestamp::from_microsecond(1_790_000_000_000_000 + at).unwrap(),
+        actor: Actor::Operator,
+        operation: "collection".into(),
+        purpose: Some(purpose.into()),
+        subject: Some(subject.into()),
+        categories: vec!["contact.email".into(), "contact.phone".into()],
+        object: None,
+        request: None,
+        ..draft()
+    }
+}
+
+#[test]
+fn drafts_saying_the_same_about_one_subject_each_are_gathered_into_entries_naming_several() {
+    use obereg_journal::entry::MAX_ENTRY_SUBJECTS;
+    let mut drafts = Vec::new();
+    // 1,500 subjects for one purpose (two entries), 2 for another, one of them named twice,
+    // a subject-less draft and one already naming several, which pass through as they are.
+    for n in (0..1500).rev() {
+        drafts.push(collection(&format!("s{n:05}"), "account", n));
+    }
+    drafts.push(draft());
+    drafts.push(collection("s00007", "marketing", 5));
+    drafts.push(collection("s00003", "marketing", 9));
+    drafts.push(collection("s00007", "marketing", 11));
+    let several = EntryDraft { subjects: vec!["a1".into(), "b2".into()], operation: "use".into(), ..draft() };
+    drafts.push(several.clone());
+    let mut other_categories = collection("s00001", "account", 3);
+    other_categories.categories = vec!["contact.email".into()];
+    drafts.push(other_categories.clone());
+
+    let gathered = obereg_journal::gather_by_subject(drafts);
+    assert_eq!(gathered.len(), 6, "{gathered:#?}");
+    let (first, second) = (&gathered[0], &gathered[1]);
+    assert_eq!(first.subjects.len(), MAX_ENTRY_SUBJECTS);
+    assert_eq!(second.subjects.len(), 500);
+    let all: Vec<&String> = first.subjects.iter().chain(&second.subjects).collect();
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    assert_eq!(all[0], "s00000");
+    assert_eq!(all[1499], "s01499");
+    for g in [first, second] {
+        assert_eq!(g.subject, None);
+        assert_eq!((g.operation.as_str(), g.purpose.as_deref()), ("collection", Some("account")));
+        assert_eq!(g.categories, ["contact.email", "contact.phone"]);
+        assert!(g.validate().is_ok());
+    }
+    // The latest time of the drafts each entry replaces.
+    assert_eq!(first.time, collection("", "", 999).time);
+    assert_eq!(second.time, collection("", "", 1499).time);
+    assert_eq!(gathered[2], draft());
+    let marketing = &gathered[3];
+    assert_eq!(marketing.subjects, ["s00003", "s00007"]);
+    assert_eq!(marketing.time, collection("", "", 11).time);
+    assert_eq!(gathered[4], several);
+    // A group of one stays a one-subject draft.
+    assert_eq!(gathered[5], other_categories);
+}
