@@ -16,6 +16,7 @@ mod consent_sql;
 mod error;
 mod incident_sql;
 mod journal_sql;
+mod nodelay;
 mod postgres;
 mod publication_sql;
 mod queries;

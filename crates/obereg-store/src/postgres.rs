@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::queries::{insert_token, shared_queries};
 use crate::{Backend, StoreError, schema};
@@ -31,11 +31,42 @@ impl PgStore {
 
     /// Connects to `url` and migrates the database.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(CONNECTIONS).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+        let options: PgConnectOptions = url.parse()?;
+        // Over TCP, every new connection gets Nagle's algorithm turned off (see `nodelay`).
+        let tcp_port = tcp_port(&options);
+        let pool = PgPoolOptions::new()
+            .max_connections(CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |_, _| {
+                Box::pin(async move {
+                    if let Some(port) = tcp_port {
+                        crate::nodelay::on_sockets_to(port);
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
         schema::guard(Self::applied_schema_version(&pool).await, &MIGRATOR)?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { write: pool.clone(), read: pool })
     }
 }
 
+/// The server's port when the connection goes over TCP; `None` over a Unix socket.
+fn tcp_port(options: &PgConnectOptions) -> Option<u16> {
+    (options.get_socket().is_none() && !options.get_host().starts_with('/')).then(|| options.get_port())
+}
+
 shared_queries!(PgStore, PgPool, sqlx::Postgres, Backend::Postgres);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nagle_is_turned_off_over_tcp_only() {
+        let port = |url: &str| super::tcp_port(&url.parse().unwrap());
+        assert_eq!(port("postgres://obereg@127.0.0.1:6543/obereg"), Some(6543));
+        assert_eq!(port("postgres://obereg@db.internal/obereg"), Some(5432));
+        assert_eq!(port("postgres://obereg@localhost/obereg?host=/var/run/postgresql"), None);
+    }
+}
