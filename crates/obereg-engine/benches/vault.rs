@@ -66,13 +66,18 @@ fn call() -> NewRecord {
     }
 }
 
-fn peak_rss_mib() -> f64 {
+/// A memory figure of this process from `/proc/self/status` (`VmHWM`: peak, `VmRSS`: now), MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM")
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -122,10 +127,16 @@ async fn run(label: &str, url: &str, subjects: u64, lookups: u64) {
 
     // The first lookup of a process reads every subject into the contact index
     // (`contact_index`); it is timed on its own.
+    let rss_before = status_mib("VmRSS");
     let started = Instant::now();
     let first = engine.find_subjects(&admin, "contact.phone", &PlainValue::new("8 916 0000000"), "account").await.unwrap();
     assert_eq!(first.len(), 1);
-    println!("  first lookup (reads the contact index): {:>6.2} s   peak RSS {:.0} MiB", started.elapsed().as_secs_f64(), peak_rss_mib());
+    println!(
+        "  first lookup (reads the contact index): {:>6.2} s   RSS {:+.0} MiB, peak RSS {:.0} MiB",
+        started.elapsed().as_secs_f64(),
+        status_mib("VmRSS") - rss_before,
+        peak_rss_mib()
+    );
 
     let started = Instant::now();
     let tasks = env("OBEREG_BENCH_TASKS", 16);

@@ -15,13 +15,11 @@
 //! commit order, so "past the last one read" misses none. What the feed says changed is
 //! read from the database after the probe, so it is at least as new as the caller.
 //!
-//! **Memory.** About 250 bytes a subject with two searchable values. A tenant with more
-//! than [`MAX_SUBJECTS`] subjects is not held: its lookups read the database as before.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! **Memory.** See [`ContactTable`] for the layout. A tenant with more than
+//! [`MAX_SUBJECTS`] subjects is not held: its lookups read the database as before.
 
 use obereg_store::ContactPage;
+use std::collections::HashMap;
 
 /// Most subjects held per tenant; past it the tenant's lookups read the database.
 pub(crate) const MAX_SUBJECTS: usize = 5_000_000;
@@ -63,15 +61,68 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-type ByBlind = HashMap<Key, Holders, std::hash::BuildHasherDefault<KeyHasher>>;
+type Hashed = std::hash::BuildHasherDefault<KeyHasher>;
+
+/// A subject id as held: obereg's ids (32 lowercase hex digits) as their 16 bytes, no
+/// allocation; any other text as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HeldId {
+    Bytes([u8; 16]),
+    Text(Box<str>),
+}
+
+impl HeldId {
+    fn of(id: &str) -> Self {
+        let lower_hex = id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let mut bytes = [0u8; 16];
+        match lower_hex && hex::decode_to_slice(id, &mut bytes).is_ok() {
+            true => HeldId::Bytes(bytes),
+            false => HeldId::Text(id.into()),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            HeldId::Bytes(bytes) => hex::encode(bytes),
+            HeldId::Text(text) => text.to_string(),
+        }
+    }
+}
+
+impl std::hash::Hash for HeldId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            // Random ids: eight of their bytes are the hash, as for `Key`.
+            HeldId::Bytes(bytes) => {
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&bytes[..8]);
+                state.write_u64(u64::from_le_bytes(first));
+            }
+            HeldId::Text(text) => text.hash(state),
+        }
+    }
+}
+
+/// Marks a `by_blind` slot that names a list in `shared` rather than one subject.
+const SHARED: u32 = 1 << 31;
 
 /// The contact index of one tenant.
+///
+/// Laid out for a million subjects and more: each subject is one entry of `held` (its id
+/// as 16 bytes, its standing and its blind indexes, no reference counting), and the blind
+/// index map holds a 4-byte slot per value: the subject's place in `held`, or, for the rare
+/// value several subjects share, with [`SHARED`] set, the place of their list in `shared`.
+/// Freed places are reused.
 #[derive(Debug, Default)]
 pub(crate) struct ContactTable {
     categories: Vec<String>,
     kinds: Vec<String>,
-    by_blind: ByBlind,
-    subjects: HashMap<Box<str>, (Arc<Held>, Vec<Key>)>,
+    by_blind: HashMap<Key, u32, Hashed>,
+    shared: Vec<Vec<u32>>,
+    shared_free: Vec<u32>,
+    held: Vec<Option<Held>>,
+    held_free: Vec<u32>,
+    subjects: HashMap<HeldId, u32, Hashed>,
     /// The position of the last subject read by number (`ContactPage::last`); `-1` at first.
     pub last: i64,
     /// Subjects the feed said changed, to read again before the next answer, each with the
@@ -84,27 +135,22 @@ pub(crate) struct ContactTable {
     pub read_new: u64,
 }
 
-/// The subjects holding one blind index: almost always one.
-#[derive(Debug, Clone)]
-enum Holders {
-    One(Arc<Held>),
-    Many(Vec<Arc<Held>>),
-}
-
-/// What a lookup answers about a subject, kept small (kind by number, times as integers).
+/// What a lookup answers about a subject, kept small (kind by number, times as integers),
+/// with the blind indexes it is held under.
 #[derive(Debug)]
 struct Held {
-    id: Box<str>,
-    kind: u16,
-    restricted: bool,
+    id: HeldId,
+    keys: Box<[Key]>,
     created_at: i64,
     restricted_at: Option<i64>,
+    kind: u16,
+    restricted: bool,
 }
 
 /// A subject found, as the vault reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Holder<'a> {
-    pub id: &'a str,
+    pub id: String,
     pub kind: &'a str,
     pub restricted: bool,
     pub created_at: i64,
@@ -118,6 +164,20 @@ fn number(names: &mut Vec<String>, name: &str) -> Option<u16> {
     let at = u16::try_from(names.len()).ok()?;
     names.push(name.to_owned());
     Some(at)
+}
+
+/// Puts `item` in a free place of `list` (or a new one) and returns the place.
+fn place<T>(list: &mut Vec<T>, free: &mut Vec<u32>, item: T) -> u32 {
+    match free.pop() {
+        Some(at) => {
+            list[at as usize] = item;
+            at
+        }
+        None => {
+            list.push(item);
+            (list.len() - 1) as u32
+        }
+    }
 }
 
 impl ContactTable {
@@ -172,77 +232,101 @@ impl ContactTable {
         for (id, category, blind) in blinds {
             values.entry(id).or_default().push((category, blind));
         }
+        if self.held_free.is_empty() {
+            self.held.reserve(subjects.len());
+            self.subjects.reserve(subjects.len());
+        }
         for record in subjects {
             self.remove(&record.id);
             if record.status == "erased" {
                 continue;
             }
-            let held = Arc::new(Held {
-                id: record.id.as_str().into(),
-                kind: number(&mut self.kinds, &record.kind).unwrap_or(u16::MAX),
-                restricted: record.status == "restricted",
-                created_at: record.created_at,
-                restricted_at: record.restricted_at,
-            });
             let mut keys = Vec::new();
             for (category, blind) in values.remove(&record.id).unwrap_or_default() {
                 let (Some(category), Ok(bytes)) = (number(&mut self.categories, &category), <[u8; 16]>::try_from(blind.as_slice())) else {
                     continue;
                 };
-                let key = Key(category, bytes);
-                keys.push(key);
-                match self.by_blind.get_mut(&key) {
-                    None => {
-                        self.by_blind.insert(key, Holders::One(held.clone()));
-                    }
-                    Some(Holders::One(other)) => {
-                        let other = other.clone();
-                        self.by_blind.insert(key, Holders::Many(vec![other, held.clone()]));
-                    }
-                    Some(Holders::Many(list)) => list.push(held.clone()),
-                }
+                keys.push(Key(category, bytes));
             }
-            self.subjects.insert(record.id.into_boxed_str(), (held, keys));
+            let id = HeldId::of(&record.id);
+            let slot = place(&mut self.held, &mut self.held_free, None);
+            for key in &keys {
+                self.hold(*key, slot);
+            }
+            self.held[slot as usize] = Some(Held {
+                id: id.clone(),
+                keys: keys.into_boxed_slice(),
+                created_at: record.created_at,
+                restricted_at: record.restricted_at,
+                kind: number(&mut self.kinds, &record.kind).unwrap_or(u16::MAX),
+                restricted: record.status == "restricted",
+            });
+            self.subjects.insert(id, slot);
         }
         if advance && let Some(last) = last {
             self.last = self.last.max(last);
         }
     }
 
+    /// Records that the subject in `slot` holds `key`.
+    fn hold(&mut self, key: Key, slot: u32) {
+        match self.by_blind.get_mut(&key) {
+            None => {
+                self.by_blind.insert(key, slot);
+            }
+            Some(held) if *held & SHARED == 0 => {
+                let list = place(&mut self.shared, &mut self.shared_free, vec![*held, slot]);
+                *held = SHARED | list;
+            }
+            Some(held) => self.shared[(*held & !SHARED) as usize].push(slot),
+        }
+    }
+
     /// Drops a subject and its blind indexes.
     pub(crate) fn remove(&mut self, id: &str) {
-        let Some((held, keys)) = self.subjects.remove(id) else { return };
-        for key in keys {
-            let empty = match self.by_blind.get_mut(&key) {
-                Some(Holders::One(_)) | None => true,
-                Some(Holders::Many(list)) => {
-                    list.retain(|h| !Arc::ptr_eq(h, &held));
-                    list.is_empty()
+        let Some(slot) = self.subjects.remove(&HeldId::of(id)) else { return };
+        let Some(held) = self.held.get_mut(slot as usize).and_then(Option::take) else { return };
+        self.held_free.push(slot);
+        for key in held.keys.iter() {
+            let Some(&at) = self.by_blind.get(key) else { continue };
+            if at & SHARED == 0 {
+                if at == slot {
+                    self.by_blind.remove(key);
                 }
-            };
-            if empty {
-                self.by_blind.remove(&key);
+                continue;
+            }
+            let list = &mut self.shared[(at & !SHARED) as usize];
+            list.retain(|s| *s != slot);
+            // Back to one holder (or none): the list's place is free again.
+            if list.len() <= 1 {
+                match list.pop() {
+                    Some(one) => self.by_blind.insert(*key, one),
+                    None => self.by_blind.remove(key),
+                };
+                self.shared_free.push(at & !SHARED);
             }
         }
     }
 
     /// The subjects (not erased) holding `blind` in `category`.
-    pub(crate) fn find<'a>(&'a self, category: &str, blind: &[u8]) -> Vec<Holder<'a>> {
+    pub(crate) fn find(&self, category: &str, blind: &[u8]) -> Vec<Holder<'_>> {
         let Some(at) = self.categories.iter().position(|c| c == category).and_then(|at| u16::try_from(at).ok()) else {
             return Vec::new();
         };
         let Ok(bytes) = <[u8; 16]>::try_from(blind) else { return Vec::new() };
-        let holder = |h: &'a Arc<Held>| Holder {
-            id: &h.id,
-            kind: self.kinds.get(usize::from(h.kind)).map_or("", String::as_str),
-            restricted: h.restricted,
-            created_at: h.created_at,
-            restricted_at: h.restricted_at,
+        let holder = |slot: &u32| {
+            self.held.get(*slot as usize).and_then(Option::as_ref).map(|h| Holder {
+                id: h.id.text(),
+                kind: self.kinds.get(usize::from(h.kind)).map_or("", String::as_str),
+                restricted: h.restricted,
+                created_at: h.created_at,
+                restricted_at: h.restricted_at,
+            })
         };
         match self.by_blind.get(&Key(at, bytes)) {
             None => Vec::new(),
-            Some(Holders::One(h)) => vec![holder(h)],
-            Some(Holders::Many(list)) => list.iter().map(holder).collect(),
+            Some(slot) if slot & SHARED == 0 => holder(slot).into_iter().collect(),
+            Some(list) => self.shared[(list & !SHARED) as usize].iter().filter_map(holder).collect(),
         }
     }
 }
@@ -336,5 +420,37 @@ mod tests {
         table.apply(odd, true);
         assert!(table.find("phone", &[5; 3]).is_empty());
         assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn ids_are_held_as_bytes_and_a_shared_value_goes_back_to_one_holder() {
+        let (a, b) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
+        let upper = "0123456789ABCDEF0123456789ABCDEF";
+        assert!(matches!(HeldId::of(a), HeldId::Bytes(_)));
+        assert!(matches!(HeldId::of(upper), HeldId::Text(_)), "only what hex::encode gives back is held as bytes");
+        assert_eq!(HeldId::of(a).text(), a);
+        assert_eq!(HeldId::of(upper).text(), upper);
+        let mut table = ContactTable::new();
+        table.apply(
+            page(&[(a, "active", &[("phone", 1)]), (b, "active", &[("phone", 1)]), (upper, "active", &[("phone", 1), ("email", 2)])], 3),
+            true,
+        );
+        assert_eq!(ids(&table, "phone", 1), [upper, a, b]);
+        table.remove(a);
+        assert_eq!(ids(&table, "phone", 1), [upper, b]);
+        table.remove(b);
+        assert_eq!(ids(&table, "phone", 1), [upper]);
+        let key = Key(0, [1; 16]);
+        assert_eq!(table.by_blind[&key] & SHARED, 0, "one holder again: no list");
+        assert_eq!(table.shared_free.len(), 1);
+        table.remove(upper);
+        assert!(ids(&table, "phone", 1).is_empty() && ids(&table, "email", 2).is_empty());
+        assert!(table.by_blind.is_empty());
+        assert_eq!(table.len(), 0);
+        // Freed places are used again, the list's too.
+        table.apply(page(&[(a, "active", &[("phone", 1)]), (b, "active", &[("phone", 1)])], 4), true);
+        assert_eq!(table.held.len(), 3);
+        assert_eq!(table.shared.len(), 1);
+        assert_eq!(ids(&table, "phone", 1), [a, b]);
     }
 }

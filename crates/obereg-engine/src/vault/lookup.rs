@@ -196,7 +196,7 @@ impl Engine {
             .with_contacts(self.store.as_ref(), &actor.tenant, |table| {
                 let mut rows = Vec::new();
                 for (w, blind) in wanted.iter().enumerate() {
-                    rows.extend(table.find(category, blind).iter().map(|holder| (w, holder_ref(holder))));
+                    rows.extend(table.find(category, blind).into_iter().map(|holder| (w, holder_ref(holder))));
                 }
                 rows
             })
@@ -229,9 +229,9 @@ impl Engine {
 }
 
 /// A subject found in the contact index, as the vault reports it.
-fn holder_ref(holder: &crate::contact_index::Holder<'_>) -> SubjectRef {
+fn holder_ref(holder: crate::contact_index::Holder<'_>) -> SubjectRef {
     SubjectRef {
-        id: holder.id.to_owned(),
+        id: holder.id,
         kind: holder.kind.to_owned(),
         status: if holder.restricted { super::SubjectStatus::Restricted } else { super::SubjectStatus::Active },
         created_at: micros(holder.created_at),
