@@ -59,7 +59,7 @@ pub struct Ask<'a> {
 }
 
 /// One ground of a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reason<'a> {
     UnknownPurpose(&'a str),
     ChannelRequired {

@@ -322,8 +322,25 @@ impl Engine {
 
 /// Decides and words the answer.
 pub(crate) fn decision_view(catalog: &Catalog, facts: &SubjectFacts<'_>, ask: &Ask<'_>, now: jiff::Timestamp) -> DecisionView {
+    decision_view_worded(catalog, facts, ask, now, &mut Wording::default())
+}
+
+/// Reasons already put in words, for many decisions of one call (a pre-dial check decides a
+/// million contacts on a handful of distinct reasons; wording each one anew was 15% of it).
+pub(crate) type Wording<'a> = std::collections::HashMap<decision::Reason<'a>, Bilingual>;
+
+/// [`decision_view`], wording each distinct reason once per `wording`.
+pub(crate) fn decision_view_worded<'a>(
+    catalog: &'a Catalog,
+    facts: &SubjectFacts<'a>,
+    ask: &Ask<'a>,
+    now: jiff::Timestamp,
+    wording: &mut Wording<'a>,
+) -> DecisionView {
     let d = decision::decide(catalog, facts, ask, now);
-    DecisionView { allowed: d.allowed, basis: d.basis.map(code), reasons: d.reasons.iter().map(|r| (r.code(), r.explain())).collect() }
+    let reasons =
+        d.reasons.into_iter().map(|r| (r.code(), wording.entry(r).or_insert_with_key(decision::Reason::explain).clone())).collect();
+    DecisionView { allowed: d.allowed, basis: d.basis.map(code), reasons }
 }
 
 fn document_view(doc: ConsentDocumentRecord, created: bool) -> DocumentView {

@@ -178,6 +178,13 @@ async fn a_contact_list_is_checked_before_a_campaign() {
     let unknown = checks[2].as_ref().unwrap();
     assert!(!unknown.allowed && unknown.subjects.is_empty(), "an unknown contact has no consent");
     assert_eq!(checks[3].as_ref().unwrap_err().0, "value.invalid_email");
+    // A list's reasons are worded once per distinct reason, and read as one decision does.
+    for (check, subject) in [(first, &consenting.id), (second, &silent.id)] {
+        let alone = env.engine.decide(&env.admin, subject, "product_news", Some(Channel::Email), &["contact.email"]).await.unwrap();
+        assert_eq!(check.reasons, alone.reasons);
+    }
+    assert_eq!(unknown.reasons, second.reasons, "no consent recorded, in the same words");
+    assert_ne!(first.reasons, second.reasons);
 
     // A contract purpose needs no consent: a known active number and an unknown one may be
     // called; a restricted subject's number may not.

@@ -16,7 +16,7 @@ use obereg_core::consent::ConsentState;
 use obereg_core::decision::{Ask, Standing, SubjectFacts};
 use obereg_store::{ConsentEventRecord, SubjectRecord};
 
-use super::{DecisionView, decision_view, replay};
+use super::{DecisionView, Wording, decision_view, decision_view_worded, replay};
 use crate::decision_index::HeldFacts;
 use crate::vault::{Found, SubjectRef, SubjectStatus};
 use crate::{Actor, Engine, EngineError};
@@ -113,6 +113,9 @@ impl Engine {
         let no_one = ConsentState::default();
         let none = BTreeMap::new();
         let mut decided: HashMap<&str, DecisionView> = HashMap::new();
+        let mut wording = Wording::default();
+        // Everyone unknown is decided alike: once.
+        let mut unknown: Option<DecisionView> = None;
         let mut out = Vec::with_capacity(found.len());
         for answer in &found {
             let subjects = match answer {
@@ -124,9 +127,11 @@ impl Engine {
             };
             if subjects.is_empty() {
                 // No one holds the contact: decide as for a subject with an empty ledger.
-                let facts = SubjectFacts { standing: Standing::Active, underage: false, consents: &no_one, objections: &none };
-                let d = decision_view(&catalog, &facts, &ask, now);
-                out.push(Ok(ContactCheck { allowed: d.allowed, subjects: vec![], reasons: d.reasons }));
+                let d = unknown.get_or_insert_with(|| {
+                    let facts = SubjectFacts { standing: Standing::Active, underage: false, consents: &no_one, objections: &none };
+                    decision_view_worded(&catalog, &facts, &ask, now, &mut wording)
+                });
+                out.push(Ok(ContactCheck { allowed: d.allowed, subjects: vec![], reasons: d.reasons.clone() }));
                 continue;
             }
             let mut check = ContactCheck { allowed: true, subjects: Vec::new(), reasons: Vec::new() };
@@ -136,7 +141,7 @@ impl Engine {
                         Some(held) => held.facts(standing_of_ref(s)),
                         None => SubjectFacts { standing: standing_of_ref(s), underage: false, consents: &no_one, objections: &none },
                     };
-                    decision_view(&catalog, &facts, &ask, now)
+                    decision_view_worded(&catalog, &facts, &ask, now, &mut wording)
                 });
                 if !d.allowed {
                     if check.allowed {
