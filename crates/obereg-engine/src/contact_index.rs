@@ -317,24 +317,33 @@ impl ContactTable {
     }
 
     /// The subjects (not erased) holding `blind` in `category`.
+    #[cfg(test)]
     pub(crate) fn find(&self, category: &str, blind: &[u8]) -> Vec<Holder<'_>> {
-        let Some(at) = self.categories.iter().position(|c| c == category).and_then(|at| u16::try_from(at).ok()) else {
-            return Vec::new();
-        };
-        let Ok(bytes) = <[u8; 16]>::try_from(blind) else { return Vec::new() };
-        let holder = |slot: &u32| {
-            self.held.get(*slot as usize).and_then(Option::as_ref).map(|h| Holder {
-                id: h.id.text(),
-                kind: self.kinds.get(usize::from(h.kind)).map_or("", String::as_str),
-                restricted: h.restricted,
-                created_at: h.created_at,
-                restricted_at: h.restricted_at,
-            })
+        let mut found = Vec::new();
+        self.each_holder(category, blind, |h| found.push(h));
+        found
+    }
+
+    /// Hands `each` the subjects (not erased) holding `blind` in `category`, without
+    /// collecting them (a pre-dial check asks this a million times).
+    pub(crate) fn each_holder<'a>(&'a self, category: &str, blind: &[u8], mut each: impl FnMut(Holder<'a>)) {
+        let Some(at) = self.categories.iter().position(|c| c == category).and_then(|at| u16::try_from(at).ok()) else { return };
+        let Ok(bytes) = <[u8; 16]>::try_from(blind) else { return };
+        let mut hand = |slot: u32| {
+            if let Some(h) = self.held.get(slot as usize).and_then(Option::as_ref) {
+                each(Holder {
+                    id: h.id.text(),
+                    kind: self.kinds.get(usize::from(h.kind)).map_or("", String::as_str),
+                    restricted: h.restricted,
+                    created_at: h.created_at,
+                    restricted_at: h.restricted_at,
+                });
+            }
         };
         match self.by_blind.get(&Key(at, bytes)) {
-            None => Vec::new(),
-            Some(slot) if slot & SHARED == 0 => holder(slot).into_iter().collect(),
-            Some(list) => self.shared[(list & !SHARED) as usize].iter().filter_map(holder).collect(),
+            None => {}
+            Some(&slot) if slot & SHARED == 0 => hand(slot),
+            Some(&list) => self.shared[(list & !SHARED) as usize].iter().for_each(|&slot| hand(slot)),
         }
     }
 }

@@ -112,7 +112,6 @@ impl Engine {
         let now = self.clock.now();
         let no_one = ConsentState::default();
         let none = BTreeMap::new();
-        let mut decided: HashMap<&str, DecisionView> = HashMap::new();
         let mut wording = Wording::default();
         // Everyone unknown is decided alike: once.
         let mut unknown: Option<DecisionView> = None;
@@ -134,23 +133,24 @@ impl Engine {
                 out.push(Ok(ContactCheck { allowed: d.allowed, subjects: vec![], reasons: d.reasons.clone() }));
                 continue;
             }
-            let mut check = ContactCheck { allowed: true, subjects: Vec::new(), reasons: Vec::new() };
+            let mut check = ContactCheck { allowed: true, subjects: Vec::with_capacity(subjects.len()), reasons: Vec::new() };
             for s in subjects {
-                let d = decided.entry(s.id.as_str()).or_insert_with(|| {
-                    let facts = match consents.get(s.id.as_str()) {
-                        Some(held) => held.facts(standing_of_ref(s)),
-                        None => SubjectFacts { standing: standing_of_ref(s), underage: false, consents: &no_one, objections: &none },
-                    };
-                    decision_view_worded(&catalog, &facts, &ask, now, &mut wording)
-                });
+                // Decided afresh for each contact that finds the subject (rarely more than
+                // one): deciding is cheap, its words come from `wording`, and the answer
+                // takes the reasons without copying them again.
+                let facts = match consents.get(s.id.as_str()) {
+                    Some(held) => held.facts(standing_of_ref(s)),
+                    None => SubjectFacts { standing: standing_of_ref(s), underage: false, consents: &no_one, objections: &none },
+                };
+                let d = decision_view_worded(&catalog, &facts, &ask, now, &mut wording);
                 if !d.allowed {
                     if check.allowed {
                         check.reasons.clear();
                     }
                     check.allowed = false;
-                    check.reasons.extend(d.reasons.iter().cloned());
+                    check.reasons.extend(d.reasons);
                 } else if check.allowed {
-                    check.reasons.extend(d.reasons.iter().cloned());
+                    check.reasons.extend(d.reasons);
                 }
                 check.subjects.push(s.id.clone());
             }

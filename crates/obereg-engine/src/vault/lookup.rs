@@ -196,7 +196,7 @@ impl Engine {
             .with_contacts(self.store.as_ref(), &actor.tenant, |table| {
                 let mut rows = Vec::new();
                 for (w, blind) in wanted.iter().enumerate() {
-                    rows.extend(table.find(category, blind).into_iter().map(|holder| (w, holder_ref(holder))));
+                    table.each_holder(category, blind, |holder| rows.push((w, holder_ref(holder))));
                 }
                 rows
             })
