@@ -348,6 +348,27 @@ impl Reason<'_> {
         Bilingual::new(en, ru)
     }
 
+    /// The same reason with every time cut back to the start of its UTC day: what
+    /// [`explain`](Self::explain) shows of a time, so reasons equal in this read the same.
+    /// A caller wording many decisions keys its words by it (consents are given at all
+    /// hours; the words name the day).
+    pub fn worded_alike(&self) -> Self {
+        let to_day = |t: &jiff::Timestamp| {
+            const DAY: i64 = 86_400_000_000;
+            jiff::Timestamp::from_microsecond(t.as_microsecond().div_euclid(DAY) * DAY).unwrap_or(*t)
+        };
+        let mut alike = self.clone();
+        match &mut alike {
+            Reason::Restricted { since: t, .. }
+            | Reason::ConsentEnded { at: t, .. }
+            | Reason::ConsentTermOver { at: t, .. }
+            | Reason::Objected { at: t, .. }
+            | Reason::Consent { at: t, .. } => *t = to_day(t),
+            _ => {}
+        }
+        alike
+    }
+
     /// Whether this reason denies.
     pub fn denies(&self) -> bool {
         !matches!(self, Reason::Consent { .. } | Reason::Basis { .. })

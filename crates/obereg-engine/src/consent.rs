@@ -326,7 +326,8 @@ pub(crate) fn decision_view(catalog: &Catalog, facts: &SubjectFacts<'_>, ask: &A
 }
 
 /// Reasons already put in words, for many decisions of one call (a pre-dial check decides a
-/// million contacts on a handful of distinct reasons; wording each one anew was 15% of it).
+/// million contacts on a handful of distinct reasons; wording each one anew was 15% of it),
+/// keyed by `Reason::worded_alike` (times to the day, as the words show them).
 pub(crate) type Wording<'a> = std::collections::HashMap<decision::Reason<'a>, Bilingual>;
 
 /// [`decision_view`], wording each distinct reason once per `wording`.
@@ -338,8 +339,11 @@ pub(crate) fn decision_view_worded<'a>(
     wording: &mut Wording<'a>,
 ) -> DecisionView {
     let d = decision::decide(catalog, facts, ask, now);
-    let reasons =
-        d.reasons.into_iter().map(|r| (r.code(), wording.entry(r).or_insert_with_key(decision::Reason::explain).clone())).collect();
+    let reasons = d
+        .reasons
+        .into_iter()
+        .map(|r| (r.code(), wording.entry(r.worded_alike()).or_insert_with_key(decision::Reason::explain).clone()))
+        .collect();
     DecisionView { allowed: d.allowed, basis: d.basis.map(code), reasons }
 }
 

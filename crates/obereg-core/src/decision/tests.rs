@@ -220,3 +220,31 @@ fn reasons_say_what_happened_when_and_how() {
     let d = decide_one(&catalog, &facts, Ask { purpose: "no_such", channel: None, categories: &[], principal: None });
     assert_eq!((d.allowed, d.reasons[0].code()), (false, "decision.unknown_purpose"));
 }
+
+#[test]
+fn reasons_worded_alike_keep_their_words_and_meet_within_a_day() {
+    let consent = |when: &str| Reason::Consent {
+        purpose: "product_news",
+        channel: Some(Channel::Email),
+        at: at(when),
+        method: ConsentMethod::WebForm,
+        by_representative: false,
+    };
+    let (morning, evening, next) = (consent("2026-03-01T06:15:00Z"), consent("2026-03-01T23:59:59Z"), consent("2026-03-02T00:00:00Z"));
+    assert_eq!(morning.worded_alike(), evening.worded_alike());
+    assert_ne!(morning.worded_alike(), next.worded_alike());
+    let restricted = Reason::Restricted { since: at("2026-03-01T12:00:00Z"), request: Some("r-1") };
+    let objected = Reason::Objected { purpose: "product_news", at: at("1969-12-31T23:00:00Z") };
+    let ended = Reason::ConsentEnded {
+        purpose: "product_news",
+        channel: None,
+        action: ConsentAction::Withdrawn,
+        at: at("2026-03-01T12:00:00Z"),
+        method: ConsentMethod::UnsubscribeLink,
+    };
+    let over = Reason::ConsentTermOver { purpose: "product_news", channel: None, at: at("2026-03-01T12:00:00Z") };
+    for reason in [morning, evening, next, restricted, objected, ended, over, Reason::Erased] {
+        assert_eq!(reason.worded_alike().explain(), reason.explain(), "{reason:?}");
+        assert_eq!(reason.worded_alike().code(), reason.code());
+    }
+}
