@@ -5,7 +5,8 @@
 //! running it is work on the connection (SQLite's worker thread, or the PostgreSQL server).
 //! Done one after the other, each waits for the other: at 50,000 subjects per import batch,
 //! building took about a third of the batch's commit. [`insert_overlapped`] builds statement
-//! N+1 while statement N runs, so the two proceed on two cores.
+//! N+1 while statement N runs, so the two proceed on two cores (`fetch_overlapped` does the
+//! same for INSERTs that return rows).
 //!
 //! [`Shared`] hands out one reference-counted copy of a text that many rows repeat (tenant,
 //! kind, category, purposes, source): binding it costs a counter increment, not an
@@ -56,6 +57,29 @@ macro_rules! bulk_helpers {
                     next = upcoming;
                 }
                 Ok(affected)
+            }
+
+            /// [`insert_overlapped`] for INSERTs with a `RETURNING` clause: returns the rows
+            /// every statement returned, read as `R`.
+            async fn fetch_overlapped<T, R>(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                rows: &[T],
+                per: usize,
+                mut build: impl FnMut(&[T]) -> sqlx::QueryBuilder<$db>,
+            ) -> Result<Vec<R>, $crate::StoreError>
+            where
+                R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let mut chunks = rows.chunks(per.max(1));
+                let mut next = chunks.next().map(&mut build);
+                let mut returned = Vec::new();
+                while let Some(mut current) = next.take() {
+                    let (done, upcoming) =
+                        tokio::join!(biased; current.build_query_as::<R>().fetch_all(&mut **tx), async { chunks.next().map(&mut build) });
+                    returned.extend(done?);
+                    next = upcoming;
+                }
+                Ok(returned)
             }
         }
     };

@@ -538,7 +538,8 @@ macro_rules! vault_helpers {
                 // `insert_blinds`). Sequence numbers follow that order; they are internal.
                 let mut sorted: Vec<&$crate::NewSubject> = subjects.iter().collect();
                 sorted.sort_unstable_by(|a, b| a.subject.id.cmp(&b.subject.id));
-                let mut build = |chunk: &[&$crate::NewSubject]| {
+                let per = $crate::vault_sql::ITEM_CHUNK / 2;
+                let assigned: Vec<(String, i64)> = Self::fetch_overlapped(tx, &sorted, per, |chunk| {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO subjects (tenant_id, id, kind, status, created_at, updated_at, restricted_at, erased_at) ",
                     );
@@ -555,20 +556,9 @@ macro_rules! vault_helpers {
                     });
                     insert.push(" ON CONFLICT DO NOTHING RETURNING id, seq");
                     insert
-                };
-                let per = $crate::vault_sql::ITEM_CHUNK / 2;
-                let mut chunks = sorted.chunks(per);
-                let mut next = chunks.next().map(&mut build);
-                let mut seqs: std::collections::HashMap<String, i64> = std::collections::HashMap::with_capacity(subjects.len());
-                while let Some(mut current) = next.take() {
-                    let (assigned, upcoming) = tokio::join!(
-                        biased;
-                        current.build_query_as::<(String, i64)>().fetch_all(&mut **tx),
-                        async { chunks.next().map(&mut build) }
-                    );
-                    seqs.extend(assigned?);
-                    next = upcoming;
-                }
+                })
+                .await?;
+                let seqs: std::collections::HashMap<String, i64> = assigned.into_iter().collect();
                 if seqs.len() != subjects.len() {
                     return Err($crate::StoreError::Conflict("subject"));
                 }
